@@ -1,0 +1,126 @@
+"""Start a real atoll server process on 127.0.0.1 for tests that speak HTTP over a socket.
+
+Usage::
+
+    with LiveServer(tmp_path) as server:
+        token = server.create_token("Demo")          # API token for a new base
+        requests.get(server.url + "/api2/ping/")
+
+The server runs as ``python -m atoll serve`` in its own process group, so tests can also
+``server.kill()`` it (SIGKILL) and ``server.start()`` it again on the same data dir.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+READY_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        server: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = server
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = self.data_dir.parent / f"atoll-{self.port}.log"
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        return env
+
+    def cli(self, *args: str) -> str:
+        """Run ``atoll <args>`` against this server's data dir; return its stdout."""
+        out = subprocess.run(
+            [sys.executable, "-m", "atoll", *args],
+            check=True,
+            capture_output=True,
+            env=self._env(),
+        )
+        return out.stdout.decode()
+
+    def create_token(self, base: str, *, workspace: str = "Default", permission: str = "rw") -> str:
+        return self.cli(
+            "token", "create", "--data-dir", str(self.data_dir), "--base", base,
+            "--workspace", workspace, "--permission", permission,
+        ).strip()
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable, "-m", "atoll", "serve", "--host", "127.0.0.1",
+            "--port", str(self.port), "--data-dir", str(self.data_dir),
+            "--public-url", self.url,
+        ]
+        if self.server:
+            cmd += ["--server", self.server]
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=self._env(), start_new_session=True
+        )
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"atoll exited early: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/api2/ping/", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"atoll did not become ready: {self.log_path.read_text()[-2000:]}")
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL the whole server process group, as a crash would."""
+        self._signal(signal.SIGKILL)
+        if self.proc:
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        self._signal(signal.SIGTERM)
+        if self.proc:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
