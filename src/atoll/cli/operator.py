@@ -1,0 +1,101 @@
+"""Operator commands: ``serve`` and ``token create|list|revoke``."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from atoll.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, Settings
+from atoll.services import access
+from atoll.services.context import Context
+
+SERVERS = ("granian", "uvicorn")
+ASGI_FACTORY = "atoll.server.asgi:app_from_env"
+
+
+def _settings(data_dir: str | None, **overrides: object) -> Settings:
+    return Settings.load(data_dir=data_dir, **overrides)
+
+
+def _export(settings: Settings) -> None:
+    """Hand the settings to the server worker process through its environment."""
+    for name in ("host", "port", "data_dir", "public_url", "database_url", "blob_url", "server"):
+        os.environ["ATOLL_" + name.upper()] = str(getattr(settings, name))
+
+
+@click.command()
+@click.option("--host", envvar="ATOLL_HOST", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", envvar="ATOLL_PORT", default=DEFAULT_PORT, type=int, show_default=True)
+@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True,
+              type=click.Path(file_okay=False))
+@click.option("--public-url", envvar="ATOLL_PUBLIC_URL", default=None,
+              help="URL clients reach this server at; used in every generated link. "
+                   "Default: http://HOST:PORT")
+@click.option("--server", "server_impl", envvar="ATOLL_SERVER", default="granian",
+              type=click.Choice(SERVERS), show_default=True)
+def serve(host: str, port: int, data_dir: str, public_url: str | None, server_impl: str) -> None:
+    """Run the server (SQLite + local folder under --data-dir by default)."""
+    settings = _settings(data_dir, host=host, port=port, public_url=public_url, server=server_impl)
+    Context.open(settings)  # create the data dir, migrate, make the secret before workers start
+    _export(settings)
+    click.echo(f"atoll serving {settings.data_dir} at {settings.public_url} ({server_impl})", err=True)
+    if server_impl == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(ASGI_FACTORY, factory=True, host=host, port=port, log_level="warning",
+                    timeout_keep_alive=30)
+        return
+    from granian import Granian
+
+    logging.getLogger("granian").setLevel(logging.WARNING)
+    Granian(ASGI_FACTORY, address=host, port=port, interface="asgi", factory=True, workers=1,
+            log_level="warning").serve()  # type: ignore[arg-type]
+
+
+@click.group()
+def token() -> None:
+    """Create, list and revoke API tokens."""
+
+
+@token.command("create")
+@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
+@click.option("--base", required=True, help="Base name; created if missing.")
+@click.option("--workspace", default="Default", show_default=True, help="Created if missing.")
+@click.option("--permission", type=click.Choice(["rw", "r"]), default="rw", show_default=True)
+@click.option("--app-name", default=access.DEFAULT_APP_NAME, show_default=True)
+def token_create(data_dir: str, base: str, workspace: str, permission: str, app_name: str) -> None:
+    """Print a new API token (only the token, on stdout)."""
+    ctx = Context.open(_settings(data_dir))
+    created = access.create_api_token(
+        ctx.engine, base=base, workspace=workspace,
+        permission="rw" if permission == "rw" else "r", app_name=app_name,
+    )
+    click.echo(created.token)
+
+
+@token.command("list")
+@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
+def token_list(data_dir: str) -> None:
+    """List API tokens: token, permission, state, workspace id, base, base uuid."""
+    ctx = Context.open(_settings(data_dir))
+    for tok, dtable in access.list_api_tokens(ctx.engine):
+        state = "revoked" if tok.revoked else "active"
+        click.echo(f"{tok.token}\t{tok.permission}\t{state}\t{dtable.workspace_id}\t{dtable.name}\t{dtable.uuid}")
+
+
+@token.command("revoke")
+@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
+@click.argument("api_token")
+def token_revoke(data_dir: str, api_token: str) -> None:
+    """Revoke an API token: it stops working at once."""
+    ctx = Context.open(_settings(data_dir))
+    if not access.revoke_api_token(ctx.engine, api_token):
+        raise click.ClickException("no such token")
+    click.echo("revoked", err=True)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(serve)
+    group.add_command(token)

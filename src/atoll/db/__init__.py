@@ -1,0 +1,1 @@
+"""Metadata store: SQLAlchemy Core over SQLite (default) or PostgreSQL."""

@@ -1,0 +1,126 @@
+"""Queries for a base's asset tree: folders and files."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, RowMapping, delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from atoll.db import schema
+from atoll.models import Asset
+from atoll.timeutil import parse_iso
+
+
+def _asset(row: RowMapping) -> Asset:
+    return Asset(
+        id=row["id"],
+        dtable_uuid=row["dtable_uuid"],
+        dir_path=row["dir_path"],
+        name=row["name"],
+        blob_key=row["blob_key"],
+        size=row["size"],
+        sha256=row["sha256"],
+        mtime=parse_iso(row["mtime"]),
+        uuid=row["uuid"],
+    )
+
+
+def dir_exists(conn: Connection, dtable_uuid: str, path: str) -> bool:
+    t = schema.asset_dirs
+    query = select(t.c.id).where(t.c.dtable_uuid == dtable_uuid, t.c.path == path)
+    return conn.execute(query).first() is not None
+
+
+def ensure_dirs(conn: Connection, dtable_uuid: str, path: str, created_at: str) -> None:
+    """Create ``path`` and every ancestor (``/a/b`` -> ``/``, ``/a``, ``/a/b``)."""
+    parts = [p for p in path.split("/") if p]
+    chain = ["/"] + ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+    for one in chain:
+        if dir_exists(conn, dtable_uuid, one):
+            continue
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    schema.asset_dirs.insert().values(
+                        dtable_uuid=dtable_uuid, path=one, created_at=created_at
+                    )
+                )
+        except IntegrityError:  # created concurrently: fine
+            pass
+
+
+def list_dir(conn: Connection, dtable_uuid: str, path: str) -> tuple[list[str], list[Asset]]:
+    """Direct sub-folder names and files of ``path``, each sorted by name."""
+    d = schema.asset_dirs
+    prefix = path.rstrip("/") + "/"
+    sub = conn.execute(
+        select(d.c.path).where(d.c.dtable_uuid == dtable_uuid, d.c.path.startswith(prefix, autoescape=True))
+    ).scalars()
+    names = sorted({p[len(prefix):] for p in sub if p != prefix and "/" not in p[len(prefix):]})
+    a = schema.assets
+    files = conn.execute(
+        select(a).where(a.c.dtable_uuid == dtable_uuid, a.c.dir_path == path).order_by(a.c.name)
+    ).mappings()
+    return names, [_asset(r) for r in files]
+
+
+def get_asset(conn: Connection, dtable_uuid: str, dir_path: str, name: str) -> Asset | None:
+    a = schema.assets
+    row = (
+        conn.execute(
+            select(a).where(a.c.dtable_uuid == dtable_uuid, a.c.dir_path == dir_path, a.c.name == name)
+        )
+        .mappings()
+        .first()
+    )
+    return _asset(row) if row else None
+
+
+def names_in_dir(conn: Connection, dtable_uuid: str, dir_path: str, like_prefix: str) -> set[str]:
+    """Names in ``dir_path`` that start with ``like_prefix`` (for conflict renaming)."""
+    a = schema.assets
+    query = select(a.c.name).where(
+        a.c.dtable_uuid == dtable_uuid,
+        a.c.dir_path == dir_path,
+        a.c.name.startswith(like_prefix, autoescape=True),
+    )
+    return set(conn.execute(query).scalars())
+
+
+def insert_asset(conn: Connection, asset: Asset) -> int:
+    values = {
+        "dtable_uuid": asset.dtable_uuid,
+        "dir_path": asset.dir_path,
+        "name": asset.name,
+        "blob_key": asset.blob_key,
+        "size": asset.size,
+        "sha256": asset.sha256,
+        "mtime": asset.mtime.isoformat(),
+        "uuid": asset.uuid,
+    }
+    pk = conn.execute(schema.assets.insert().values(**values)).inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
+
+
+def replace_blob(conn: Connection, asset_id: int, blob_key: str, size: int, sha256: str, mtime: str) -> None:
+    a = schema.assets
+    conn.execute(
+        update(a).where(a.c.id == asset_id).values(blob_key=blob_key, size=size, sha256=sha256, mtime=mtime)
+    )
+
+
+def delete_asset(conn: Connection, asset_id: int) -> None:
+    conn.execute(delete(schema.assets).where(schema.assets.c.id == asset_id))
+
+
+def blob_key_in_use(conn: Connection, blob_key: str) -> bool:
+    a = schema.assets
+    return conn.execute(select(a.c.id).where(a.c.blob_key == blob_key).limit(1)).first() is not None
+
+
+def all_blob_keys(conn: Connection) -> set[str]:
+    return set(conn.execute(select(schema.assets.c.blob_key)).scalars())
+
+
+def all_assets(conn: Connection) -> list[Asset]:
+    return [_asset(r) for r in conn.execute(select(schema.assets)).mappings()]

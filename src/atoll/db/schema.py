@@ -1,0 +1,107 @@
+"""The metadata schema, one definition for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", String(40), nullable=False),
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+)
+
+dtables = Table(
+    "dtables",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("workspace_id", "name"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), nullable=False, index=True),
+    Column("app_name", String(255), nullable=False),
+    Column("permission", String(2), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_access", String(40), nullable=True),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+# Folders of a base's asset tree, relative to /asset/<uuid>: "/", "/files", "/custom/Main"...
+asset_dirs = Table(
+    "asset_dirs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("dtable_uuid", "path"),
+)
+
+# Files of a base's asset tree. blob_key is ours alone: it never contains user input.
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), nullable=False),
+    Column("dir_path", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("blob_key", String(128), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("mtime", String(40), nullable=False),
+    Column("uuid", String(36), nullable=False, unique=True),
+    UniqueConstraint("dtable_uuid", "dir_path", "name"),
+)
+Index("ix_assets_blob_key", assets.c.blob_key)
+
+# A base's table structure (tables, columns, views) as one JSON document, versioned.
+dtable_docs = Table(
+    "dtable_docs",
+    metadata,
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+
+rows = Table(
+    "rows",
+    metadata,
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), primary_key=True),
+    Column("row_id", String(22), primary_key=True),
+    Column("table_id", String(8), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),  # JSON object keyed by column key
+    Column("ctime", String(40), nullable=False),
+    Column("mtime", String(40), nullable=False),
+    Column("creator", String(255), nullable=False),
+    Column("last_modifier", String(255), nullable=False),
+)
+Index("ix_rows_table_seq", rows.c.dtable_uuid, rows.c.table_id, rows.c.seq)

@@ -1,0 +1,61 @@
+"""The domain exception tree. The wire layer maps each class to a status and body in one table
+(``atoll.wire.errors``)::
+
+    AtollError                      message for humans
+    ├── InvalidInput                400 bad argument (path, name, field, cell value)
+    │   └── PayloadTooLarge         413 body or field over a configured limit
+    ├── AuthenticationFailed        403 missing, unknown, revoked or malformed credential
+    │   └── TokenExpired            403 {"error_msg": "Token expired."}
+    ├── PermissionDenied            403 credential valid, action not allowed (read-only, wrong base)
+    │   └── TicketMismatch          403 upload ticket used for another parent dir
+    ├── NotFound                    404 base, table, row, column, file or folder missing
+    │   └── PathNotFound            400 SeaTable's "path X not found." for asset paths
+    └── Conflict                    409 (e.g. too many files with the same name → 400 in Seafile)
+"""
+
+from __future__ import annotations
+
+
+class AtollError(Exception):
+    """Base class of every error atoll raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(AtollError):
+    pass
+
+
+class PayloadTooLarge(InvalidInput):
+    pass
+
+
+class AuthenticationFailed(AtollError):
+    pass
+
+
+class TokenExpired(AuthenticationFailed):
+    def __init__(self, message: str = "Token expired.") -> None:
+        super().__init__(message)
+
+
+class PermissionDenied(AtollError):
+    pass
+
+
+class TicketMismatch(PermissionDenied):
+    pass
+
+
+class NotFound(AtollError):
+    pass
+
+
+class PathNotFound(NotFound):
+    pass
+
+
+class Conflict(AtollError):
+    pass

@@ -1,0 +1,1 @@
+"""The HTTP server: Starlette app, one route table, one auth front door."""

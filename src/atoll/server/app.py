@@ -1,0 +1,56 @@
+"""``create_app(settings)``: the Starlette application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from atoll.config import Settings
+from atoll.errors import AtollError
+from atoll.server.routes import routes
+from atoll.services.context import Context
+from atoll.wire.errors import error_body, family_for_path, server_error_body, status_for
+
+log = logging.getLogger("atoll")
+
+
+def _respond(status: int, body: dict[str, object] | str) -> Response:
+    if isinstance(body, str):
+        return PlainTextResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AtollError)
+    family = family_for_path(request.url.path)
+    return _respond(status_for(exc), error_body(exc, family))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _respond(500, server_error_body(family_for_path(request.url.path)))
+
+
+def create_app(settings: Settings, *, context: Context | None = None) -> Starlette:
+    ctx = context or Context.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        swept = await ctx.blobs.sweep_temp()
+        if swept:
+            log.warning("removed %d temp file(s) left by an interrupted upload", swept)
+        yield
+
+    app = Starlette(
+        routes=routes(),
+        exception_handlers={AtollError: _domain_error, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False
+    app.state.ctx = ctx
+    return app

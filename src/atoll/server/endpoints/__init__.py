@@ -1,0 +1,1 @@
+"""HTTP endpoints: parse the request, call a service, render with wire."""

@@ -1,0 +1,26 @@
+"""Health checks and the API-token -> access-token exchange."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from atoll.server.auth import api_principal, context, credential
+from atoll.services import access
+from atoll.wire.access import app_access_token_json
+
+
+async def ping(request: Request) -> Response:
+    return JSONResponse("pong")
+
+
+async def gateway_ping(request: Request) -> Response:
+    return JSONResponse({"ret": "pong"})
+
+
+async def app_access_token(request: Request) -> Response:
+    principal = await api_principal(request)
+    ctx = context(request)
+    await ctx.run_db(access.record_token_use, ctx.engine, credential(request))
+    token = access.issue_access_token(principal, ctx.secret, ctx.settings.access_token_ttl_s)
+    return JSONResponse(app_access_token_json(principal, token, ctx.settings.public_url))

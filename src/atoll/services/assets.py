@@ -1,0 +1,343 @@
+"""Use cases of a base's asset tree: links, uploads, downloads, custom folders, deletion.
+
+Upload commit order (the durability contract): every file's bytes are durable in the blob
+store first, then one metadata transaction makes all of the request's files visible at once,
+then the response goes out. Replaced blobs are deleted only after that commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from atoll.db import assets as q
+from atoll.db.engine import read_tx, write_tx
+from atoll.errors import InvalidInput, NotFound, PathNotFound, PermissionDenied
+from atoll.models import Asset, BlobInfo, Principal, Ticket
+from atoll.services import access
+from atoll.services.context import Context
+from atoll.storage import BlobWriter
+from atoll.timeutil import utcnow, year_month
+from atoll.wire import paths
+from atoll.wire.assets import CUSTOM_DIR, asset_root
+
+log = logging.getLogger("atoll.assets")
+
+#: How often a metadata commit is retried when a concurrent writer took the same name.
+COMMIT_RETRIES = 5
+
+
+# ---------------------------------------------------------------- links
+
+@dataclass(frozen=True)
+class UploadLink:
+    ticket: str
+    year_month: str
+    relative_path: str = ""
+
+
+async def issue_upload_link(ctx: Context, principal: Principal) -> UploadLink:
+    """A ticket for ``/asset/<uuid>``; creates the base's asset root if missing."""
+    access.require_write(principal)
+    uuid_ = principal.dtable.uuid
+    await ctx.run_db(_ensure_dir, ctx.engine, uuid_, "/")
+    ticket = _ticket(ctx, "upload", uuid_, asset_root(uuid_))
+    return UploadLink(ticket=ticket, year_month=year_month())
+
+
+async def issue_custom_upload_link(ctx: Context, principal: Principal, path: str) -> UploadLink:
+    """A ticket for ``/asset/<uuid>/custom``; the sub-folder ``path`` must exist."""
+    access.require_write(principal)
+    uuid_ = principal.dtable.uuid
+    folder = paths.rel_path(path or "/", "path")
+    await ctx.run_db(_ensure_dir, ctx.engine, uuid_, CUSTOM_DIR)
+    target = paths.join(CUSTOM_DIR, folder)
+    if not await ctx.run_db(_dir_exists, ctx.engine, uuid_, target):
+        raise NotFound("parent_dir not found.")
+    relative = (path or "/").lstrip("/")
+    ticket = _ticket(ctx, "upload", uuid_, asset_root(uuid_) + CUSTOM_DIR)
+    return UploadLink(ticket=ticket, year_month=year_month(), relative_path=relative)
+
+
+async def issue_download_link(ctx: Context, principal: Principal, raw_path: str) -> tuple[str, Asset]:
+    """A ticket for one asset; ``raw_path`` is relative to ``/asset/<uuid>``."""
+    if not raw_path.strip("/"):
+        raise InvalidInput("path invalid.")
+    path = paths.rel_path(raw_path, "path")
+    asset = await find_asset(ctx, principal.dtable.uuid, path)
+    if asset is None:
+        raise PathNotFound(f"path {raw_path} not found.")
+    return _ticket(ctx, "download", principal.dtable.uuid, asset.path), asset
+
+
+def _ticket(ctx: Context, op: str, dtable_uuid: str, path: str) -> str:
+    assert op in ("upload", "download")
+    return access.issue_ticket(
+        "upload" if op == "upload" else "download",
+        dtable_uuid,
+        path,
+        ctx.secret,
+        ctx.settings.link_ttl_s,
+    )
+
+
+# ---------------------------------------------------------------- lookups
+
+def _ensure_dir(engine: Engine, dtable_uuid: str, path: str) -> None:
+    with write_tx(engine) as conn:
+        q.ensure_dirs(conn, dtable_uuid, path, utcnow().isoformat())
+
+
+def _dir_exists(engine: Engine, dtable_uuid: str, path: str) -> bool:
+    with read_tx(engine) as conn:
+        return q.dir_exists(conn, dtable_uuid, path)
+
+
+def _get_asset(engine: Engine, dtable_uuid: str, path: str) -> Asset | None:
+    dir_path, name = paths.split(path)
+    with read_tx(engine) as conn:
+        return q.get_asset(conn, dtable_uuid, dir_path, name)
+
+
+async def find_asset(ctx: Context, dtable_uuid: str, path: str) -> Asset | None:
+    return await ctx.run_db(_get_asset, ctx.engine, dtable_uuid, path)
+
+
+async def resolve_download(ctx: Context, ticket: Ticket) -> Asset:
+    asset = await find_asset(ctx, ticket.dtable_uuid, ticket.path)
+    if asset is None:
+        raise NotFound("File not found")
+    return asset
+
+
+# ---------------------------------------------------------------- custom folders
+
+def _custom_path(path: str) -> str:
+    """SeaTable joins custom paths by concatenation: they must start with ``/``."""
+    if not path:
+        raise InvalidInput("parent_dir invalid.")
+    if not path.startswith("/"):
+        raise NotFound("parent_dir not found.")
+    return paths.join(CUSTOM_DIR, paths.rel_path(path, "path"))
+
+
+def _list_dir(engine: Engine, dtable_uuid: str, path: str) -> tuple[list[str], list[Asset]] | None:
+    with read_tx(engine) as conn:
+        if not q.dir_exists(conn, dtable_uuid, path):
+            return None
+        return q.list_dir(conn, dtable_uuid, path)
+
+
+async def list_custom_dir(ctx: Context, principal: Principal, path: str) -> tuple[list[str], list[Asset]]:
+    target = _custom_path(path)
+    listing = await ctx.run_db(_list_dir, ctx.engine, principal.dtable.uuid, target)
+    if listing is None:
+        if target == CUSTOM_DIR:
+            return [], []
+        raise NotFound("parent_dir not found.")
+    return listing
+
+
+async def create_custom_dir(ctx: Context, principal: Principal, path: str) -> str:
+    """Create a custom folder and its parents (atoll's addition; SeaTable does it in its UI)."""
+    access.require_write(principal)
+    target = _custom_path(path)
+    if target == CUSTOM_DIR:
+        raise InvalidInput("path invalid: name the folder to create under /.")
+    await ctx.run_db(_ensure_dir, ctx.engine, principal.dtable.uuid, target)
+    return target
+
+
+async def custom_file_info(ctx: Context, principal: Principal, path: str, name: str) -> Asset:
+    if not path:
+        raise InvalidInput("parent_dir invalid.")
+    if not name:
+        raise InvalidInput("name invalid.")
+    folder = paths.join(CUSTOM_DIR, paths.rel_path(path, "path"))
+    asset = await find_asset(ctx, principal.dtable.uuid, paths.join(folder, paths.file_name(name)))
+    if asset is None:
+        raise NotFound(f"File {name} not found.")
+    return asset
+
+
+def custom_asset_path(raw_path: str) -> str:
+    """A custom download path (relative to ``custom/``) as a path relative to the asset root."""
+    if not raw_path.strip("/"):
+        raise InvalidInput("path invalid.")
+    return paths.join(CUSTOM_DIR, paths.rel_path(raw_path, "path"))
+
+
+# ---------------------------------------------------------------- deletion
+
+def _delete(engine: Engine, dtable_uuid: str, path: str) -> Asset | None:
+    dir_path, name = paths.split(path)
+    with write_tx(engine) as conn:
+        asset = q.get_asset(conn, dtable_uuid, dir_path, name)
+        if asset is not None:
+            q.delete_asset(conn, asset.id)
+        return asset
+
+
+async def delete_asset(ctx: Context, principal: Principal, raw_path: str) -> None:
+    access.require_write(principal)
+    if not raw_path.strip("/"):
+        raise InvalidInput("Invalid path.")
+    path = paths.rel_path(raw_path, "path")
+    asset = await ctx.run_db(_delete, ctx.engine, principal.dtable.uuid, path)
+    if asset is None:
+        raise NotFound("File not found.")
+    await _forget_blob(ctx, asset.blob_key)
+
+
+async def _forget_blob(ctx: Context, key: str) -> None:
+    """Delete a blob no asset points at any more (best effort: gc reaps what this misses)."""
+    in_use = await ctx.run_db(_blob_in_use, ctx.engine, key)
+    if not in_use:
+        try:
+            await ctx.blobs.delete(key)
+        except OSError:
+            log.warning("could not delete unreferenced blob %s; gc will", key)
+
+
+def _blob_in_use(engine: Engine, key: str) -> bool:
+    with read_tx(engine) as conn:
+        return q.blob_key_in_use(conn, key)
+
+
+# ---------------------------------------------------------------- uploads
+
+@dataclass
+class PendingFile:
+    name: str
+    blob: BlobInfo
+
+
+@dataclass
+class Upload:
+    """One upload-api request: fields arrive, files stream into blobs, ``finish`` commits.
+
+    Fields are checked as soon as they are complete, so a bad ``parent_dir`` stops the request
+    before any file byte is stored.
+    """
+
+    ctx: Context
+    ticket: Ticket
+    parent_dir: str | None = None
+    relative_path: str = "/"
+    replace: bool = False
+    files: list[PendingFile] = field(default_factory=list)
+    _open: BlobWriter | None = None
+
+    def set_field(self, name: str, value: str) -> None:
+        if name == "parent_dir":
+            self.parent_dir = self._check_parent(value)
+        elif name == "relative_path":
+            self.relative_path = paths.rel_path(value, "relative path", allow_absolute=False)
+        elif name == "replace":
+            if value.strip() not in ("0", "1"):
+                raise InvalidInput("Invalid argument replace.")
+            self.replace = value.strip() == "1"
+        # other fields (ret-json as a field, target_file...) are ignored, as Seafile does
+
+    def _check_parent(self, value: str) -> str:
+        if not value:
+            raise InvalidInput("No parent_dir given.")
+        canonical = paths.rel_path(value, "parent_dir")
+        if canonical != self.ticket.path:
+            raise PermissionDenied("Parent dir doesn't match.")
+        return canonical
+
+    async def begin_file(self, raw_name: str) -> BlobWriter:
+        name = paths.file_name(raw_name)
+        writer = await self.ctx.blobs.create()
+        self._open = writer
+        self.files.append(PendingFile(name=name, blob=BlobInfo(key=writer.key, size=-1, sha256="")))
+        return writer
+
+    async def end_file(self) -> None:
+        assert self._open is not None
+        writer, self._open = self._open, None
+        self.files[-1].blob = await writer.commit()
+
+    async def abort(self) -> None:
+        """Leave nothing behind: the open temp file and every committed blob."""
+        if self._open is not None:
+            await self._open.abort()
+            self._open = None
+        for pending in self.files:
+            if pending.blob.size >= 0:
+                await self.ctx.blobs.delete(pending.blob.key)
+        self.files.clear()
+
+    async def finish(self) -> list[Asset]:
+        if self.parent_dir is None:
+            raise InvalidInput("No parent_dir given.")
+        if not self.files:
+            raise InvalidInput("No file in multipart form.")
+        dir_path = paths.join(self._base_dir(), self.relative_path)
+        committed, old_keys = await self.ctx.run_db(
+            commit_files, self.ctx.engine, self.ticket.dtable_uuid, dir_path, self.files, self.replace
+        )
+        for key in old_keys:
+            await _forget_blob(self.ctx, key)
+        return committed
+
+    def _base_dir(self) -> str:
+        """The ticket's parent dir relative to the asset root: ``/asset/<u>/custom`` -> ``/custom``."""
+        root = asset_root(self.ticket.dtable_uuid)
+        assert self.parent_dir is not None and paths.is_under(self.parent_dir, root)
+        return self.parent_dir[len(root):] or "/"
+
+
+def commit_files(
+    engine: Engine, dtable_uuid: str, dir_path: str, files: list[PendingFile], replace_: bool
+) -> tuple[list[Asset], list[str]]:
+    """One transaction for all files of a request. Returns (assets, blob keys now unused)."""
+    for attempt in range(COMMIT_RETRIES):
+        try:
+            with write_tx(engine) as conn:
+                return _commit_in(conn, dtable_uuid, dir_path, files, replace_)
+        except IntegrityError:
+            if attempt == COMMIT_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _commit_in(
+    conn: Connection, dtable_uuid: str, dir_path: str, files: list[PendingFile], replace_: bool
+) -> tuple[list[Asset], list[str]]:
+    now = utcnow()
+    q.ensure_dirs(conn, dtable_uuid, dir_path, now.isoformat())
+    out: list[Asset] = []
+    old_keys: list[str] = []
+    for pending in files:
+        blob = pending.blob
+        existing = q.get_asset(conn, dtable_uuid, dir_path, pending.name)
+        if existing is not None and replace_:
+            q.replace_blob(conn, existing.id, blob.key, blob.size, blob.sha256, now.isoformat())
+            old_keys.append(existing.blob_key)
+            out.append(replace(existing, blob_key=blob.key, size=blob.size, sha256=blob.sha256, mtime=now))
+            continue
+        name = pending.name if existing is None else _free_name(conn, dtable_uuid, dir_path, pending.name)
+        asset = Asset(
+            id=0, dtable_uuid=dtable_uuid, dir_path=dir_path, name=name, blob_key=blob.key,
+            size=blob.size, sha256=blob.sha256, mtime=now, uuid=str(uuid.uuid4()),
+        )
+        out.append(replace(asset, id=q.insert_asset(conn, asset)))
+    return out, old_keys
+
+
+def _free_name(conn: Connection, dtable_uuid: str, dir_path: str, name: str) -> str:
+    stem = name.rpartition(".")[0] if "." in name else name
+    taken = q.names_in_dir(conn, dtable_uuid, dir_path, stem)
+    for n in range(1, paths.MAX_DUPLICATE_NAMES + 1):
+        candidate = paths.duplicate_name(name, n)
+        if candidate not in taken:
+            if len(candidate.encode("utf-8")) > paths.MAX_NAME_BYTES:
+                raise InvalidInput(f"invalid fileName: {candidate!r} is too long.")
+            return candidate
+    raise InvalidInput("Too many files with same name.")

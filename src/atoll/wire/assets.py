@@ -1,0 +1,88 @@
+"""SeaTable's JSON and URLs for system assets, custom folders and the file server."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from atoll.models import Asset
+
+ASSET_ROOT = "/asset"
+CUSTOM_DIR = "/custom"
+IMAGES_DIR = "images"
+FILES_DIR = "files"
+
+
+def asset_root(dtable_uuid: str) -> str:
+    """The parent_path SeaTable hands out: ``/asset/<uuid>``."""
+    return f"{ASSET_ROOT}/{dtable_uuid}"
+
+
+def upload_url(public_url: str, ticket: str) -> str:
+    return f"{public_url}/seafhttp/upload-api/{ticket}"
+
+
+def download_url(public_url: str, ticket: str, name: str) -> str:
+    return f"{public_url}/seafhttp/files/{ticket}/{quote(name, safe='')}"
+
+
+def upload_link_json(
+    public_url: str, ticket: str, dtable_uuid: str, workspace_id: int, year_month: str
+) -> dict[str, Any]:
+    return {
+        "upload_link": upload_url(public_url, ticket),
+        "parent_path": asset_root(dtable_uuid),
+        "img_relative_path": f"{IMAGES_DIR}/{year_month}",
+        "file_relative_path": f"{FILES_DIR}/{year_month}",
+        "workspace_id": workspace_id,
+    }
+
+
+def custom_upload_link_json(
+    public_url: str, ticket: str, dtable_uuid: str, relative_path: str, workspace_id: int
+) -> dict[str, Any]:
+    return {
+        "upload_link": upload_url(public_url, ticket),
+        "parent_path": asset_root(dtable_uuid) + CUSTOM_DIR,
+        "relative_path": relative_path,
+        "workspace_id": workspace_id,
+    }
+
+
+def download_link_json(link: str) -> dict[str, Any]:
+    return {"download_link": link}
+
+
+def file_id(asset: Asset) -> str:
+    """Seafile answers a 40-hex file id; ours is the first 40 hex digits of the SHA-256."""
+    return asset.sha256[:40]
+
+
+def uploaded_json(assets: list[Asset]) -> list[dict[str, Any]]:
+    """``?ret-json=1``: one object per uploaded file."""
+    return [{"name": a.name, "id": file_id(a), "size": a.size} for a in assets]
+
+
+def uploaded_text(assets: list[Asset]) -> str:
+    """Without ``ret-json``: the file ids, tab-separated."""
+    return "\t".join(file_id(a) for a in assets)
+
+
+def custom_dir_json(dirs: list[str], files: list[Asset]) -> dict[str, Any]:
+    return {"dir": [{"name": d} for d in dirs], "file": [{"name": f.name} for f in files]}
+
+
+def custom_file_json(asset: Asset) -> dict[str, Any]:
+    return {
+        "dirent": {
+            "is_file": True,
+            "obj_name": asset.name,
+            "file_size": asset.size,
+            "last_update": asset.mtime.isoformat(timespec="seconds"),
+            "uuid": asset.uuid,
+        }
+    }
+
+
+def success_json() -> dict[str, Any]:
+    return {"success": True}

@@ -1,0 +1,166 @@
+"""SeaTable's JSON for rows, per API family.
+
+- gateway (``/api-gateway/api/v2``): every row carries the 8 system keys and **every** column,
+  ``null`` when empty; keyed by column key, or by column name with ``convert_keys=True``. Dates are
+  ISO 8601 with seconds and the server's UTC offset.
+- v1 (``/dtable-server/api/v1``, ``/api-gateway/api/v1``): keyed by column name, empty cells
+  omitted, only ``_id``/``_ctime``/``_mtime``; dates as stored (``2030-06-20``, ``2030-06-20 23:55``).
+- raw (gateway ``first_row``, v1 append): the stored row keyed by column key, non-empty cells, plus
+  ``_id``, ``_ctime``, ``_mtime``, ``_creator``, ``_last_modifier``.
+
+Select cells are stored as option ids and always rendered as option names (raw rows excepted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from atoll.wire.tables import SUCCESS
+
+#: Column types whose value comes from the row's system fields, not its data.
+SYSTEM_COLUMN_FIELDS = {
+    "ctime": "ctime",
+    "mtime": "mtime",
+    "creator": "creator",
+    "last-modifier": "last_modifier",
+}
+
+ROW_NOT_FOUND = "row _id not exits"  # sic: SeaTable's gateway message
+
+
+class RowLike(Protocol):
+    @property
+    def row_id(self) -> str: ...
+    @property
+    def ctime(self) -> str: ...
+    @property
+    def mtime(self) -> str: ...
+    @property
+    def creator(self) -> str: ...
+    @property
+    def last_modifier(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+def parse_stored_date(value: str) -> datetime | None:
+    """A stored date (``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM[:SS]``, server-local) as naive datetime."""
+    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def gateway_date(value: Any) -> Any:
+    """``2030-06-20`` -> ``2030-06-20T00:00:00+02:00`` (the server's offset on that date)."""
+    if not isinstance(value, str):
+        return value
+    naive = parse_stored_date(value)
+    if naive is None:
+        return value
+    return naive.astimezone().isoformat(timespec="seconds")
+
+
+def option_name(column: dict[str, Any], value: Any) -> Any:
+    """The option name for a stored option id (unknown ids pass through)."""
+    data = column.get("data") or {}
+    for option in data.get("options") or []:
+        if option.get("id") == value:
+            return option.get("name")
+    return value
+
+
+def cell_value(column: dict[str, Any], row: RowLike, *, gateway: bool) -> Any:
+    ctype = column.get("type")
+    system_field = SYSTEM_COLUMN_FIELDS.get(str(ctype))
+    if system_field is not None:
+        return getattr(row, system_field)
+    value = row.data.get(column["key"])
+    if value is None:
+        return None
+    if ctype == "single-select":
+        return option_name(column, value)
+    if ctype == "multiple-select" and isinstance(value, list):
+        return [option_name(column, v) for v in value]
+    if ctype == "date" and gateway:
+        return gateway_date(value)
+    return value
+
+
+def gateway_row(row: RowLike, columns: Sequence[dict[str, Any]], *, by_name: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "_id": row.row_id,
+        "_ctime": row.ctime,
+        "_mtime": row.mtime,
+        "_creator": row.creator,
+        "_last_modifier": row.last_modifier,
+        "_archived": False,
+        "_locked": None,
+        "_locked_by": None,
+    }
+    for column in columns:
+        out[column["name"] if by_name else column["key"]] = cell_value(column, row, gateway=True)
+    return out
+
+
+def v1_row(row: RowLike, columns: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"_id": row.row_id, "_ctime": row.ctime, "_mtime": row.mtime}
+    for column in columns:
+        value = cell_value(column, row, gateway=False)
+        if value is not None:
+            out[column["name"]] = value
+    return out
+
+
+def raw_row(row: RowLike) -> dict[str, Any]:
+    return {
+        **row.data,
+        "_id": row.row_id,
+        "_ctime": row.ctime,
+        "_mtime": row.mtime,
+        "_creator": row.creator,
+        "_last_modifier": row.last_modifier,
+    }
+
+
+def row_json(
+    row: RowLike, columns: Sequence[dict[str, Any]], *, gateway: bool, by_name: bool
+) -> dict[str, Any]:
+    """One row for list/get: the gateway shape, or v1's (always name-keyed)."""
+    if gateway:
+        return gateway_row(row, columns, by_name=by_name)
+    return v1_row(row, columns)
+
+
+def rows_json(
+    rows: Sequence[RowLike], columns: Sequence[dict[str, Any]], *, gateway: bool, by_name: bool
+) -> dict[str, Any]:
+    return {"rows": [row_json(r, columns, gateway=gateway, by_name=by_name) for r in rows]}
+
+
+def gateway_append_json(rows: Sequence[RowLike]) -> dict[str, Any]:
+    """Gateway ``POST rows/``: count, ids and the first row keyed by column key."""
+    return {
+        "inserted_row_count": len(rows),
+        "row_ids": [{"_id": r.row_id} for r in rows],
+        "first_row": raw_row(rows[0]) if rows else None,
+    }
+
+
+def batch_append_json(count: int) -> dict[str, Any]:
+    """v1 ``batch-append-rows/``."""
+    return {"inserted_row_count": count}
+
+
+def success_json() -> dict[str, Any]:
+    return dict(SUCCESS)
+
+
+def delete_rows_json(deleted: int, *, gateway: bool) -> dict[str, Any]:
+    if gateway:
+        return {"success": True, "deleted_rows": deleted}
+    return dict(SUCCESS)
