@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 import click
 
@@ -15,7 +16,7 @@ SERVERS = ("granian", "uvicorn")
 ASGI_FACTORY = "atoll.server.asgi:app_from_env"
 
 
-def _settings(data_dir: str | None, **overrides: object) -> Settings:
+def _settings(data_dir: str | None, **overrides: Any) -> Settings:
     return Settings.load(data_dir=data_dir, **overrides)
 
 
@@ -48,10 +49,12 @@ def serve(host: str, port: int, data_dir: str, public_url: str | None, server_im
                     timeout_keep_alive=30)
         return
     from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
 
     logging.getLogger("granian").setLevel(logging.WARNING)
-    Granian(ASGI_FACTORY, address=host, port=port, interface="asgi", factory=True, workers=1,
-            log_level="warning").serve()  # type: ignore[arg-type]
+    Granian(ASGI_FACTORY, address=host, port=port, interface=Interfaces.ASGI, factory=True,
+            workers=1, log_level=LogLevels.warning).serve()
 
 
 @click.group()

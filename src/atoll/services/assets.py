@@ -33,6 +33,7 @@ COMMIT_RETRIES = 5
 
 # ---------------------------------------------------------------- links
 
+
 @dataclass(frozen=True)
 class UploadLink:
     ticket: str
@@ -87,6 +88,7 @@ def _ticket(ctx: Context, op: str, dtable_uuid: str, path: str) -> str:
 
 # ---------------------------------------------------------------- lookups
 
+
 def _ensure_dir(engine: Engine, dtable_uuid: str, path: str) -> None:
     with write_tx(engine) as conn:
         q.ensure_dirs(conn, dtable_uuid, path, utcnow().isoformat())
@@ -115,6 +117,7 @@ async def resolve_download(ctx: Context, ticket: Ticket) -> Asset:
 
 
 # ---------------------------------------------------------------- custom folders
+
 
 def _custom_path(path: str) -> str:
     """SeaTable joins custom paths by concatenation: they must start with ``/``."""
@@ -173,6 +176,7 @@ def custom_asset_path(raw_path: str) -> str:
 
 # ---------------------------------------------------------------- deletion
 
+
 def _delete(engine: Engine, dtable_uuid: str, path: str) -> Asset | None:
     dir_path, name = paths.split(path)
     with write_tx(engine) as conn:
@@ -209,6 +213,7 @@ def _blob_in_use(engine: Engine, key: str) -> bool:
 
 
 # ---------------------------------------------------------------- uploads
+
 
 @dataclass
 class PendingFile:
@@ -290,7 +295,7 @@ class Upload:
         """The ticket's parent dir relative to the asset root: ``/asset/<u>/custom`` -> ``/custom``."""
         root = asset_root(self.ticket.dtable_uuid)
         assert self.parent_dir is not None and paths.is_under(self.parent_dir, root)
-        return self.parent_dir[len(root):] or "/"
+        return self.parent_dir[len(root) :] or "/"
 
 
 def commit_files(
@@ -324,8 +329,15 @@ def _commit_in(
             continue
         name = pending.name if existing is None else _free_name(conn, dtable_uuid, dir_path, pending.name)
         asset = Asset(
-            id=0, dtable_uuid=dtable_uuid, dir_path=dir_path, name=name, blob_key=blob.key,
-            size=blob.size, sha256=blob.sha256, mtime=now, uuid=str(uuid.uuid4()),
+            id=0,
+            dtable_uuid=dtable_uuid,
+            dir_path=dir_path,
+            name=name,
+            blob_key=blob.key,
+            size=blob.size,
+            sha256=blob.sha256,
+            mtime=now,
+            uuid=str(uuid.uuid4()),
         )
         out.append(replace(asset, id=q.insert_asset(conn, asset)))
     return out, old_keys

@@ -6,6 +6,7 @@ Writes: buffer to ``chunk_bytes``, write and hash in a worker thread, start writ
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -102,10 +103,8 @@ class LocalBlobWriter:
         if not self._closed:
             os.close(self._fd)
             self._closed = True
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self._temp)
-        except FileNotFoundError:
-            pass
 
     async def abort(self) -> None:
         # Shielded: abort runs on cancellation paths and must finish.
@@ -160,10 +159,8 @@ class LocalBlobStore:
         return (await anyio.to_thread.run_sync(os.stat, self.path_for(key))).st_size
 
     async def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             await anyio.to_thread.run_sync(os.unlink, self.path_for(key))
-        except FileNotFoundError:
-            pass
 
     def _sweep_sync(self) -> int:
         count = 0

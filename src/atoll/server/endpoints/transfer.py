@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 
-
 import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 
 from atoll.errors import NotFound, PayloadTooLarge, PermissionDenied
 from atoll.server.auth import any_principal, context, ticket

@@ -1,0 +1,83 @@
+"""In-process fixtures for the asset paths: a fresh data dir, app and API token per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from atoll.config import Settings
+from atoll.db import schema
+from atoll.server.app import create_app
+from atoll.services.access import create_api_token
+from atoll.services.context import Context
+
+PUBLIC_URL = "http://testserver"
+
+
+@dataclass
+class Env:
+    ctx: Context
+    client: TestClient
+    token: str
+    uuid: str
+    workspace_id: int
+    data_dir: Path
+
+    def auth(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Token {token or self.token}"}
+
+    def upload_link(self, token: str | None = None) -> dict[str, str]:
+        r = self.client.get("/api/v2.1/dtable/app-upload-link/", headers=self.auth(token))
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    def upload(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        relative_path: str | None = "files/2026-11",
+        replace: str | None = "0",
+        link: dict[str, str] | None = None,
+        parent_dir: str | None = None,
+        query: str = "?ret-json=1",
+    ) -> object:
+        link = link or self.upload_link()
+        data = {"parent_dir": parent_dir if parent_dir is not None else link["parent_path"]}
+        if relative_path is not None:
+            data["relative_path"] = relative_path
+        if replace is not None:
+            data["replace"] = replace
+        return self.client.post(link["upload_link"] + query, data=data, files={"file": (name, content)})
+
+    def download_link(self, path: str, token: str | None = None) -> object:
+        return self.client.get(
+            "/api/v2.1/dtable/app-download-link/", params={"path": path}, headers=self.auth(token)
+        )
+
+    def state(self) -> tuple[frozenset[str], int, int]:
+        """Everything an upload could leave behind: blob files (incl. temp), asset and dir rows."""
+        blobs = self.data_dir / "blobs"
+        files = frozenset(
+            str(Path(root, f).relative_to(blobs)) for root, _, names in os.walk(blobs) for f in names
+        )
+        with self.ctx.engine.connect() as conn:
+            assets = conn.execute(select(func.count()).select_from(schema.assets)).scalar_one()
+            dirs = conn.execute(select(func.count()).select_from(schema.asset_dirs)).scalar_one()
+        return files, assets, dirs
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    settings = Settings(data_dir=tmp_path / "data", public_url=PUBLIC_URL)
+    ctx = Context.open(settings)
+    created = create_api_token(ctx.engine, base="Demo")
+    with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
+        yield Env(ctx, client, created.token, created.dtable.uuid, created.dtable.workspace_id,
+                  settings.data_dir)

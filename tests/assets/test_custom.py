@@ -1,0 +1,75 @@
+"""Custom asset folders: create, list, upload, info with a stable uuid, download."""
+
+from __future__ import annotations
+
+from tests.assets.conftest import Env
+
+BASE = "/api/v2.1/dtable/custom"
+
+
+def _mkdir(env: Env, path: str) -> int:
+    return env.client.post(f"{BASE}/app-asset-dir/", params={"path": path}, headers=env.auth()).status_code
+
+
+def _custom_upload(env: Env, folder: str, name: str, content: bytes) -> dict[str, object]:
+    r = env.client.get(f"{BASE}/app-upload-link/", params={"path": folder}, headers=env.auth())
+    assert r.status_code == 200, r.text
+    link = r.json()
+    assert set(link) == {"upload_link", "parent_path", "relative_path", "workspace_id"}
+    assert link["parent_path"] == f"/asset/{env.uuid}/custom"
+    assert link["relative_path"] == folder.lstrip("/")
+    up = env.client.post(link["upload_link"] + "?ret-json=1", files={"file": (name, content)},
+                         data={"parent_dir": link["parent_path"], "relative_path": link["relative_path"],
+                               "replace": "0"})
+    assert up.status_code == 200, up.text
+    return up.json()[0]  # type: ignore[no-any-return]
+
+
+def test_root_lists_empty_before_anything(env: Env) -> None:
+    r = env.client.get(f"{BASE}/app-asset-dir/", params={"path": "/"}, headers=env.auth())
+    assert r.status_code == 200 and r.json() == {"dir": [], "file": []}
+
+
+def test_custom_folder_flow(env: Env) -> None:
+    assert _mkdir(env, "/Main/photos") == 200
+    assert _custom_upload(env, "/Main/", "sky.png", b"blue")["name"] == "sky.png"
+    assert _custom_upload(env, "/Main/", "sky.png", b"grey")["name"] == "sky (1).png"
+    listing = env.client.get(f"{BASE}/app-asset-dir/", params={"path": "/Main"}, headers=env.auth()).json()
+    assert listing == {"dir": [{"name": "photos"}], "file": [{"name": "sky (1).png"}, {"name": "sky.png"}]}
+    root = env.client.get(f"{BASE}/app-asset-dir/", params={"path": "/"}, headers=env.auth()).json()
+    assert root == {"dir": [{"name": "Main"}], "file": []}
+
+    info = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/Main/", "name": "sky.png"},
+                          headers=env.auth())
+    assert info.status_code == 200
+    dirent = info.json()["dirent"]
+    assert set(dirent) == {"is_file", "obj_name", "file_size", "last_update", "uuid"}
+    assert dirent["obj_name"] == "sky.png" and dirent["file_size"] == 4 and dirent["is_file"] is True
+    again = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/Main", "name": "sky.png"},
+                           headers=env.auth()).json()["dirent"]
+    assert again["uuid"] == dirent["uuid"]
+
+    for path in ("/Main/sky.png", "Main/sky.png"):
+        r = env.client.get(f"{BASE}/app-download-link", params={"path": path}, headers=env.auth())
+        assert r.status_code == 200
+        assert env.client.get(r.json()["download_link"]).content == b"blue"
+    # custom files are reachable through the system download link too
+    r = env.download_link("custom/Main/sky (1).png")
+    assert env.client.get(r.json()["download_link"]).content == b"grey"
+
+
+def test_custom_errors(env: Env) -> None:
+    r = env.client.get(f"{BASE}/app-upload-link/", params={"path": "/Nope/"}, headers=env.auth())
+    assert r.status_code == 404 and r.json() == {"error_msg": "parent_dir not found."}
+    r = env.client.get(f"{BASE}/app-asset-dir/", params={"path": "Main"}, headers=env.auth())
+    assert r.status_code == 404
+    r = env.client.get(f"{BASE}/app-asset-dir/", params={"path": ""}, headers=env.auth())
+    assert r.status_code == 400 and r.json() == {"error_msg": "parent_dir invalid."}
+    r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/", "name": ""}, headers=env.auth())
+    assert r.status_code == 400 and r.json() == {"error_msg": "name invalid."}
+    r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/", "name": "x.txt"}, headers=env.auth())
+    assert r.status_code == 404 and r.json() == {"error_msg": "File x.txt not found."}
+    r = env.client.get(f"{BASE}/app-download-link/", params={"path": "/none.txt"}, headers=env.auth())
+    assert r.status_code == 400
+    assert _mkdir(env, "/../x") == 400
+    assert _mkdir(env, "/") == 400
