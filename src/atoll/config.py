@@ -29,8 +29,8 @@ DEFAULT_ACCESS_TOKEN_TTL_S = 3 * 24 * 3600
 DEFAULT_MAX_PARTS = 1000
 #: Largest non-file multipart field value.
 DEFAULT_MAX_FIELD_BYTES = 64 * 1024
-#: Largest size of one part's headers.
-DEFAULT_MAX_PART_HEADER_BYTES = 16 * 1024
+#: Longest header line in one multipart part.
+DEFAULT_MAX_PART_HEADER_BYTES = 8 * 1024
 #: Bytes read/written per chunk on the byte paths.
 DEFAULT_CHUNK_BYTES = 1 * MiB
 #: Rows per list_rows page at most (SeaTable: 1000).

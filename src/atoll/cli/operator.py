@@ -6,10 +6,11 @@ import logging
 import os
 from typing import Any
 
+import anyio
 import click
 
 from atoll.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, Settings
-from atoll.services import access
+from atoll.services import access, maintenance
 from atoll.services.context import Context
 
 SERVERS = ("granian", "uvicorn")
@@ -99,6 +100,33 @@ def token_revoke(data_dir: str, api_token: str) -> None:
     click.echo("revoked", err=True)
 
 
+@click.command()
+@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
+@click.option("--verify-hashes", is_flag=True, help="Also re-hash every blob (reads everything).")
+def fsck(data_dir: str, verify_hashes: bool) -> None:
+    """Check that every file's bytes are present and intact; list orphan blobs."""
+    ctx = Context.open(_settings(data_dir))
+    report = anyio.run(lambda: maintenance.fsck(ctx, verify_hashes=verify_hashes))
+    for title, items in (("missing", report.missing), ("wrong size", report.bad_size),
+                         ("wrong hash", report.bad_hash), ("orphan blob", report.orphans)):
+        for item in items:
+            click.echo(f"{title}\t{item}")
+    click.echo(f"{report.assets} files checked, {len(report.orphans)} orphan blob(s)", err=True)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
+@click.option("--grace", type=float, default=maintenance.DEFAULT_GC_GRACE_S, show_default=True,
+              help="Leave orphans younger than this many seconds.")
+def gc(data_dir: str, grace: float) -> None:
+    """Delete orphan blobs (bytes no file points at) older than --grace seconds."""
+    ctx = Context.open(_settings(data_dir))
+    reaped = anyio.run(lambda: maintenance.gc(ctx, grace_s=grace))
+    click.echo(f"removed {len(reaped)} orphan blob(s)", err=True)
+
+
 def register(group: click.Group) -> None:
-    group.add_command(serve)
-    group.add_command(token)
+    for command in (serve, token, fsck, gc):
+        group.add_command(command)

@@ -20,9 +20,8 @@ from atoll.errors import InvalidInput, PayloadTooLarge
 from atoll.services.assets import Upload
 from atoll.storage import BlobWriter
 
-#: Headers allowed in one part, and the longest header line.
+#: Headers allowed in one part (Content-Disposition, Content-Type, and a few more).
 MAX_PART_HEADERS = 8
-MAX_PART_HEADER_LINE = 4224
 _FILENAME_STAR = re.compile(rb"filename\*\s*=\s*([^;]+)", re.IGNORECASE)
 
 
@@ -182,7 +181,7 @@ async def parse_upload(
         boundary_of(content_type),
         events.callbacks(),  # type: ignore[arg-type]
         max_header_count=MAX_PART_HEADERS,
-        max_header_size=MAX_PART_HEADER_LINE,
+        max_header_size=settings.max_part_header_bytes,
     )
     feeder = _Feeder(upload, settings)
     received = 0

@@ -1,0 +1,48 @@
+"""fsck finds missing and damaged blobs; gc reaps orphans and nothing else."""
+
+from __future__ import annotations
+
+import anyio
+
+from atoll.services import maintenance
+from tests.assets.conftest import Env
+
+
+async def _orphan(env: Env) -> str:
+    writer = await env.ctx.blobs.create()
+    await writer.write(b"nobody points at me")
+    return (await writer.commit()).key
+
+
+def test_gc_reaps_only_orphans(env: Env) -> None:
+    env.upload("kept.txt", b"kept")
+    orphan = anyio.run(_orphan, env)
+    report = anyio.run(maintenance.fsck, env.ctx)
+    assert report.ok and report.orphans == [orphan] and report.assets == 1
+    assert anyio.run(lambda: maintenance.gc(env.ctx)) == []  # younger than the grace period
+    assert anyio.run(lambda: maintenance.gc(env.ctx, grace_s=0)) == [orphan]
+    report = anyio.run(maintenance.fsck, env.ctx)
+    assert report.ok and report.orphans == []
+    link = env.download_link("files/2026-11/kept.txt").json()["download_link"]
+    assert env.client.get(link).content == b"kept"
+
+
+def test_fsck_detects_damage(env: Env) -> None:
+    for name in ("gone.txt", "short.txt", "flipped.txt"):
+        env.upload(name, b"original content")
+    blobs = {}
+    with env.ctx.engine.connect() as conn:
+        from sqlalchemy import select
+
+        from atoll.db import schema
+
+        for row in conn.execute(select(schema.assets)).mappings():
+            blobs[row["name"]] = env.ctx.blobs.local_path(row["blob_key"])
+    blobs["gone.txt"].unlink()
+    blobs["short.txt"].write_bytes(b"orig")
+    blobs["flipped.txt"].write_bytes(b"Original content")
+    report = anyio.run(lambda: maintenance.fsck(env.ctx, verify_hashes=True))
+    assert not report.ok
+    assert [p.split(":")[1] for p in report.missing] == ["/files/2026-11/gone.txt"]
+    assert [p.split(":")[1] for p in report.bad_size] == ["/files/2026-11/short.txt"]
+    assert [p.split(":")[1] for p in report.bad_hash] == ["/files/2026-11/flipped.txt"]
