@@ -6,6 +6,7 @@ Writes: buffer to ``chunk_bytes``, write and hash in a worker thread, start writ
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import ctypes.util
@@ -14,7 +15,9 @@ import hashlib
 import os
 import re
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio.to_thread
@@ -25,6 +28,9 @@ TEMP_DIR = "tmp"
 TEMP_SUFFIX = ".part"
 #: Start writeback of dirty pages every this many bytes, so the final fsync stays short.
 WRITEBACK_EVERY_BYTES = 32 * 1024 * 1024
+#: Chunks handed to a writer's thread but not yet written: parsing the next chunk overlaps with
+#: writing and hashing this one. Memory per upload is at most (this + 1) x chunk_bytes.
+MAX_CHUNKS_IN_FLIGHT = 3
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 _SYNC_FILE_RANGE_WRITE = 2
 
@@ -59,6 +65,8 @@ class LocalBlobWriter:
         self._size = 0
         self._synced_to = 0
         self._closed = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: deque[asyncio.Future[None]] = deque()
 
     def _write_sync(self, data: bytes | bytearray) -> None:
         view = memoryview(data)
@@ -73,9 +81,26 @@ class LocalBlobWriter:
 
     async def write(self, data: bytes) -> None:
         self._buf += data
-        if len(self._buf) >= self._store.chunk_bytes:
-            chunk, self._buf = self._buf, bytearray()
-            await anyio.to_thread.run_sync(self._write_sync, chunk)
+        if len(self._buf) < self._store.chunk_bytes:
+            return
+        chunk, self._buf = self._buf, bytearray()
+        if self._pool is None:  # one ordered worker per writer, made on the first full chunk
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atoll-blob")
+        self._in_flight.append(asyncio.wrap_future(self._pool.submit(self._write_sync, chunk)))
+        while self._in_flight and (len(self._in_flight) > MAX_CHUNKS_IN_FLIGHT or self._in_flight[0].done()):
+            await self._in_flight.popleft()
+
+    async def _drain(self, *, raise_errors: bool) -> None:
+        while self._in_flight:
+            future = self._in_flight.popleft()
+            try:
+                await future
+            except BaseException:
+                if raise_errors:
+                    raise
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _commit_sync(self) -> BlobInfo:
         if self._buf:
@@ -94,6 +119,7 @@ class LocalBlobWriter:
 
     async def commit(self) -> BlobInfo:
         try:
+            await self._drain(raise_errors=True)
             return await anyio.to_thread.run_sync(self._commit_sync)
         except BaseException:
             await self.abort()
@@ -109,6 +135,7 @@ class LocalBlobWriter:
     async def abort(self) -> None:
         # Shielded: abort runs on cancellation paths and must finish.
         with anyio.CancelScope(shield=True):
+            await self._drain(raise_errors=False)
             await anyio.to_thread.run_sync(self._abort_sync)
 
 
