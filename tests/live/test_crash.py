@@ -93,3 +93,20 @@ def test_sigkill_mid_upload_leaves_no_partial(tmp_path: Path) -> None:
             assert hashlib.sha256(blob.read_bytes()).hexdigest() == row["sha256"]
     finally:
         server.stop()
+
+
+def test_client_disconnect_mid_upload_leaves_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with LiveServer(data_dir) as server:
+        auth = {"Authorization": f"Token {server.create_token('Drop')}"}
+        link = httpx.get(server.url + "/api/v2.1/dtable/app-upload-link/", headers=auth).json()
+        temp_dir = data_dir / "blobs" / "tmp"
+        sock = _partial_upload(link["upload_link"], link["parent_path"], 64 << 20, 4 << 20)
+        _wait_for(lambda: any(temp_dir.iterdir()))
+        sock.close()
+        _wait_for(lambda: not any(temp_dir.iterdir()))
+        blobs = [p for p in (data_dir / "blobs").rglob("*") if p.is_file()]
+        assert blobs == []
+        r = httpx.get(server.url + "/api/v2.1/dtable/app-download-link/",
+                      params={"path": "files/crash/partial.bin"}, headers=auth)
+        assert r.status_code == 400
