@@ -17,7 +17,7 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -39,7 +39,7 @@ Credential = Literal["api_token", "access_token", "none"]
 Params = list[tuple[str, str]]
 
 
-class ColumnTypes(str, Enum):
+class ColumnTypes(StrEnum):
     """Column types, value-compatible with ``seatable_api.constants.ColumnTypes``."""
 
     DEFAULT = "default"
@@ -201,6 +201,17 @@ def custom_asset_file(server_url: str, path: str, name: str) -> RequestSpec:
 def custom_asset_dir(server_url: str, path: str) -> RequestSpec:
     return RequestSpec(
         "GET", server_url + "/api/v2.1/dtable/custom/app-asset-dir/", "api_token", [("path", path)]
+    )
+
+
+def create_custom_dir(server_url: str, path: str) -> RequestSpec:
+    """atoll's addition: ``POST app-asset-dir/?path=`` creates a custom folder (and parents)."""
+    return RequestSpec(
+        "POST",
+        server_url + "/api/v2.1/dtable/custom/app-asset-dir/",
+        "api_token",
+        [("path", path)],
+        idempotent=True,  # mkdir -p: repeating it changes nothing
     )
 
 
@@ -545,8 +556,8 @@ class RetryPolicy:
         """Seconds to wait before retry number ``attempt`` (0-based)."""
         if retry_after is not None:
             return max(0.0, min(self.backoff_max, retry_after))
-        ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
-        return ceiling * (0.5 + random.random() / 2)
+        ceiling = min(self.backoff_max, self.backoff_base * 2.0**attempt)
+        return float(ceiling * (0.5 + random.random() / 2))
 
 
 def retryable_status(status: int) -> bool:
