@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atoll.db import schema
@@ -102,9 +102,7 @@ def save_doc(conn: Connection, dtable_uuid: str, stored: StoredDoc) -> None:
     """Write a document obtained from ``lock_doc`` with ``stored.version`` (the caller bumps it)."""
     t = schema.dtable_docs
     conn.execute(
-        update(t)
-        .where(t.c.dtable_uuid == dtable_uuid)
-        .values(version=stored.version, doc=_dumps(stored.doc))
+        update(t).where(t.c.dtable_uuid == dtable_uuid).values(version=stored.version, doc=_dumps(stored.doc))
     )
 
 
@@ -138,9 +136,7 @@ def get_rows(
     return out
 
 
-def page_rows(
-    conn: Connection, dtable_uuid: str, table_id: str, offset: int, limit: int
-) -> list[StoredRow]:
+def page_rows(conn: Connection, dtable_uuid: str, table_id: str, offset: int, limit: int) -> list[StoredRow]:
     r = schema.rows
     query = (
         select(r)
@@ -180,12 +176,14 @@ def renumber(conn: Connection, dtable_uuid: str, table_id: str) -> None:
     r = schema.rows
     query = select(r.c.row_id).where(*_where_table(dtable_uuid, table_id)).order_by(r.c.seq, r.c.row_id)
     ids = list(conn.execute(query).scalars())
-    for i, row_id in enumerate(ids, start=1):
-        conn.execute(
-            update(r)
-            .where(r.c.dtable_uuid == dtable_uuid, r.c.row_id == row_id)
-            .values(seq=i * SEQ_STEP)
-        )
+    if not ids:
+        return
+    statement = (
+        update(r)
+        .where(r.c.dtable_uuid == dtable_uuid, r.c.row_id == bindparam("b_row_id"))
+        .values(seq=bindparam("b_seq"))
+    )
+    conn.execute(statement, [{"b_row_id": row_id, "b_seq": i * SEQ_STEP} for i, row_id in enumerate(ids, 1)])
 
 
 def insert_rows(conn: Connection, dtable_uuid: str, rows: list[StoredRow]) -> None:
@@ -210,12 +208,27 @@ def insert_rows(conn: Connection, dtable_uuid: str, rows: list[StoredRow]) -> No
     )
 
 
-def update_row(conn: Connection, dtable_uuid: str, row: StoredRow) -> None:
+def update_rows(conn: Connection, dtable_uuid: str, rows: list[StoredRow]) -> None:
+    """Store new data, mtime and last modifier of ``rows`` (one executemany)."""
+    if not rows:
+        return
     r = schema.rows
-    conn.execute(
+    statement = (
         update(r)
-        .where(r.c.dtable_uuid == dtable_uuid, r.c.row_id == row.row_id)
-        .values(data=_dumps(row.data), mtime=row.mtime, last_modifier=row.last_modifier)
+        .where(r.c.dtable_uuid == dtable_uuid, r.c.row_id == bindparam("b_row_id"))
+        .values(data=bindparam("b_data"), mtime=bindparam("b_mtime"), last_modifier=bindparam("b_by"))
+    )
+    conn.execute(
+        statement,
+        [
+            {
+                "b_row_id": row.row_id,
+                "b_data": _dumps(row.data),
+                "b_mtime": row.mtime,
+                "b_by": row.last_modifier,
+            }
+            for row in rows
+        ],
     )
 
 
@@ -225,18 +238,10 @@ def delete_rows(conn: Connection, dtable_uuid: str, table_id: str, row_ids: Iter
     count = 0
     for i in range(0, len(wanted), 500):
         chunk = wanted[i : i + 500]
-        result = conn.execute(
-            delete(r).where(*_where_table(dtable_uuid, table_id), r.c.row_id.in_(chunk))
-        )
+        result = conn.execute(delete(r).where(*_where_table(dtable_uuid, table_id), r.c.row_id.in_(chunk)))
         count += result.rowcount
     return count
 
 
 def delete_table_rows(conn: Connection, dtable_uuid: str, table_id: str) -> None:
     conn.execute(delete(schema.rows).where(*_where_table(dtable_uuid, table_id)))
-
-
-def count_rows(conn: Connection, dtable_uuid: str, table_id: str) -> int:
-    r = schema.rows
-    value = conn.execute(select(func.count()).select_from(r).where(*_where_table(dtable_uuid, table_id)))
-    return int(value.scalar() or 0)

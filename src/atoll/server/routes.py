@@ -34,6 +34,8 @@ def base_routes(prefix: str) -> list[BaseRoute]:
     out += both(prefix + "/metadata/", rows.metadata, ["GET"])
     out += both(prefix + "/tables/", rows.tables, ["POST", "PUT", "DELETE"])
     out += both(prefix + "/columns/", rows.columns, ["GET", "POST", "PUT", "DELETE"])
+    out += both(prefix + "/batch-append-columns/", rows.batch_append_columns, ["POST"])
+    out += both(prefix + "/column-options/", rows.column_options, ["POST"])
     out += both(prefix + "/rows/", rows.rows, ["GET", "POST", "PUT", "DELETE"])
     out += both(prefix + "/rows/{row_id}/", rows.row, ["GET"])
     out += both(prefix + "/batch-append-rows/", rows.batch_append_rows, ["POST"])

@@ -1,7 +1,7 @@
 """SeaTable's JSON for a base's structure: metadata, tables, columns and views.
 
-Shapes follow the SeaTable 6.x captures (docs: /work/shared/reference/seatable-snapshots):
-columns have 16 keys, views 18 keys, metadata ``format_version`` 9. The stored document uses the
+Shapes follow the SeaTable 6.x captures pinned in ``tests/rows/golden/``: columns have 16 keys,
+views 18 keys, metadata ``format_version`` 9. The stored document uses the
 same objects, so most functions here build or trim them.
 """
 
@@ -87,9 +87,7 @@ def metadata_json(version: int, tables: list[dict[str, Any]], settings: Any) -> 
     """``GET metadata/``: tables without rows or view structure."""
     out_tables = []
     for table in tables:
-        out_tables.append(
-            {k: copy.deepcopy(v) for k, v in table.items() if k not in _TABLE_ONLY_KEYS}
-        )
+        out_tables.append({k: copy.deepcopy(v) for k, v in table.items() if k not in _TABLE_ONLY_KEYS})
     return {
         "metadata": {
             "tables": out_tables,

@@ -1,0 +1,288 @@
+"""Use cases on a table's columns, and the ``data`` each column type gets by default."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from atoll.db import rows as q
+from atoll.errors import InvalidInput
+from atoll.services.cells import OPTION_COLORS, SYSTEM_KEYS, new_option_id
+from atoll.services.structure import (
+    TableRef,
+    change_doc,
+    find_column,
+    find_table,
+    find_view,
+    new_id,
+    read_doc,
+    valid_name,
+)
+from atoll.wire import tables as w
+
+#: Columns one table may hold (SeaTable: 500).
+MAX_COLUMNS_PER_TABLE = 500
+
+COLUMN_TYPES = frozenset(
+    {
+        "text", "long-text", "number", "checkbox", "date", "single-select", "multiple-select",
+        "image", "file", "collaborator", "link", "formula", "link-formula", "creator", "ctime",
+        "last-modifier", "mtime", "geolocation", "auto-number", "url", "email", "duration",
+        "button", "rate", "digital-sign",
+    }
+)  # fmt: skip
+
+# Server defaults merged under the client's column_data (SeaTable 6.x captures).
+_DATA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "number": {"format": "number", "decimal": "dot", "thousands": "no"},
+    "date": {"format": "YYYY-MM-DD"},
+    "duration": {"format": "duration", "duration_format": "h:mm"},
+    "rate": {"rate_max_number": 5},
+    "geolocation": {"geo_format": "lng_lat"},
+    "auto-number": {"format": "0000", "digits": 4},
+}
+# Extras that insert_column adds (createTable does not).
+_INSERT_EXTRAS: dict[str, dict[str, Any]] = {
+    "formula": {"operated_columns": [], "result_type": "number"},
+    "auto-number": {"max_used_auto_number": 0},
+}
+
+COLUMN_OPS = ("rename_column", "resize_column", "freeze_column", "move_column", "modify_column_type")
+
+
+def column_specs(columns: Any, *, default: bool = True) -> list[tuple[str, str, Any]]:
+    """``[{column_name, column_type, column_data?}]``; none given: one text column "Name"."""
+    if (columns is None or columns == []) and default:
+        return [("Name", "text", None)]
+    if not isinstance(columns, list) or not columns:
+        raise InvalidInput("columns invalid: expected a non-empty list.")
+    if len(columns) > MAX_COLUMNS_PER_TABLE:
+        raise InvalidInput(f"a table holds at most {MAX_COLUMNS_PER_TABLE} columns.")
+    specs: list[tuple[str, str, Any]] = []
+    seen: set[str] = set()
+    for i, spec in enumerate(columns):
+        if not isinstance(spec, dict):
+            raise InvalidInput(f"columns[{i}] invalid: expected an object.")
+        col_name = valid_column_name(spec.get("column_name", spec.get("name")), f"columns[{i}].column_name")
+        col_type = valid_column_type(spec.get("column_type", spec.get("type")))
+        if col_name in seen:
+            raise InvalidInput(f"column {col_name} appears twice.")
+        seen.add(col_name)
+        specs.append((col_name, col_type, spec.get("column_data", spec.get("data"))))
+    return specs
+
+
+def valid_column_name(value: Any, what: str = "column_name") -> str:
+    name = valid_name(value, what)
+    if name in SYSTEM_KEYS:
+        raise InvalidInput(f"{what} {name} is reserved.")
+    return name
+
+
+def valid_column_type(value: Any) -> str:
+    if not isinstance(value, str) or value not in COLUMN_TYPES:
+        raise InvalidInput(f"column_type {value} invalid.")
+    return value
+
+
+def column_data(column_type: str, given: Any, *, inserted: bool = False) -> Any:
+    """The stored ``data`` of a new column: server defaults, then the client's values."""
+    if given is not None and not isinstance(given, dict):
+        raise InvalidInput("column_data invalid: expected an object.")
+    if column_type in ("single-select", "multiple-select"):
+        return {**(given or {}), "options": _options((given or {}).get("options"))}
+    defaults = _DATA_DEFAULTS.get(column_type)
+    extras = _INSERT_EXTRAS.get(column_type, {}) if inserted else {}
+    if defaults is None and not extras and column_type not in ("formula", "link"):
+        return copy.deepcopy(given) if given else None
+    data = {**copy.deepcopy(defaults or {}), **copy.deepcopy(given or {})}
+    for key, value in extras.items():
+        data.setdefault(key, copy.deepcopy(value))
+    if column_type == "link":
+        data.setdefault("link_id", new_id(set()))
+    return data
+
+
+def _options(given: Any) -> list[dict[str, Any]]:
+    if given is None:
+        return []
+    if not isinstance(given, list):
+        raise InvalidInput("column_data.options invalid: expected a list.")
+    out: list[dict[str, Any]] = []
+    for i, option in enumerate(given):
+        if not isinstance(option, dict) or not isinstance(option.get("name"), str):
+            raise InvalidInput(f"column_data.options[{i}] invalid: expected {{name, ...}}.")
+        color, text_color = OPTION_COLORS[i % len(OPTION_COLORS)]
+        option_id = option.get("id")
+        if not isinstance(option_id, str) or not option_id:
+            option_id = new_option_id({o["id"] for o in out})
+        out.append(
+            {
+                **option,
+                "id": option_id,
+                "color": option.get("color", color),
+                "textColor": option.get("textColor", text_color),
+            }
+        )
+    return out
+
+
+# ---- columns -------------------------------------------------------------------------------
+
+
+def list_columns(
+    engine: Engine, dtable_uuid: str, ref: TableRef, view_name: Any = None
+) -> list[dict[str, Any]]:
+    """The table's columns; with a view, without the view's hidden columns."""
+    table = find_table(read_doc(engine, dtable_uuid).doc, ref)
+    columns: list[dict[str, Any]] = table["columns"]
+    if view_name:
+        hidden = set(find_view(table, view_name).get("hidden_columns") or [])
+        columns = [c for c in columns if c["key"] not in hidden]
+    return columns
+
+
+def insert_column(
+    engine: Engine,
+    dtable_uuid: str,
+    ref: TableRef,
+    column_name: Any,
+    column_type: Any,
+    data: Any = None,
+    anchor_column: Any = None,
+) -> dict[str, Any]:
+    """A new column, after ``anchor_column`` (key or name) or at the end."""
+    name = valid_column_name(column_name)
+    ctype = valid_column_type(column_type)
+    stored_data = column_data(ctype, data, inserted=True)
+
+    def change(conn: Connection, doc: dict[str, Any]) -> dict[str, Any]:
+        table = find_table(doc, ref)
+        columns: list[dict[str, Any]] = table["columns"]
+        if any(c["name"] == name for c in columns):
+            raise InvalidInput(f"column {name} already exists.")
+        if len(columns) >= MAX_COLUMNS_PER_TABLE:
+            raise InvalidInput(f"a table holds at most {MAX_COLUMNS_PER_TABLE} columns.")
+        if ctype == "link" and isinstance(stored_data, dict):
+            stored_data.setdefault("table_id", table["_id"])
+        column = w.new_column(
+            new_id({c["key"] for c in columns}, first=not columns), name, ctype, stored_data
+        )
+        at = len(columns)
+        if anchor_column:
+            at = columns.index(find_column(table, anchor_column)) + 1
+        columns.insert(at, column)
+        return copy.deepcopy(column)
+
+    return change_doc(engine, dtable_uuid, change)
+
+
+def update_column(
+    engine: Engine, dtable_uuid: str, ref: TableRef, op_type: Any, column_ref: Any, args: Mapping[str, Any]
+) -> dict[str, Any]:
+    """PUT columns/: rename, resize, freeze, move or retype one column (by key or name)."""
+    if op_type not in COLUMN_OPS:
+        raise InvalidInput(f"op_type {op_type} invalid.")
+
+    def change(conn: Connection, doc: dict[str, Any]) -> dict[str, Any]:
+        table = find_table(doc, ref)
+        column = find_column(table, column_ref)
+        if op_type == "rename_column":
+            name = valid_column_name(args.get("new_column_name"), "new_column_name")
+            if any(c["name"] == name and c is not column for c in table["columns"]):
+                raise InvalidInput(f"column {name} already exists.")
+            column["name"] = name
+        elif op_type == "resize_column":
+            width = args.get("new_column_width")
+            if not isinstance(width, int) or isinstance(width, bool) or width <= 0:
+                raise InvalidInput("new_column_width invalid.")
+            column["width"] = width
+        elif op_type == "freeze_column":
+            column["frozen"] = bool(args.get("frozen"))
+        elif op_type == "move_column":
+            target = find_column(table, args.get("target_column"))
+            columns: list[dict[str, Any]] = table["columns"]
+            if target is not column:
+                columns.remove(column)
+                columns.insert(columns.index(target) + 1, column)
+        else:
+            ctype = valid_column_type(args.get("new_column_type"))
+            column["type"] = ctype
+            column["data"] = column_data(ctype, None, inserted=True)
+        return copy.deepcopy(column)
+
+    return change_doc(engine, dtable_uuid, change)
+
+
+def delete_column(engine: Engine, dtable_uuid: str, ref: TableRef, column_ref: Any) -> None:
+    """Remove a column and its cells. The first column (the row's display column) stays."""
+
+    def change(conn: Connection, doc: dict[str, Any]) -> None:
+        table = find_table(doc, ref)
+        column = find_column(table, column_ref)
+        if table["columns"] and table["columns"][0] is column:
+            raise InvalidInput("the first column can not be deleted.")
+        table["columns"].remove(column)
+        key = column["key"]
+        for view in table["views"]:
+            view["hidden_columns"] = [k for k in view.get("hidden_columns") or [] if k != key]
+        holding = [row for row in q.iter_rows(conn, dtable_uuid, table["_id"]) if key in row.data]
+        for row in holding:
+            row.data.pop(key)
+        q.update_rows(conn, dtable_uuid, holding)
+
+    change_doc(engine, dtable_uuid, change)
+
+
+def batch_append_columns(
+    engine: Engine, dtable_uuid: str, ref: TableRef, columns: Any
+) -> list[dict[str, Any]]:
+    """Append several columns at once (``batch-append-columns/``); returns only the new ones."""
+    specs = column_specs(columns, default=False)
+
+    def change(conn: Connection, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        table = find_table(doc, ref)
+        existing: list[dict[str, Any]] = table["columns"]
+        if len(existing) + len(specs) > MAX_COLUMNS_PER_TABLE:
+            raise InvalidInput(f"a table holds at most {MAX_COLUMNS_PER_TABLE} columns.")
+        made = []
+        for name, ctype, data in specs:
+            if any(c["name"] == name for c in existing):
+                raise InvalidInput(f"column {name} already exists.")
+            key = new_id({c["key"] for c in existing}, first=not existing)
+            column = w.new_column(key, name, ctype, column_data(ctype, data, inserted=True))
+            existing.append(column)
+            made.append(copy.deepcopy(column))
+        return made
+
+    return change_doc(engine, dtable_uuid, change)
+
+
+def add_column_options(
+    engine: Engine, dtable_uuid: str, ref: TableRef, column_ref: Any, options: Any
+) -> None:
+    """Add options to a single/multiple-select column; names it already has are skipped."""
+    new_options = _options(options)
+
+    def change(conn: Connection, doc: dict[str, Any]) -> None:
+        column = find_column(find_table(doc, ref), column_ref)
+        if column.get("type") not in ("single-select", "multiple-select"):
+            raise InvalidInput(f"column {column['name']} is not a select column.")
+        data = column.get("data") if isinstance(column.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        current: list[dict[str, Any]] = data.setdefault("options", [])
+        names, ids = {o.get("name") for o in current}, {o.get("id") for o in current}
+        for option in new_options:
+            if option["name"] in names:
+                continue
+            if option["id"] in ids:
+                option["id"] = new_option_id(ids)
+            current.append(option)
+            names.add(option["name"])
+            ids.add(option["id"])
+        column["data"] = data
+
+    change_doc(engine, dtable_uuid, change)

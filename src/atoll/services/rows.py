@@ -1,0 +1,264 @@
+"""Use cases on rows: list, get, append, update, delete, filter.
+
+Writes validate the **whole** request (every row, every cell; see ``services.cells``) before
+anything is written, and run in one write transaction: a request is applied entirely or not at
+all. Select options that a write names but the column lacks are created, as SeaTable does; that
+changes the base document, whose version then goes up.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from atoll.db import rows as q
+from atoll.db.engine import read_tx, write_tx
+from atoll.errors import InvalidInput, NotFound
+from atoll.models import Principal
+from atoll.services.cells import Columns, RowValues, normalize_row
+from atoll.services.filters import check_filters, row_matches, sort_rows
+from atoll.services.structure import TableRef, find_table, find_view
+from atoll.timeutil import iso_ms, utcnow
+from atoll.wire.rows import ROW_NOT_FOUND
+
+ROW_ID_BYTES = 16  # 22 characters of URL-safe base64, like SeaTable
+ACTOR_DOMAIN = "auth.local"
+
+
+@dataclass(frozen=True)
+class RowPage:
+    columns: list[dict[str, Any]]
+    rows: list[q.StoredRow]
+
+
+def new_row_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def actor(principal: Principal) -> str:
+    """``<32 hex>@auth.local``: stable per base and app, like SeaTable's app users."""
+    digest = hashlib.sha256(f"{principal.dtable.uuid}\0{principal.app_name}".encode()).hexdigest()
+    return f"{digest[:32]}@{ACTOR_DOMAIN}"
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+def list_rows(
+    engine: Engine,
+    dtable_uuid: str,
+    ref: TableRef,
+    *,
+    view_name: Any = None,
+    order_by: Any = None,
+    direction: Any = None,
+    start: int = 0,
+    limit: int,
+) -> RowPage:
+    """A page of rows in table order, or sorted by ``order_by`` (a column name or key).
+
+    A view is checked to exist; its filters and sorts are not applied (every view shows all rows).
+    """
+    if direction not in (None, "", "asc", "desc"):
+        raise InvalidInput("direction invalid: expected asc or desc.")
+    if start < 0 or limit <= 0:
+        raise InvalidInput("start/limit invalid.")
+    with read_tx(engine) as conn:
+        table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
+        if view_name:
+            find_view(table, view_name)
+        columns: list[dict[str, Any]] = table["columns"]
+        if not order_by:
+            return RowPage(columns, q.page_rows(conn, dtable_uuid, table["_id"], start, limit))
+        column = Columns(columns).find(order_by)
+        if column is None:
+            raise InvalidInput(f"order_by invalid: column {order_by} not found.")
+        every = list(q.iter_rows(conn, dtable_uuid, table["_id"]))
+    ordered = sort_rows(every, column, descending=direction == "desc")
+    return RowPage(columns, ordered[start : start + limit])
+
+
+def get_row(engine: Engine, dtable_uuid: str, ref: TableRef, row_id: str) -> RowPage:
+    with read_tx(engine) as conn:
+        table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
+        row = q.get_row(conn, dtable_uuid, table["_id"], row_id)
+    if row is None:
+        raise NotFound(ROW_NOT_FOUND)
+    return RowPage(table["columns"], [row])
+
+
+def filter_rows(
+    engine: Engine,
+    dtable_uuid: str,
+    ref: TableRef,
+    filters: Any,
+    conjunction: Any = "And",
+    *,
+    view_name: Any = None,
+    limit: int,
+) -> RowPage:
+    """Rows matching ``filters`` (``[{column_name, filter_predicate, filter_term}]``), at most
+    ``limit``. See ``services.filters`` for the supported predicates."""
+    if conjunction not in ("And", "Or"):
+        raise InvalidInput("filter_conjunction invalid.")
+    if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
+        raise InvalidInput("filters invalid.")
+    with read_tx(engine) as conn:
+        table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
+        if view_name:
+            find_view(table, view_name)
+        columns = Columns(table["columns"])
+        check_filters(columns, filters)
+        out: list[q.StoredRow] = []
+        for row in q.iter_rows(conn, dtable_uuid, table["_id"]):
+            if row_matches(row, columns, filters, any_of=conjunction == "Or"):
+                out.append(row)
+                if len(out) >= limit:
+                    break
+    return RowPage(table["columns"], out)
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+
+def _check_batch(items: Any, what: str, max_batch: int) -> list[Any]:
+    if not isinstance(items, list) or not items:
+        raise InvalidInput(f"{what} invalid: expected a non-empty list.")
+    if len(items) > max_batch:
+        raise InvalidInput(f"{what}: at most {max_batch} rows per request.")
+    return items
+
+
+def _normalize_all(table: dict[str, Any], rows: Sequence[Any], what: str) -> tuple[list[RowValues], bool]:
+    columns = Columns(table["columns"])
+    values = [normalize_row(columns, row, f"{what}[{i}]") for i, row in enumerate(rows)]
+    return values, any(v.options_added for v in values)
+
+
+def append_rows(
+    engine: Engine,
+    dtable_uuid: str,
+    ref: TableRef,
+    rows: Any,
+    by: str,
+    *,
+    max_batch: int,
+    anchor_row_id: Any = None,
+) -> list[q.StoredRow]:
+    """Insert rows at the end, or right after ``anchor_row_id`` (v1 insert_row)."""
+    items = _check_batch(rows, "rows", max_batch)
+    now = iso_ms(utcnow())
+    with write_tx(engine) as conn:
+        stored = q.lock_doc(conn, dtable_uuid)
+        table = find_table(stored.doc, ref)
+        values, options_added = _normalize_all(table, items, "rows")
+        seqs = _new_seqs(conn, dtable_uuid, table["_id"], len(items), anchor_row_id)
+        made = [
+            q.StoredRow(
+                row_id=new_row_id(),
+                table_id=table["_id"],
+                seq=seq,
+                ctime=now,
+                mtime=now,
+                creator=by,
+                last_modifier=by,
+                data={k: v for k, v in value.cells.items() if v is not None},
+            )
+            for value, seq in zip(values, seqs, strict=True)
+        ]
+        q.insert_rows(conn, dtable_uuid, made)
+        _save_if(conn, dtable_uuid, stored, options_added)
+    return made
+
+
+def _new_seqs(conn: Connection, dtable_uuid: str, table_id: str, count: int, anchor: Any) -> list[int]:
+    anchor_row = q.get_row(conn, dtable_uuid, table_id, anchor) if isinstance(anchor, str) else None
+    if anchor_row is not None:
+        after = q.next_seq_after(conn, dtable_uuid, table_id, anchor_row.seq)
+        if after is not None and after - anchor_row.seq <= count:
+            q.renumber(conn, dtable_uuid, table_id)
+            anchor_row = q.get_row(conn, dtable_uuid, table_id, anchor_row.row_id)
+            assert anchor_row is not None
+            after = q.next_seq_after(conn, dtable_uuid, table_id, anchor_row.seq)
+        if after is not None:
+            gap = (after - anchor_row.seq) // (count + 1)
+            return [anchor_row.seq + gap * (i + 1) for i in range(count)]
+    last = q.max_seq(conn, dtable_uuid, table_id)
+    return [last + q.SEQ_STEP * (i + 1) for i in range(count)]
+
+
+def update_rows(
+    engine: Engine, dtable_uuid: str, ref: TableRef, updates: Any, by: str, *, max_batch: int
+) -> int:
+    """Apply ``[{row_id, row}]``: given cells change, ``null`` clears, others stay.
+
+    An unknown ``row_id`` fails the whole request (404) and nothing is written.
+    """
+    items = _check_batch(updates, "updates", max_batch)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("row_id"), str):
+            raise InvalidInput(f"updates[{i}] invalid: expected {{row_id, row}}.")
+    now = iso_ms(utcnow())
+    with write_tx(engine) as conn:
+        stored = q.lock_doc(conn, dtable_uuid)
+        table = find_table(stored.doc, ref)
+        values, options_added = _normalize_all(table, [item.get("row") for item in items], "updates")
+        found = q.get_rows(conn, dtable_uuid, table["_id"], [item["row_id"] for item in items])
+        for item in items:
+            if item["row_id"] not in found:
+                raise NotFound(f"row {item['row_id']} not found")
+        changed: dict[str, q.StoredRow] = {}
+        for item, value in zip(items, values, strict=True):
+            row = changed.get(item["row_id"]) or found[item["row_id"]]
+            data = dict(row.data)
+            for key, cell in value.cells.items():
+                if cell is None:
+                    data.pop(key, None)
+                else:
+                    data[key] = cell
+            changed[row.row_id] = q.StoredRow(
+                row.row_id, row.table_id, row.seq, row.ctime, now, row.creator, by, data
+            )
+        q.update_rows(conn, dtable_uuid, list(changed.values()))
+        _save_if(conn, dtable_uuid, stored, options_added)
+    return len(changed)
+
+
+def delete_rows(engine: Engine, dtable_uuid: str, ref: TableRef, row_ids: Any, *, max_batch: int) -> int:
+    """Delete rows by id; ids that do not exist are skipped. Returns how many went."""
+    ids = _check_batch(row_ids, "row_ids", max_batch)
+    if not all(isinstance(i, str) for i in ids):
+        raise InvalidInput("row_ids invalid: expected a list of strings.")
+    with write_tx(engine) as conn:
+        table = find_table(q.lock_doc(conn, dtable_uuid).doc, ref)
+        return q.delete_rows(conn, dtable_uuid, table["_id"], ids)
+
+
+def _save_if(conn: Connection, dtable_uuid: str, stored: q.StoredDoc, changed: bool) -> None:
+    if changed:
+        stored.version += 1
+        q.save_doc(conn, dtable_uuid, stored)
+
+
+def updates_from_body(body: Mapping[str, Any]) -> Any:
+    """Gateway sends ``updates: [{row_id, row}]``; v1 update_row sends ``row_id`` and ``row``."""
+    if "updates" in body:
+        return body["updates"]
+    if "row_id" in body:
+        return [{"row_id": body.get("row_id"), "row": body.get("row")}]
+    raise InvalidInput("updates invalid.")
+
+
+def row_ids_from_body(body: Mapping[str, Any]) -> Any:
+    """Gateway and batch delete send ``row_ids``; v1 delete_row sends ``row_id``."""
+    if "row_ids" in body:
+        return body["row_ids"]
+    if "row_id" in body:
+        return [body["row_id"]]
+    raise InvalidInput("row_ids invalid.")
