@@ -61,7 +61,9 @@ class _Events:
             self.queue.append(("part", list(self.headers)))
 
         def on_part_data(data: bytes, start: int, end: int) -> None:
-            self.queue.append(("data", data[start:end]))
+            # zero-copy when the parser hands us immutable bytes (the view keeps them alive)
+            piece = memoryview(data)[start:end] if isinstance(data, bytes) else bytes(data[start:end])
+            self.queue.append(("data", piece))
 
         def on_part_end() -> None:
             self.queue.append(("end", None))
@@ -146,7 +148,7 @@ class _Feeder:
         if filename is not None and name == "file":
             self.writer = await self.upload.begin_file(filename)
 
-    async def _data(self, data: bytes) -> None:
+    async def _data(self, data: memoryview | bytes) -> None:
         assert self.part is not None
         if self.writer is not None:
             await self.writer.write(data)
@@ -190,7 +192,7 @@ async def parse_upload(
         if received > settings.max_upload_bytes:
             raise PayloadTooLarge(f"File size is too large: the limit is {settings.max_upload_bytes} bytes.")
         try:
-            parser.write(chunk)
+            parser.write(chunk if isinstance(chunk, bytes) else bytes(chunk))
         except MultipartParseError as exc:
             raise InvalidInput(f"Malformed multipart body: {exc}") from exc
         for kind, payload in events.queue:

@@ -28,8 +28,8 @@ TEMP_DIR = "tmp"
 TEMP_SUFFIX = ".part"
 #: Start writeback of dirty pages every this many bytes, so the final fsync stays short.
 WRITEBACK_EVERY_BYTES = 32 * 1024 * 1024
-#: Chunks handed to a writer's thread but not yet written: parsing the next chunk overlaps with
-#: writing and hashing this one. Memory per upload is at most (this + 1) x chunk_bytes.
+#: Chunks handed to the worker threads but not yet written and hashed: parsing the next chunk
+#: overlaps with writing and hashing this one. Memory per upload is at most (this + 1) x chunk_bytes.
 MAX_CHUNKS_IN_FLIGHT = 3
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 _SYNC_FILE_RANGE_WRITE = 2
@@ -53,7 +53,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+Piece = bytes | bytearray | memoryview
+
+
+def _write_all(fd: int, pieces: list[Piece]) -> None:
+    """``writev`` the pieces, finishing any short write."""
+    total = sum(len(p) for p in pieces)
+    written = os.writev(fd, pieces)
+    if written == total:
+        return
+    rest = memoryview(b"".join(bytes(p) for p in pieces))[written:]
+    while rest:
+        rest = rest[os.write(fd, rest):]
+
+
 class LocalBlobWriter:
+    """Streams one blob to a temp file. Full chunks go to two ordered worker threads, one writing
+    and one hashing, so the event loop keeps parsing while both run (bounded in-flight)."""
+
     def __init__(self, store: LocalBlobStore, key: str) -> None:
         self.key = key
         self._store = store
@@ -61,33 +78,45 @@ class LocalBlobWriter:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
         self._fd = os.open(self._temp, flags, 0o640)
         self._hash = hashlib.sha256()
-        self._buf = bytearray()
-        self._size = 0
+        self._pieces: list[Piece] = []
+        self._pending = 0  # bytes in self._pieces
+        self._size = 0  # bytes handed to the writer thread
         self._synced_to = 0
         self._closed = False
-        self._pool: ThreadPoolExecutor | None = None
+        self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
         self._in_flight: deque[asyncio.Future[None]] = deque()
 
-    def _write_sync(self, data: bytes | bytearray) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        self._hash.update(data)
-        self._size += len(data)
-        if self._size - self._synced_to >= WRITEBACK_EVERY_BYTES:
-            _start_writeback(self._fd, self._synced_to, self._size - self._synced_to)
-            self._synced_to = self._size
+    def _write_sync(self, pieces: list[Piece], end: int) -> None:
+        _write_all(self._fd, pieces)
+        if end - self._synced_to >= WRITEBACK_EVERY_BYTES:
+            _start_writeback(self._fd, self._synced_to, end - self._synced_to)
+            self._synced_to = end
 
-    async def write(self, data: bytes) -> None:
-        self._buf += data
-        if len(self._buf) < self._store.chunk_bytes:
+    def _hash_sync(self, pieces: list[Piece]) -> None:
+        for piece in pieces:
+            self._hash.update(piece)
+
+    async def write(self, data: Piece) -> None:
+        """Take ``data`` (it must not change afterwards: memoryviews of bytes are kept as is)."""
+        if not data:
             return
-        chunk, self._buf = self._buf, bytearray()
-        if self._pool is None:  # one ordered worker per writer, made on the first full chunk
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atoll-blob")
-        self._in_flight.append(asyncio.wrap_future(self._pool.submit(self._write_sync, chunk)))
-        while self._in_flight and (len(self._in_flight) > MAX_CHUNKS_IN_FLIGHT or self._in_flight[0].done()):
+        self._pieces.append(data)
+        self._pending += len(data)
+        if self._pending < self._store.chunk_bytes:
+            return
+        pieces, self._pieces, self._pending = self._pieces, [], 0
+        self._size += sum(len(p) for p in pieces)
+        if self._pools is None:  # made on the first full chunk; small files never need them
+            self._pools = (
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="atoll-write"),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="atoll-hash"),
+            )
+        writer, hasher = self._pools
+        self._in_flight.append(asyncio.wrap_future(writer.submit(self._write_sync, pieces, self._size)))
+        self._in_flight.append(asyncio.wrap_future(hasher.submit(self._hash_sync, pieces)))
+        while self._in_flight and (
+            len(self._in_flight) > 2 * MAX_CHUNKS_IN_FLIGHT or self._in_flight[0].done()
+        ):
             await self._in_flight.popleft()
 
     async def _drain(self, *, raise_errors: bool) -> None:
@@ -98,14 +127,17 @@ class LocalBlobWriter:
             except BaseException:
                 if raise_errors:
                     raise
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        if self._pools is not None:
+            for pool in self._pools:
+                pool.shutdown(wait=True)
+            self._pools = None
 
     def _commit_sync(self) -> BlobInfo:
-        if self._buf:
-            self._write_sync(self._buf)
-            self._buf = bytearray()
+        if self._pieces:
+            self._size += self._pending
+            self._write_sync(self._pieces, self._size)
+            self._hash_sync(self._pieces)
+            self._pieces, self._pending = [], 0
         os.fsync(self._fd)
         os.close(self._fd)
         self._closed = True

@@ -1,0 +1,75 @@
+"""The local blob store contract: durable commit, exact bytes and hash, nothing left on abort."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from pathlib import Path
+
+import anyio
+import pytest
+
+from atoll.storage import LocalBlobStore
+
+
+def _store(tmp_path: Path, chunk: int = 4096) -> LocalBlobStore:
+    return LocalBlobStore(tmp_path / "blobs", chunk_bytes=chunk)
+
+
+async def _write(store: LocalBlobStore, pieces: list[bytes | memoryview]) -> tuple[str, int, str]:
+    writer = await store.create()
+    for piece in pieces:
+        await writer.write(piece)
+    info = await writer.commit()
+    return info.key, info.size, info.sha256
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_piece_sizes_round_trip(tmp_path: Path, seed: int) -> None:
+    rnd = random.Random(seed)
+    data = rnd.randbytes(rnd.randint(0, 300_000))
+    pieces: list[bytes | memoryview] = []
+    pos = 0
+    while pos < len(data):  # mixed bytes and memoryviews, sizes around the chunk size
+        n = rnd.choice([1, 17, 4095, 4096, 4097, 20_000])
+        part = data[pos:pos + n]
+        pieces.append(memoryview(part) if rnd.random() < 0.5 else part)
+        pos += n
+    store = _store(tmp_path)
+    key, size, sha = anyio.run(_write, store, pieces)
+    assert size == len(data) and sha == hashlib.sha256(data).hexdigest()
+    assert store.path_for(key).read_bytes() == data
+    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+
+    async def read_all() -> bytes:
+        return b"".join([c async for c in store.read(key, 5, len(data) - 5)])
+
+    assert anyio.run(read_all) == data[5:len(data) - 5]
+
+
+def test_abort_leaves_nothing(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+
+    async def go() -> None:
+        writer = await store.create()
+        await writer.write(os.urandom(50_000))
+        await writer.abort()
+
+    anyio.run(go)
+    assert [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == []
+
+
+def test_sweep_removes_temp_files_only(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    key, _, _ = anyio.run(_write, store, [b"kept"])
+    (tmp_path / "blobs" / "tmp" / "deadbeef.part").write_bytes(b"partial")
+    assert anyio.run(store.sweep_temp) == 1
+    assert anyio.run(store.keys) == [key]
+
+
+def test_keys_are_never_user_paths(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    for bad in ("../x", "g" * 32, "/etc/passwd", "0" * 31 + "/"):
+        with pytest.raises(ValueError):
+            store.path_for(bad)
