@@ -95,3 +95,15 @@ def test_one_base_token_never_opens_another(env: Env) -> None:
     access = env.client.get(ACCESS, headers=env.auth(other.token)).json()["access_token"]
     r = env.client.get(url, headers={"Authorization": "Token " + access}, follow_redirects=False)
     assert r.status_code == 403
+
+
+def test_ticket_cache_never_crosses_secrets() -> None:
+    from atoll.errors import PermissionDenied
+    from atoll.services.access import issue_ticket, verify_ticket
+
+    ticket = issue_ticket("download", "u", "/files/a.txt", b"a" * 32, 60)
+    assert verify_ticket(ticket, "download", b"a" * 32).path == "/files/a.txt"  # now cached
+    with pytest.raises(PermissionDenied):
+        verify_ticket(ticket, "download", b"b" * 32)
+    with pytest.raises(PermissionDenied):
+        verify_ticket(ticket, "upload", b"a" * 32)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +13,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Connections kept open (SQLite: each one costs four PRAGMAs to open). Matches the worker threads
+#: that may run metadata calls at once.
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+
+# SQLite allows one writer at a time. Writers of this process queue on a lock instead of in
+# SQLite's busy handler, whose back-off sleeps (up to 100 ms) dominate under concurrent uploads.
+_write_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -33,17 +44,22 @@ def make_engine(url: str) -> Engine:
         db_file = url.split(":///", 1)[-1]
         if db_file and db_file != ":memory:":
             Path(db_file).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        _write_locks[engine] = threading.Lock()
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """A write transaction: commits on success, rolls back on error."""
-    with engine.connect() as raw:
+    lock = _write_locks.get(engine)
+    with lock if lock is not None else contextlib.nullcontext(), engine.connect() as raw:
         conn = raw.execution_options(atoll_write=True)
         with conn.begin():
             yield conn

@@ -151,8 +151,25 @@ def issue_ticket(op: TicketOp, dtable_uuid: str, path: str, secret: bytes, ttl_s
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
+#: Verified tickets kept in memory (a download link is fetched again and again).
+TICKET_CACHE_SIZE = 4096
+_ticket_cache: dict[tuple[bytes, str, str], Ticket] = {}
+
+
 def verify_ticket(token: str, op: TicketOp, secret: bytes) -> Ticket:
     """A ticket from a link -> its claims. Forged, expired or for another op -> 403."""
+    key = (secret, token, op)  # the secret too: one process may serve several data dirs (tests)
+    cached = _ticket_cache.get(key)
+    if cached is not None and cached.expires_at > utcnow().timestamp():
+        return cached
+    ticket = _verify_ticket(token, op, secret)
+    if len(_ticket_cache) >= TICKET_CACHE_SIZE:
+        _ticket_cache.clear()
+    _ticket_cache[key] = ticket
+    return ticket
+
+
+def _verify_ticket(token: str, op: TicketOp, secret: bytes) -> Ticket:
     try:
         claims = _decode(token, secret, audience=TICKET_AUDIENCE)
     except AuthenticationFailed as exc:

@@ -90,6 +90,9 @@ def _ticket(ctx: Context, op: str, dtable_uuid: str, path: str) -> str:
 
 
 def _ensure_dir(engine: Engine, dtable_uuid: str, path: str) -> None:
+    with read_tx(engine) as conn:  # the common case needs no write transaction
+        if q.dir_exists(conn, dtable_uuid, path):
+            return
     with write_tx(engine) as conn:
         q.ensure_dirs(conn, dtable_uuid, path, utcnow().isoformat())
 
