@@ -55,7 +55,7 @@ class Settings:
     #: Blob store URL; default: file:// under the data dir.
     blob_url: str = ""
     #: HTTP server implementation for ``atoll serve``: granian or uvicorn.
-    server: str = "granian"
+    server: str = "uvicorn"
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
     link_ttl_s: int = DEFAULT_LINK_TTL_S

@@ -13,7 +13,7 @@ from atoll.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, Settings
 from atoll.services import access, maintenance
 from atoll.services.context import Context
 
-SERVERS = ("granian", "uvicorn")
+SERVERS = ("uvicorn", "granian")
 ASGI_FACTORY = "atoll.server.asgi:app_from_env"
 
 
@@ -35,7 +35,7 @@ def _export(settings: Settings) -> None:
 @click.option("--public-url", envvar="ATOLL_PUBLIC_URL", default=None,
               help="URL clients reach this server at; used in every generated link. "
                    "Default: http://HOST:PORT")
-@click.option("--server", "server_impl", envvar="ATOLL_SERVER", default="granian",
+@click.option("--server", "server_impl", envvar="ATOLL_SERVER", default="uvicorn",
               type=click.Choice(SERVERS), show_default=True)
 def serve(host: str, port: int, data_dir: str, public_url: str | None, server_impl: str) -> None:
     """Run the server (SQLite + local folder under --data-dir by default)."""

@@ -31,19 +31,20 @@ def dir_exists(conn: Connection, dtable_uuid: str, path: str) -> bool:
 
 
 def ensure_dirs(conn: Connection, dtable_uuid: str, path: str, created_at: str) -> None:
-    """Create ``path`` and every ancestor (``/a/b`` -> ``/``, ``/a``, ``/a/b``)."""
+    """Create ``path`` and every ancestor (``/a/b`` -> ``/``, ``/a``, ``/a/b``): one query when
+    they all exist, the common case."""
     parts = [p for p in path.split("/") if p]
     chain = ["/"] + ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+    t = schema.asset_dirs
+    have = set(
+        conn.execute(select(t.c.path).where(t.c.dtable_uuid == dtable_uuid, t.c.path.in_(chain))).scalars()
+    )
     for one in chain:
-        if dir_exists(conn, dtable_uuid, one):
+        if one in have:
             continue
         try:
             with conn.begin_nested():
-                conn.execute(
-                    schema.asset_dirs.insert().values(
-                        dtable_uuid=dtable_uuid, path=one, created_at=created_at
-                    )
-                )
+                conn.execute(t.insert().values(dtable_uuid=dtable_uuid, path=one, created_at=created_at))
         except IntegrityError:  # created concurrently: fine
             pass
 
