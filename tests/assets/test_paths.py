@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from atoll.errors import InvalidInput
 from atoll.wire import paths
@@ -68,3 +70,37 @@ def test_split_and_join() -> None:
     assert paths.split("/c.txt") == ("/", "c.txt")
     assert paths.join("/custom", "/Main/") == "/custom/Main"
     assert paths.join("/", "") == "/"
+
+
+# ---------------------------------------------------------------- properties (B8)
+
+_ALPHABET = st.sampled_from([*"ab./\\%2eEfF0c1\x00\x01 ．／∕、…é", "%2e", "%2f", "%5c", "..", "%25"])
+_PATHS = st.lists(_ALPHABET, max_size=30).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_PATHS)
+def test_rel_path_output_is_safe_and_idempotent(raw: str) -> None:
+    try:
+        out = paths.rel_path(raw)
+    except InvalidInput:
+        return
+    assert out.startswith("/")
+    segments = out.split("/")[1:] if out != "/" else []
+    for seg in segments:
+        assert seg not in ("", ".", "..")
+        assert "\\" not in seg and "\x00" not in seg
+    assert paths.rel_path(out) == out
+    assert paths.is_under(paths.join("/custom", out), "/custom")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(max_size=300))
+def test_file_name_output_is_safe(raw: str) -> None:
+    try:
+        name = paths.file_name(raw)
+    except InvalidInput:
+        return
+    assert "/" not in name and "\\" not in name and "\x00" not in name
+    assert name not in (".", "..") and len(name.encode()) <= paths.MAX_NAME_BYTES
+    assert paths.file_name(name) == name
