@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from atoll.client import _requests_files as rf
+from atoll.client import _requests_rows as rr
 from atoll.client import _shared as sh
 from atoll.client.exceptions import (
     AtollHTTPError,
@@ -26,69 +28,69 @@ def test_json_body_is_what_requests_sends() -> None:
 
 
 def test_list_rows_params_like_4_0_0() -> None:
-    spec = sh.list_rows(S, "Table1", "Default View", "Name", True, 0, 10)
+    spec = rr.list_rows(S, "Table1", "Default View", "Name", True, 0, 10)
     assert spec.method == "GET" and spec.url == GW + "rows/" and spec.idempotent
     assert spec.params == [
         ("table_name", "Table1"), ("convert_keys", "True"), ("view_name", "Default View"),
         ("order_by", "Name"), ("direction", "desc"), ("limit", "10"),
     ]  # start=0 is falsy, never sent
-    assert sh.list_rows(S, "Task").params == [
+    assert rr.list_rows(S, "Task").params == [
         ("table_name", "Task"), ("convert_keys", "True"), ("table_id", "Task")
     ]
 
 
 def test_row_bodies_like_4_0_0() -> None:
-    assert sh.append_rows(S, "Table1", [{"a": 1}]).json_body == {
+    assert rr.append_rows(S, "Table1", [{"a": 1}]).json_body == {
         "table_name": "Table1", "rows": [{"a": 1}]
     }
-    spec = sh.append_rows(S, "Data", [{"a": 1}], apply_default=True)
+    spec = rr.append_rows(S, "Data", [{"a": 1}], apply_default=True)
     assert spec.json_body == {
         "table_name": "Data", "rows": [{"a": 1}], "table_id": "Data", "apply_default": True
     }
     assert spec.method == "POST" and not spec.idempotent
     # update_row never sends table_id (contract Q6)
-    assert sh.update_row(S, "Data", "r1", {"a": 2}).json_body == {
+    assert rr.update_row(S, "Data", "r1", {"a": 2}).json_body == {
         "table_name": "Data", "updates": [{"row_id": "r1", "row": {"a": 2}}]
     }
-    assert sh.batch_update_rows(S, "Data", [{"row_id": "r", "row": {}}]).json_body == {
+    assert rr.batch_update_rows(S, "Data", [{"row_id": "r", "row": {}}]).json_body == {
         "table_name": "Data", "updates": [{"row_id": "r", "row": {}}], "table_id": "Data"
     }
-    d = sh.delete_rows(S, "T1", ["r1"])
+    d = rr.delete_rows(S, "T1", ["r1"])
     assert (d.method, d.url, d.json_body, d.idempotent) == (
         "DELETE", GW + "rows/", {"table_name": "T1", "row_ids": ["r1"]}, True
     )
-    g = sh.get_row(S, "T1", "r1")
+    g = rr.get_row(S, "T1", "r1")
     assert g.url == GW + "rows/r1/" and g.params == [("table_name", "T1"), ("convert_keys", "True")]
 
 
 def test_tables_and_columns() -> None:
-    assert sh.add_table(S, "T").json_body == {"table_name": "T", "lang": "en"}
-    assert sh.add_table(S, "T", "zh-cn", [{"column_name": "x"}]).json_body == {
+    assert rr.add_table(S, "T").json_body == {"table_name": "T", "lang": "en"}
+    assert rr.add_table(S, "T", "zh-cn", [{"column_name": "x"}]).json_body == {
         "table_name": "T", "lang": "zh-cn", "columns": [{"column_name": "x"}]
     }
-    c = sh.insert_column(S, "Task", "Files", sh.ColumnTypes.FILE, "0000", {"x": 1})
+    c = rr.insert_column(S, "Task", "Files", rr.ColumnTypes.FILE, "0000", {"x": 1})
     assert c.json_body == {
         "table_name": "Task", "column_name": "Files", "column_type": "file",
         "table_id": "Task", "anchor_column": "0000", "column_data": {"x": 1},
     }
-    assert sh.insert_column(S, "T1", "N", "number").json_body["column_type"] == "number"
+    assert rr.insert_column(S, "T1", "N", "number").json_body["column_type"] == "number"
     with pytest.raises(ValueError):
-        sh.insert_column(S, "T1", "N", "bogus")
-    assert sh.list_columns(S, "T1", "V").params == [("table_name", "T1"), ("view_name", "V")]
+        rr.insert_column(S, "T1", "N", "bogus")
+    assert rr.list_columns(S, "T1", "V").params == [("table_name", "T1"), ("view_name", "V")]
 
 
 def test_query_spec() -> None:
-    q = sh.query(S, "select * from T", True, [1])
+    q = rr.query(S, "select * from T", True, [1])
     assert q.url == GW + "sql" and q.idempotent
     assert q.json_body == {"sql": "select * from T", "parameters": [1], "convert_keys": True}
-    assert not sh.query(S, "update T set a=1", False).idempotent
+    assert not rr.query(S, "update T set a=1", False).idempotent
 
 
 def test_dtable_web_specs() -> None:
-    spec = sh.app_download_link("http://h", "files/a b.txt")
+    spec = rf.app_download_link("http://h", "files/a b.txt")
     assert spec.url == "http://h/api/v2.1/dtable/app-download-link/"
     assert spec.params == [("path", "files/a b.txt")] and spec.credential == "api_token"
-    assert sh.custom_asset_file("http://h", "/Main", "x").params == [("path", "/Main"), ("name", "x")]
+    assert rf.custom_asset_file("http://h", "/Main", "x").params == [("path", "/Main"), ("name", "x")]
     assert sh.auth_headers("t") == {"Authorization": "Token t", "Content-Type": "application/json"}
 
 
@@ -128,23 +130,23 @@ def test_success_must_be_json() -> None:
 
 
 def test_upload_response() -> None:
-    assert sh.parse_upload_response(200, b'[{"name": "a.txt", "size": 3}]') == {
+    assert rf.parse_upload_response(200, b'[{"name": "a.txt", "size": 3}]') == {
         "name": "a.txt", "size": 3
     }
     with pytest.raises(AtollHTTPError):
-        sh.parse_upload_response(200, b"[]")
+        rf.parse_upload_response(200, b"[]")
     with pytest.raises(AuthError, match="Access token not found"):
-        sh.parse_upload_response(403, b"Access token not found\n")
+        rf.parse_upload_response(403, b"Access token not found\n")
 
 
 def test_cells() -> None:
-    cell = sh.upload_cell(S, "image", "images/2025-08", "local.png", {"name": "a (1).png", "size": 5})
+    cell = rf.upload_cell(S, "image", "images/2025-08", "local.png", {"name": "a (1).png", "size": 5})
     assert cell == {
         "type": "image", "size": 5, "name": "a (1).png",
         "url": f"http://h/workspace/7/asset/{U}/images/2025-08/a%20%281%29.png",
     }
     data = {"dirent": {"obj_name": "x.pdf", "file_size": 9, "uuid": "abc"}}
-    assert sh.custom_file_cell(data) == {
+    assert rf.custom_file_cell(data) == {
         "type": "file", "size": 9, "name": "x.pdf", "url": "custom-asset://abc.pdf"
     }
 
@@ -156,18 +158,18 @@ def test_multipart_is_byte_identical_to_requests() -> None:
 
     name = 'we"ird\nname ü.txt'
     content = b"\x00\x01 payload"
-    fields = sh.upload_fields(f"/asset/{U}", "files/2025-08", True)
-    layout = sh.MultipartLayout(fields, name, boundary="b0undary")
+    fields = rf.upload_fields(f"/asset/{U}", "files/2025-08", True)
+    layout = rf.MultipartLayout(fields, name, boundary="b0undary")
     ours = layout.head + content + layout.tail
 
     rfs = []
     for k, v in fields:
-        rf = RequestField(name=k, data=v)
-        rf.make_multipart()
-        rfs.append(rf)
-    rf = RequestField(name="file", data=content, filename=name)
-    rf.make_multipart(content_type=None)
-    rfs.append(rf)
+        part = RequestField(name=k, data=v)
+        part.make_multipart()
+        rfs.append(part)
+    part = RequestField(name="file", data=content, filename=name)
+    part.make_multipart(content_type=None)
+    rfs.append(part)
     theirs, ctype = encode_multipart_formdata(rfs, boundary="b0undary")
     assert ours == theirs
     assert layout.content_type == ctype
@@ -175,16 +177,16 @@ def test_multipart_is_byte_identical_to_requests() -> None:
 
 
 def test_resolve_save_path(tmp_path: Path) -> None:
-    assert sh.resolve_save_path(tmp_path, "a.txt") == tmp_path / "a.txt"
-    assert sh.resolve_save_path(str(tmp_path / "new") + "/", "a.txt") == tmp_path / "new" / "a.txt"
-    assert sh.resolve_save_path(tmp_path / "b.bin", "a.txt") == tmp_path / "b.bin"
+    assert rf.resolve_save_path(tmp_path, "a.txt") == tmp_path / "a.txt"
+    assert rf.resolve_save_path(str(tmp_path / "new") + "/", "a.txt") == tmp_path / "new" / "a.txt"
+    assert rf.resolve_save_path(tmp_path / "b.bin", "a.txt") == tmp_path / "b.bin"
     with pytest.raises(ValueError):
-        sh.resolve_save_path(tmp_path, "")
+        rf.resolve_save_path(tmp_path, "")
 
 
 def test_local_name() -> None:
-    assert sh.local_name("/Users/Desktop/a.png") == "a.png"
-    assert sh.local_name(Path("dir/b.txt")) == "b.txt"
+    assert rf.local_name("/Users/Desktop/a.png") == "a.png"
+    assert rf.local_name(Path("dir/b.txt")) == "b.txt"
 
 
 def test_retry_policy() -> None:

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 import click
 
 from atoll.client import AtollHTTPError, Base
-from atoll.client._shared import resolve_save_path
+from atoll.client._requests_files import resolve_save_path
 from atoll.wire import urls
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,33 +1,29 @@
-"""Sans-I/O core of the SDK: request building and response parsing, no sockets.
+"""Sans-I/O core of the SDK: what every request and response has in common, no sockets.
 
-Every call of ``atoll.Base`` is described here as a :class:`RequestSpec` (method, URL, params,
-JSON body, which credential, whether a retry is safe) and its answer is parsed here into the
-value the official ``seatable-api`` 4.0.0 returns, or into a typed exception. ``sync.py`` only
-moves bytes. Bodies and params are byte-for-byte what 4.0.0 sends through ``requests``:
-``json.dumps`` with ``ensure_ascii=True``, booleans in the query as ``True``, ``start``/``limit``
-only when truthy, ``table_id`` added for 4-character table names.
+Every call of ``atoll.Base`` is described as a :class:`RequestSpec` (method, URL, params, JSON
+body, which credential, whether a retry is safe) and its answer is parsed into the value the
+official ``seatable-api`` 4.0.0 returns, or into a typed exception. This module holds that
+common base (the spec, the :class:`Session` that ``app-access-token`` establishes, JSON and
+error parsing, the retry policy); ``_requests_files`` builds the asset and custom-folder
+requests, ``_requests_rows`` the table, column, row and SQL ones. ``sync.py`` only moves bytes.
+Bodies and params are byte-for-byte what 4.0.0 sends through ``requests``: ``json.dumps`` with
+``ensure_ascii=True``, booleans in the query as ``True``, ``start``/``limit`` only when truthy,
+``table_id`` added for 4-character table names.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import re
-import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
 
 from atoll.client.exceptions import (
     AtollHTTPError,
     TokenExpiredError,
     error_class_for_status,
 )
-from atoll.wire import urls
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
@@ -37,47 +33,6 @@ MAX_ERROR_TEXT = 500
 
 Credential = Literal["api_token", "access_token", "none"]
 Params = list[tuple[str, str]]
-
-
-class ColumnTypes(StrEnum):
-    """Column types, value-compatible with ``seatable_api.constants.ColumnTypes``."""
-
-    DEFAULT = "default"
-    NUMBER = "number"
-    TEXT = "text"
-    CHECKBOX = "checkbox"
-    DATE = "date"
-    SINGLE_SELECT = "single-select"
-    LONG_TEXT = "long-text"
-    IMAGE = "image"
-    FILE = "file"
-    MULTIPLE_SELECT = "multiple-select"
-    COLLABORATOR = "collaborator"
-    LINK = "link"
-    FORMULA = "formula"
-    LINK_FORMULA = "link-formula"
-    CREATOR = "creator"
-    CTIME = "ctime"
-    LAST_MODIFIER = "last-modifier"
-    MTIME = "mtime"
-    GEOLOCATION = "geolocation"
-    AUTO_NUMBER = "auto-number"
-    URL = "url"
-    EMAIL = "email"
-    DURATION = "duration"
-    BUTTON = "button"
-    RATE = "rate"
-
-
-COLUMN_TYPE_VALUES = frozenset(t.value for t in ColumnTypes)
-
-
-def column_type_value(column_type: object) -> str:
-    """Accept our ``ColumnTypes``, seatable-api's (a ``str`` Enum) or a plain string."""
-    value = getattr(column_type, "value", column_type)
-    if not isinstance(value, str) or value not in COLUMN_TYPE_VALUES:
-        raise ValueError(f"type {column_type} invalid!")
-    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,10 +64,6 @@ def auth_headers(token: str, *, json_content: bool = True) -> dict[str, str]:
     if json_content:
         headers["Content-Type"] = "application/json"
     return headers
-
-
-def like_table_id(value: str) -> bool:
-    return re.match(r"^[-0-9a-zA-Z]{4}$", value) is not None
 
 
 def normalize_server_url(server_url: str) -> str:
@@ -154,231 +105,18 @@ def parse_auth(server_url: str, data: Any) -> Session:
     )
 
 
-# dtable-web endpoints (API token) --------------------------------------------------------
+# dtable-web authentication (API token) --------------------------------------------------
 
 
 def app_access_token(server_url: str) -> RequestSpec:
     return RequestSpec("GET", server_url + "/api/v2.1/dtable/app-access-token/", "api_token")
 
 
-def app_upload_link(server_url: str) -> RequestSpec:
-    return RequestSpec("GET", server_url + "/api/v2.1/dtable/app-upload-link/", "api_token")
-
-
-def app_download_link(server_url: str, path: str) -> RequestSpec:
-    return RequestSpec(
-        "GET", server_url + "/api/v2.1/dtable/app-download-link/", "api_token", [("path", path)]
-    )
-
-
-def custom_download_link(server_url: str, path: str) -> RequestSpec:
-    return RequestSpec(
-        "GET",
-        server_url + "/api/v2.1/dtable/custom/app-download-link/",
-        "api_token",
-        [("path", path)],
-    )
-
-
-def custom_upload_link(server_url: str, path: str) -> RequestSpec:
-    return RequestSpec(
-        "GET",
-        server_url + "/api/v2.1/dtable/custom/app-upload-link/",
-        "api_token",
-        [("path", path)],
-    )
-
-
-def custom_asset_file(server_url: str, path: str, name: str) -> RequestSpec:
-    return RequestSpec(
-        "GET",
-        server_url + "/api/v2.1/dtable/custom/app-asset-file/",
-        "api_token",
-        [("path", path), ("name", name)],
-    )
-
-
-def custom_asset_dir(server_url: str, path: str) -> RequestSpec:
-    return RequestSpec(
-        "GET", server_url + "/api/v2.1/dtable/custom/app-asset-dir/", "api_token", [("path", path)]
-    )
-
-
-def create_custom_dir(server_url: str, path: str) -> RequestSpec:
-    """atoll's addition: ``POST app-asset-dir/?path=`` creates a custom folder (and parents)."""
-    return RequestSpec(
-        "POST",
-        server_url + "/api/v2.1/dtable/custom/app-asset-dir/",
-        "api_token",
-        [("path", path)],
-        idempotent=True,  # mkdir -p: repeating it changes nothing
-    )
-
-
-# api-gateway endpoints (base access token) -----------------------------------------------
-
-
-def _gw(
-    s: Session,
-    method: str,
-    path: str,
-    params: Params | None = None,
-    body: Any = None,
-    *,
-    has_body: bool | None = None,
-    idempotent: bool | None = None,
-) -> RequestSpec:
-    return RequestSpec(
-        method,
-        s.gateway + path,
-        "access_token",
-        params,
-        body,
-        has_body=body is not None if has_body is None else has_body,
-        idempotent=method != "POST" if idempotent is None else idempotent,
-    )
-
-
-def _with_tid(body: dict[str, Any], table_name: str, key: str = "table_id") -> dict[str, Any]:
-    if like_table_id(table_name):
-        body[key] = table_name
-    return body
-
-
-def get_metadata(s: Session) -> RequestSpec:
-    return _gw(s, "GET", "metadata/")
-
-
-def add_table(
-    s: Session, table_name: str, lang: str = "en", columns: Sequence[Any] | None = None
-) -> RequestSpec:
-    body: dict[str, Any] = {"table_name": table_name, "lang": lang}
-    if columns:
-        body["columns"] = list(columns)
-    return _gw(s, "POST", "tables/", body=body)
-
-
-def rename_table(s: Session, table_name: str, new_table_name: str) -> RequestSpec:
-    return _gw(s, "PUT", "tables/", body={"table_name": table_name, "new_table_name": new_table_name})
-
-
-def delete_table(s: Session, table_name: str) -> RequestSpec:
-    return _gw(s, "DELETE", "tables/", body={"table_name": table_name})
-
-
-def list_views(s: Session, table_name: str) -> RequestSpec:
-    return _gw(s, "GET", "views/", [("table_name", table_name)])
-
-
-def list_rows(
-    s: Session,
-    table_name: str,
-    view_name: str | None = None,
-    order_by: str | None = None,
-    desc: bool = False,
-    start: int | None = None,
-    limit: int | None = None,
-) -> RequestSpec:
-    params: Params = [("table_name", table_name), ("convert_keys", "True")]
-    if like_table_id(table_name):
-        params.append(("table_id", table_name))
-    if view_name:
-        params.append(("view_name", view_name))
-    if order_by:
-        params.append(("order_by", order_by))
-        params.append(("direction", "desc" if desc else "asc"))
-    if start:
-        params.append(("start", str(start)))
-    if limit:
-        params.append(("limit", str(limit)))
-    return _gw(s, "GET", "rows/", params)
-
-
-def get_row(s: Session, table_name: str, row_id: str) -> RequestSpec:
-    params: Params = [("table_name", table_name), ("convert_keys", "True")]
-    if like_table_id(table_name):
-        params.append(("table_id", table_name))
-    # 4.0.0 appends the row id raw; quote only what would break the URL
-    return _gw(s, "GET", "rows/" + quote(row_id, safe="") + "/", params)
-
-
-def append_rows(
-    s: Session, table_name: str, rows: Sequence[Any], apply_default: bool | None = None
-) -> RequestSpec:
-    body = _with_tid({"table_name": table_name, "rows": list(rows)}, table_name)
-    if apply_default is not None:
-        body["apply_default"] = apply_default
-    return _gw(s, "POST", "rows/", body=body)
-
-
-def update_row(s: Session, table_name: str, row_id: str, row: Any) -> RequestSpec:
-    # 4.0.0's gateway update_row sends no table_id (contract Q6)
-    body = {"table_name": table_name, "updates": [{"row_id": row_id, "row": row}]}
-    return _gw(s, "PUT", "rows/", body=body)
-
-
-def batch_update_rows(s: Session, table_name: str, updates: Sequence[Any]) -> RequestSpec:
-    body = _with_tid({"table_name": table_name, "updates": list(updates)}, table_name)
-    return _gw(s, "PUT", "rows/", body=body)
-
-
-def delete_rows(s: Session, table_name: str, row_ids: Sequence[str]) -> RequestSpec:
-    body = _with_tid({"table_name": table_name, "row_ids": list(row_ids)}, table_name)
-    return _gw(s, "DELETE", "rows/", body=body)
-
-
-def list_columns(s: Session, table_name: str, view_name: str | None = None) -> RequestSpec:
-    params: Params = [("table_name", table_name)]
-    if like_table_id(table_name):
-        params.append(("table_id", table_name))
-    if view_name:
-        params.append(("view_name", view_name))
-    return _gw(s, "GET", "columns/", params)
-
-
-def insert_column(
-    s: Session,
-    table_name: str,
-    column_name: str,
-    column_type: object,
-    column_key: str | None = None,
-    column_data: Any = None,
-) -> RequestSpec:
-    body = _with_tid(
-        {
-            "table_name": table_name,
-            "column_name": column_name,
-            "column_type": column_type_value(column_type),
-        },
-        table_name,
-    )
-    if column_key:
-        body["anchor_column"] = column_key
-    if column_data:
-        body["column_data"] = column_data
-    return _gw(s, "POST", "columns/", body=body)
-
-
-def query(
-    s: Session, sql: str, convert: bool = True, parameters: Sequence[Any] | None = None
-) -> RequestSpec:
-    body: dict[str, Any] = {"sql": sql}
-    if parameters:
-        body["parameters"] = list(parameters)
-    if convert:
-        body["convert_keys"] = True
-    # a SELECT is harmless to repeat; anything else might not be
-    read_only = sql.lstrip().lower().startswith("select")
-    return RequestSpec(
-        "POST", s.gateway + "sql", "access_token", None, body, has_body=True, idempotent=read_only
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Responses
 
 
-def _decode(content: bytes) -> str:
+def decode_text(content: bytes) -> str:
     return content.decode("utf-8", errors="replace")
 
 
@@ -386,7 +124,7 @@ def error_message(status: int, content: bytes) -> str:
     """The human message of an error body, whatever the component's shape (contract §2.7):
     ``{"error_msg"}``, ``{"error_message"}``, ``{"detail"}``, Seafile's ``{"error": "..\\n"}``
     (invalid JSON, hence ``strict=False``) or plain text."""
-    text = _decode(content).strip()
+    text = decode_text(content).strip()
     try:
         data = json.loads(text, strict=False)
     except ValueError:
@@ -408,7 +146,7 @@ def error_message(status: int, content: bytes) -> str:
 
 def http_error(status: int, content: bytes) -> AtollHTTPError:
     message = error_message(status, content)
-    body = _decode(content)
+    body = decode_text(content)
     if status == 403 and message == "Token expired.":
         return TokenExpiredError(status, message, body)
     return error_class_for_status(status)(status, message, body)
@@ -422,122 +160,14 @@ def parse_json(status: int, content: bytes) -> Any:
         return json.loads(content)
     except ValueError:
         raise AtollHTTPError(
-            status, "response is not JSON: " + error_message(status, content), _decode(content)
+            status, "response is not JSON: " + error_message(status, content), decode_text(content)
         ) from None
-
-
-def parse_upload_response(status: int, content: bytes) -> dict[str, Any]:
-    """The first element of the file server's ``ret-json`` array."""
-    data = parse_json(status, content)
-    if isinstance(data, list) and data and isinstance(data[0], dict):
-        return data[0]
-    raise AtollHTTPError(status, f"unexpected upload response: {_decode(content)[:200]}")
 
 
 def expect_dict(data: Any, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise AtollHTTPError(200, f"{what}: expected a JSON object, got {type(data).__name__}")
     return data
-
-
-def custom_file_cell(data: Any) -> dict[str, Any]:
-    """``get_custom_file_info``'s return value from ``{"dirent": {...}}``."""
-    d = expect_dict(expect_dict(data, "custom file info").get("dirent"), "custom file info")
-    name = d.get("obj_name")
-    if not isinstance(name, str):
-        raise AtollHTTPError(200, "custom file info without obj_name")
-    return urls.file_cell(
-        "file", d.get("file_size"), name, urls.custom_asset_url(str(d.get("uuid")), name)
-    )
-
-
-def upload_cell(
-    session: Session, file_type: str, relative_path: str, local_name: str, answer: dict[str, Any]
-) -> dict[str, Any]:
-    name = answer.get("name")
-    url = urls.asset_url(
-        session.server_url,
-        "" if session.workspace_id is None else session.workspace_id,
-        session.dtable_uuid,
-        relative_path,
-        name if isinstance(name, str) else local_name,
-    )
-    return urls.file_cell(file_type, answer.get("size"), name, url)
-
-
-def upload_url(upload_link: str) -> str:
-    return upload_link + "?ret-json=1"
-
-
-def upload_fields(parent_dir: str, relative_path: str, replace: bool) -> list[tuple[str, str]]:
-    return [
-        ("parent_dir", parent_dir),
-        ("relative_path", relative_path),
-        ("replace", "1" if replace else "0"),
-    ]
-
-
-def local_name(file_path: str | os.PathLike[str]) -> str:
-    """4.0.0's default upload name: ``file_path.strip('/').split('/')[-1]``."""
-    return os.fspath(file_path).strip("/").split("/")[-1]
-
-
-def resolve_save_path(save_path: str | os.PathLike[str], name: str) -> Path:
-    """Where ``download_file`` writes. An existing directory, or a path ending in a separator,
-    receives the file under its own ``name`` (4.0.0 would fail with IsADirectoryError)."""
-    raw = os.fspath(save_path)
-    p = Path(raw).expanduser()
-    if p.is_dir() or raw.endswith(("/", os.sep)):
-        if not name or name in (".", ".."):
-            raise ValueError(f"cannot derive a file name to save into directory {raw!r}")
-        return p / name
-    return p
-
-
-# --------------------------------------------------------------------------------------------
-# Multipart (what urllib3 2.x produces for requests' data=/files=: no per-part Content-Type)
-
-
-def _header_param(name: str, value: str) -> str:
-    return '{}="{}"'.format(name, value.translate({10: "%0A", 13: "%0D", 34: "%22"}))
-
-
-@dataclass(frozen=True)
-class MultipartLayout:
-    """Text fields, then one file part. ``head`` + file bytes + ``tail`` is the whole body."""
-
-    fields: Sequence[tuple[str, str]]
-    filename: str
-    file_field: str = "file"
-    boundary: str = field(default_factory=lambda: secrets.token_hex(16))
-
-    @property
-    def content_type(self) -> str:
-        return "multipart/form-data; boundary=" + self.boundary
-
-    @property
-    def head(self) -> bytes:
-        parts = []
-        for name, value in self.fields:
-            parts.append(
-                f"--{self.boundary}\r\nContent-Disposition: form-data; "
-                f"{_header_param('name', name)}\r\n\r\n".encode()
-                + value.encode("utf-8")
-                + b"\r\n"
-            )
-        parts.append(
-            f"--{self.boundary}\r\nContent-Disposition: form-data; "
-            f"{_header_param('name', self.file_field)}; "
-            f"{_header_param('filename', self.filename)}\r\n\r\n".encode()
-        )
-        return b"".join(parts)
-
-    @property
-    def tail(self) -> bytes:
-        return f"\r\n--{self.boundary}--\r\n".encode()
-
-    def content_length(self, file_size: int) -> int:
-        return len(self.head) + file_size + len(self.tail)
 
 
 # --------------------------------------------------------------------------------------------
