@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from atoll.storage import LocalBlobStore
+from atoll.storage.sinks import BufferedSink, DirectSink, open_sink
 
 
 def _store(tmp_path: Path, chunk: int = 4096) -> LocalBlobStore:
@@ -25,8 +26,9 @@ async def _write(store: LocalBlobStore, pieces: list[bytes | memoryview]) -> tup
     return info.key, info.size, info.sha256
 
 
+@pytest.mark.parametrize("chunk", [4096, 5000])  # aligned: direct I/O; unaligned: buffered
 @pytest.mark.parametrize("seed", range(5))
-def test_random_piece_sizes_round_trip(tmp_path: Path, seed: int) -> None:
+def test_random_piece_sizes_round_trip(tmp_path: Path, seed: int, chunk: int) -> None:
     rnd = random.Random(seed)
     data = rnd.randbytes(rnd.randint(0, 300_000))
     pieces: list[bytes | memoryview] = []
@@ -36,7 +38,7 @@ def test_random_piece_sizes_round_trip(tmp_path: Path, seed: int) -> None:
         part = data[pos:pos + n]
         pieces.append(memoryview(part) if rnd.random() < 0.5 else part)
         pos += n
-    store = _store(tmp_path)
+    store = _store(tmp_path, chunk)
     key, size, sha = anyio.run(_write, store, pieces)
     assert size == len(data) and sha == hashlib.sha256(data).hexdigest()
     assert store.path_for(key).read_bytes() == data
@@ -73,3 +75,13 @@ def test_keys_are_never_user_paths(tmp_path: Path) -> None:
     for bad in ("../x", "g" * 32, "/etc/passwd", "0" * 31 + "/"):
         with pytest.raises(ValueError):
             store.path_for(bad)
+
+
+def test_sink_choice(tmp_path: Path) -> None:
+    direct = open_sink(tmp_path / "a", 8192)
+    buffered = open_sink(tmp_path / "b", 5000)
+    assert isinstance(direct, DirectSink) and isinstance(buffered, BufferedSink)
+    for sink in (direct, buffered):
+        sink.write([b"x" * 10_000, memoryview(b"yz")])
+        sink.finish()
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes() == b"x" * 10_000 + b"yz"

@@ -1,15 +1,14 @@
 """Blobs on local disk: ``<root>/ab/cd/<32 hex>``, temp files in ``<root>/tmp``.
 
-Writes: buffer to ``chunk_bytes``, write and hash in a worker thread, start writeback early
-(``sync_file_range``) so the final fsync is short, then fsync -> rename -> fsync(dir).
+Writes: pieces are gathered to ``chunk_bytes``, then written (``storage/sinks.py``: direct I/O
+where possible) and hashed on two ordered worker threads; commit is fsync -> rename ->
+fsync(dir).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import hashlib
 import os
@@ -23,26 +22,14 @@ from pathlib import Path
 import anyio.to_thread
 
 from atoll.models import BlobInfo
+from atoll.storage.sinks import Piece, open_sink
 
 TEMP_DIR = "tmp"
 TEMP_SUFFIX = ".part"
-#: Start writeback of dirty pages every this many bytes, so the final fsync stays short.
-WRITEBACK_EVERY_BYTES = 32 * 1024 * 1024
 #: Chunks handed to the worker threads but not yet written and hashed: parsing the next chunk
 #: overlaps with writing and hashing this one. Memory per upload is at most (this + 1) x chunk_bytes.
 MAX_CHUNKS_IN_FLIGHT = 3
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
-_SYNC_FILE_RANGE_WRITE = 2
-
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-_sync_file_range = getattr(_libc, "sync_file_range", None)
-if _sync_file_range is not None:
-    _sync_file_range.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
-
-
-def _start_writeback(fd: int, offset: int, nbytes: int) -> None:
-    if _sync_file_range is not None:
-        _sync_file_range(fd, offset, nbytes, _SYNC_FILE_RANGE_WRITE)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -53,20 +40,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-Piece = bytes | bytearray | memoryview
-
-
-def _write_all(fd: int, pieces: list[Piece]) -> None:
-    """``writev`` the pieces, finishing any short write."""
-    total = sum(len(p) for p in pieces)
-    written = os.writev(fd, pieces)
-    if written == total:
-        return
-    rest = memoryview(b"".join(bytes(p) for p in pieces))[written:]
-    while rest:
-        rest = rest[os.write(fd, rest):]
-
-
 class LocalBlobWriter:
     """Streams one blob to a temp file. Full chunks go to two ordered worker threads, one writing
     and one hashing, so the event loop keeps parsing while both run (bounded in-flight)."""
@@ -75,22 +48,14 @@ class LocalBlobWriter:
         self.key = key
         self._store = store
         self._temp = store.root / TEMP_DIR / (key + TEMP_SUFFIX)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-        self._fd = os.open(self._temp, flags, 0o640)
+        self._sink = open_sink(self._temp, store.chunk_bytes)
         self._hash = hashlib.sha256()
         self._pieces: list[Piece] = []
         self._pending = 0  # bytes in self._pieces
         self._size = 0  # bytes handed to the writer thread
-        self._synced_to = 0
         self._closed = False
         self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
         self._in_flight: deque[asyncio.Future[None]] = deque()
-
-    def _write_sync(self, pieces: list[Piece], end: int) -> None:
-        _write_all(self._fd, pieces)
-        if end - self._synced_to >= WRITEBACK_EVERY_BYTES:
-            _start_writeback(self._fd, self._synced_to, end - self._synced_to)
-            self._synced_to = end
 
     def _hash_sync(self, pieces: list[Piece]) -> None:
         for piece in pieces:
@@ -112,7 +77,7 @@ class LocalBlobWriter:
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="atoll-hash"),
             )
         writer, hasher = self._pools
-        self._in_flight.append(asyncio.wrap_future(writer.submit(self._write_sync, pieces, self._size)))
+        self._in_flight.append(asyncio.wrap_future(writer.submit(self._sink.write, pieces)))
         self._in_flight.append(asyncio.wrap_future(hasher.submit(self._hash_sync, pieces)))
         while self._in_flight and (
             len(self._in_flight) > 2 * MAX_CHUNKS_IN_FLIGHT or self._in_flight[0].done()
@@ -135,12 +100,11 @@ class LocalBlobWriter:
     def _commit_sync(self) -> BlobInfo:
         if self._pieces:
             self._size += self._pending
-            self._write_sync(self._pieces, self._size)
+            self._sink.write(self._pieces)
             self._hash_sync(self._pieces)
             self._pieces, self._pending = [], 0
-        os.fsync(self._fd)
-        os.close(self._fd)
         self._closed = True
+        self._sink.finish()
         final = self._store.path_for(self.key)
         created = self._store.ensure_parent(final)
         os.rename(self._temp, final)
@@ -159,8 +123,8 @@ class LocalBlobWriter:
 
     def _abort_sync(self) -> None:
         if not self._closed:
-            os.close(self._fd)
             self._closed = True
+            self._sink.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._temp)
 

@@ -1,0 +1,128 @@
+"""How bytes reach a temp file: direct I/O where the filesystem allows it, else buffered.
+
+Direct I/O (``O_DIRECT``) sends full, aligned blocks straight to the device: about a tenth of
+the CPU of buffered writes, and none of the page-cache allocation cost that this kind of VM
+charges after memory was returned to the host. The unaligned tail is written buffered at the
+end. Either way ``finish()`` returns only once the bytes are durable (fsync).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import mmap
+import os
+from pathlib import Path
+from typing import Protocol
+
+Piece = bytes | bytearray | memoryview
+
+#: Use O_DIRECT when the filesystem supports it.
+USE_DIRECT_IO = True
+#: Alignment O_DIRECT needs for buffers, offsets and lengths (covers 512 B and 4 KiB devices).
+DIRECT_ALIGN = 4096
+#: Buffered sinks start writeback every this many bytes, so the final fsync stays short.
+WRITEBACK_EVERY_BYTES = 32 * 1024 * 1024
+_SYNC_FILE_RANGE_WRITE = 2
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+_sync_file_range = getattr(_libc, "sync_file_range", None)
+if _sync_file_range is not None:
+    _sync_file_range.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+
+
+class Sink(Protocol):
+    def write(self, pieces: list[Piece]) -> None: ...
+
+    def finish(self) -> None:
+        """Write what is left, fsync, close."""
+        ...
+
+    def close(self) -> None:
+        """Close without finishing (abort)."""
+        ...
+
+
+def _write_fully(fd: int, data: Piece) -> None:
+    view = memoryview(data).cast("B")
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class BufferedSink:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._written = 0
+        self._synced_to = 0
+
+    def write(self, pieces: list[Piece]) -> None:
+        total = sum(len(p) for p in pieces)
+        done = os.writev(self.fd, pieces)
+        if done < total:
+            _write_fully(self.fd, memoryview(b"".join(bytes(p) for p in pieces))[done:])
+        self._written += total
+        unsynced = self._written - self._synced_to
+        if unsynced >= WRITEBACK_EVERY_BYTES and _sync_file_range is not None:
+            _sync_file_range(self.fd, self._synced_to, unsynced, _SYNC_FILE_RANGE_WRITE)
+            self._synced_to = self._written
+
+    def finish(self) -> None:
+        os.fsync(self.fd)
+        os.close(self.fd)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class DirectSink:
+    """Stages bytes in an aligned buffer and writes it with O_DIRECT whenever it is full."""
+
+    def __init__(self, fd: int, staging_bytes: int) -> None:
+        self.fd = fd
+        self._buf = mmap.mmap(-1, staging_bytes)  # page-aligned
+        self._view = memoryview(self._buf)
+        self._used = 0
+
+    def write(self, pieces: list[Piece]) -> None:
+        size = len(self._buf)
+        for piece in pieces:
+            src = memoryview(piece).cast("B")
+            while src:
+                take = min(len(src), size - self._used)
+                self._view[self._used:self._used + take] = src[:take]
+                self._used += take
+                src = src[take:]
+                if self._used == size:
+                    _write_fully(self.fd, self._view)
+                    self._used = 0
+
+    def finish(self) -> None:
+        aligned = self._used - self._used % DIRECT_ALIGN
+        if aligned:
+            _write_fully(self.fd, self._view[:aligned])
+        if self._used > aligned:  # the unaligned tail goes through the page cache
+            flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+            fcntl.fcntl(self.fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
+            _write_fully(self.fd, self._view[aligned:self._used])
+        os.fsync(self.fd)
+        self.close()
+
+    def close(self) -> None:
+        self._view.release()
+        self._buf.close()
+        os.close(self.fd)
+
+
+def open_sink(path: Path, staging_bytes: int) -> Sink:
+    """Create ``path`` (it must not exist) and return the best sink for its filesystem."""
+    direct_ok = USE_DIRECT_IO and hasattr(os, "O_DIRECT") and staging_bytes % DIRECT_ALIGN == 0
+    if direct_ok:
+        try:
+            return DirectSink(os.open(path, _OPEN_FLAGS | os.O_DIRECT, 0o640), staging_bytes)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # EINVAL: this filesystem has no direct I/O
+                raise
+    return BufferedSink(os.open(path, _OPEN_FLAGS, 0o640))
