@@ -1,4 +1,7 @@
-"""atoll."""
+"""atoll: a SeaTable-compatible server, SDK and CLI for bases, rows, files and images.
+
+The SDK: ``atoll.Base`` (same methods as ``seatable_api.Base``, streaming) and its errors.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -108,8 +108,7 @@ class FilesMixin(TransportMixin):
         """Download the asset behind a cell URL to ``save_path`` (a file path, or a directory:
         then the file keeps its name). Streams to a temp file beside the target, then renames."""
         path = urls.asset_path_from_url(url, self._sess().dtable_uuid)
-        link = self.get_file_download_link(path, timeout=timeout)
-        self._fetch(str(link), save_path, urls.asset_name(path), progress, timeout)
+        self.download_asset(path, save_path, progress=progress, timeout=timeout)
 
     def download_asset(
         self,
