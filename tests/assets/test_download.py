@@ -122,3 +122,20 @@ def test_public_url_not_host_header(env: Env) -> None:
     r = env.client.get("/api/v2.1/dtable/app-upload-link/",
                        headers={**env.auth(), "Host": "evil.example", "X-Forwarded-Host": "evil.example"})
     assert r.json()["upload_link"].startswith(PUBLIC_URL + "/")
+
+
+def test_link_answers_are_not_cacheable(env: Env) -> None:
+    env.upload("c.txt", b"c")
+    assert env.client.get("/api/v2.1/dtable/app-upload-link/", headers=env.auth()).headers[
+        "cache-control"] == "no-store"
+    assert env.download_link("files/2026-11/c.txt").headers["cache-control"] == "no-store"
+    assert env.client.get("/api/v2.1/dtable/app-access-token/", headers=env.auth()).headers[
+        "cache-control"] == "no-store"
+
+
+def test_logs_never_hold_tickets() -> None:
+    from atoll.server.app import loggable_path
+
+    assert loggable_path("/seafhttp/files/abc.def.ghi/x.txt") == "/seafhttp/files/<ticket>/x.txt"
+    assert loggable_path("/seafhttp/upload-api/abc.def") == "/seafhttp/upload-api/<ticket>"
+    assert loggable_path("/api2/ping/") == "/api2/ping/"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,8 +32,16 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     return _respond(status_for(exc), error_body(exc, family))
 
 
+_TICKET_IN_PATH = re.compile(r"^(/seafhttp/(?:files|upload-api)/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The request path with any link ticket replaced, so logs never hold a capability."""
+    return _TICKET_IN_PATH.sub(r"\1<ticket>", path)
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, loggable_path(request.url.path))
     return _respond(500, server_error_body(family_for_path(request.url.path)))
 
 

@@ -23,4 +23,5 @@ async def app_access_token(request: Request) -> Response:
     ctx = context(request)
     await ctx.run_db(access.record_token_use, ctx.engine, credential(request))
     token = access.issue_access_token(principal, ctx.secret, ctx.settings.access_token_ttl_s)
-    return JSONResponse(app_access_token_json(principal, token, ctx.settings.public_url))
+    body = app_access_token_json(principal, token, ctx.settings.public_url)
+    return JSONResponse(body, headers={"cache-control": "no-store"})

@@ -9,6 +9,9 @@ from atoll.server.auth import api_principal, context
 from atoll.services import assets as svc
 from atoll.wire import assets as wire
 
+#: Answers that carry a link ticket must not be cached by proxies or browsers.
+NO_STORE = {"cache-control": "no-store"}
+
 
 def _param(request: Request, name: str) -> str:
     return request.query_params.get(name, "")
@@ -22,7 +25,8 @@ async def upload_link(request: Request) -> Response:
         wire.upload_link_json(
             ctx.settings.public_url, link.ticket, principal.dtable.uuid,
             principal.dtable.workspace_id, link.year_month,
-        )
+        ),
+        headers=NO_STORE,
     )
 
 
@@ -31,7 +35,7 @@ async def download_link(request: Request) -> Response:
     ctx = context(request)
     ticket, asset = await svc.issue_download_link(ctx, principal, _param(request, "path"))
     link = wire.download_url(ctx.settings.public_url, ticket, asset.name)
-    return JSONResponse(wire.download_link_json(link))
+    return JSONResponse(wire.download_link_json(link), headers=NO_STORE)
 
 
 async def delete_asset(request: Request) -> Response:
@@ -68,7 +72,8 @@ async def custom_upload_link(request: Request) -> Response:
         wire.custom_upload_link_json(
             ctx.settings.public_url, link.ticket, principal.dtable.uuid,
             link.relative_path, principal.dtable.workspace_id,
-        )
+        ),
+        headers=NO_STORE,
     )
 
 
@@ -78,5 +83,5 @@ async def custom_download_link(request: Request) -> Response:
     path = svc.custom_asset_path(_param(request, "path"))
     ticket, asset = await svc.issue_download_link(ctx, principal, path)
     link = wire.download_url(ctx.settings.public_url, ticket, asset.name)
-    return JSONResponse(wire.download_link_json(link))
+    return JSONResponse(wire.download_link_json(link), headers=NO_STORE)
 
