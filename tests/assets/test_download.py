@@ -139,3 +139,14 @@ def test_logs_never_hold_tickets() -> None:
     assert loggable_path("/seafhttp/files/abc.def.ghi/x.txt") == "/seafhttp/files/<ticket>/x.txt"
     assert loggable_path("/seafhttp/upload-api/abc.def") == "/seafhttp/upload-api/<ticket>"
     assert loggable_path("/api2/ping/") == "/api2/ping/"
+
+
+def test_if_none_match_gives_304(env: Env) -> None:
+    link = _link(env, "e.png", b"png bytes")
+    etag = env.client.get(link).headers["etag"]
+    r = env.client.get(link, headers={"If-None-Match": etag})
+    assert r.status_code == 304 and r.content == b"" and r.headers["etag"] == etag
+    r = env.client.get(link, headers={"If-None-Match": '"other", ' + etag})
+    assert r.status_code == 304
+    r = env.client.get(link, headers={"If-None-Match": '"other"'})
+    assert r.status_code == 200 and r.content == b"png bytes"

@@ -65,6 +65,13 @@ async def upload(request: Request) -> Response:
     return PlainTextResponse(wire.uploaded_text(stored), headers=headers)
 
 
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
 def _open_blob(path: Path) -> tuple[os.stat_result, bytes | None]:
     """Stat a blob and, when it is small, read it in the same worker-thread call."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -93,6 +100,8 @@ async def download(request: Request) -> Response:
         stat, small = await anyio.to_thread.run_sync(_open_blob, local)
     force = request.query_params.get("dl") == "1"
     media, headers = serving_headers(asset.name, asset.sha256, force_download=force)
+    if _etag_matches(request.headers.get("if-none-match"), headers["etag"]):
+        return Response(status_code=304, headers={k: headers[k] for k in ("etag", "cache-control")})
     if small is not None and request.method == "GET" and "range" not in request.headers:
         headers["accept-ranges"] = "bytes"
         return Response(small, headers=headers, media_type=media)
