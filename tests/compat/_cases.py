@@ -53,6 +53,13 @@ def expect_raised(outcome: dict[str, Any], *statuses: int) -> None:
 # --------------------------------------------------------------------------------------
 
 
+
+def assert_round_trip(res: Any, check: str, *, type_: str, name: str, folder: str) -> None:
+    """The upload answered the cell dict for ``name`` and a download gave back the same bytes."""
+    r = res.check(check)
+    assert_info(r["info"], type_=type_, name=name, size=r["len"], url=asset_url(res, folder, name))
+    assert r["downloaded_sha256"] == r["sha256"], f"{check}: downloaded bytes differ"
+
 def test_auth_response(client: Client, scenario: ScenarioRunner) -> None:
     res = scenario(client, "uploads.py")
     auth = res.check("auth")
@@ -83,15 +90,7 @@ def test_upload_bytes_file_image(client: Client, scenario: ScenarioRunner) -> No
 
 def test_upload_bytes_file(client: Client, scenario: ScenarioRunner) -> None:
     res = scenario(client, "uploads.py")
-    r = res.check("bytes_file")
-    assert_info(
-        r["info"],
-        type_="file",
-        name="my_uploaded_file.txt",
-        size=r["len"],
-        url=asset_url(res, "files", "my_uploaded_file.txt"),
-    )
-    assert r["downloaded_sha256"] == r["sha256"]
+    assert_round_trip(res, "bytes_file", type_="file", name="my_uploaded_file.txt", folder="files")
 
 
 def test_upload_bytes_from_website(client: Client, scenario: ScenarioRunner) -> None:
@@ -105,15 +104,7 @@ def test_upload_bytes_from_website(client: Client, scenario: ScenarioRunner) -> 
 
 def test_upload_local_file_image_replace(client: Client, scenario: ScenarioRunner) -> None:
     res = scenario(client, "uploads.py")
-    r = res.check("local_image_replace")
-    assert_info(
-        r["info"],
-        type_="image",
-        name="my_uploaded_img.png",
-        size=r["len"],
-        url=asset_url(res, "images", "my_uploaded_img.png"),
-    )
-    assert r["downloaded_sha256"] == r["sha256"], "replace=True must replace the bytes"
+    assert_round_trip(res, "local_image_replace", type_="image", name="my_uploaded_img.png", folder="images")
 
 
 def test_upload_local_file_defaults(client: Client, scenario: ScenarioRunner) -> None:
@@ -253,15 +244,7 @@ def test_detailed_upload_errors(client: Client, scenario: ScenarioRunner) -> Non
 
 def test_large_file_round_trip(client: Client, scenario: ScenarioRunner) -> None:
     res = scenario(client, "uploads.py")
-    r = res.check("large_file")
-    assert_info(
-        r["info"],
-        type_="file",
-        name="big file.bin",
-        size=r["len"],
-        url=asset_url(res, "files", "big file.bin"),
-    )
-    assert r["downloaded_sha256"] == r["sha256"]
+    assert_round_trip(res, "large_file", type_="file", name="big file.bin", folder="files")
 
 
 def test_download_link_headers(client: Client, scenario: ScenarioRunner) -> None:

@@ -191,3 +191,11 @@ def http_get(url: str) -> tuple[int, bytes, dict[str, str]]:
 
     resp = requests.get(url, timeout=30)
     return resp.status_code, resp.content, dict(resp.headers)
+
+
+def begin() -> tuple[Any, str, Checks]:
+    """The prelude of every scenario: the client's Base class, its version, and the results."""
+    base_class, version = load_base_class()
+    ck = Checks()
+    ck.results["client"] = {"version": version, "server_url": SERVER_URL, "month": MONTH}
+    return base_class, version, ck

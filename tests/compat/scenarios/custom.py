@@ -11,23 +11,18 @@ from __future__ import annotations
 import os
 
 from _common import (
-    MONTH,
-    SERVER_URL,
     WORKDIR,
-    Checks,
     auth,
+    begin,
     content_for,
     file_sha256,
     http_get,
-    load_base_class,
     png_bytes,
     sha256,
     write_local,
 )
 
-Base, version = load_base_class()
-ck = Checks()
-ck.results["client"] = {"version": version, "server_url": SERVER_URL, "month": MONTH}
+Base, version, ck = begin()
 base = auth(ck, Base)
 sky = png_bytes(4, 4, (135, 206, 235))
 sky2 = png_bytes(5, 5, (0, 0, 0))

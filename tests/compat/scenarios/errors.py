@@ -13,17 +13,14 @@ import os
 from _common import (
     MONTH,
     SERVER_URL,
-    Checks,
     auth,
+    begin,
     content_for,
     http_get,
-    load_base_class,
     sha256,
 )
 
-Base, version = load_base_class()
-ck = Checks()
-ck.results["client"] = {"version": version, "server_url": SERVER_URL, "month": MONTH}
+Base, version, ck = begin()
 RO_TOKEN = os.environ["COMPAT_RO_TOKEN"]
 
 # A wrong API token: auth() raises.

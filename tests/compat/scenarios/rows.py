@@ -6,21 +6,17 @@ Run: <client-venv>/bin/python rows.py <server_url> <api_token>
 from __future__ import annotations
 
 from _common import (
-    MONTH,
     SERVER_URL,
-    Checks,
     auth,
+    begin,
     content_for,
     is_legacy,
-    load_base_class,
     png_bytes,
     write_local,
 )
 
-Base, version = load_base_class()
+Base, version, ck = begin()
 legacy = is_legacy(version)
-ck = Checks()
-ck.results["client"] = {"version": version, "server_url": SERVER_URL, "month": MONTH}
 base = auth(ck, Base)
 
 COLUMNS = [

@@ -13,23 +13,20 @@ from _common import (
     MONTH,
     SERVER_URL,
     WORKDIR,
-    Checks,
     asset_path,
     auth,
+    begin,
     content_for,
     file_sha256,
     http_get,
     is_legacy,
-    load_base_class,
     png_bytes,
     sha256,
     write_local,
 )
 
-Base, version = load_base_class()
+Base, version, ck = begin()
 legacy = is_legacy(version)
-ck = Checks()
-ck.results["client"] = {"version": version, "server_url": SERVER_URL, "month": MONTH}
 base = auth(ck, Base)
 
 
