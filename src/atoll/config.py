@@ -37,6 +37,26 @@ DEFAULT_CHUNK_BYTES = 1 * MiB
 DEFAULT_MAX_ROWS_PER_PAGE = 1000
 #: Rows per batch write at most (SeaTable: 1000).
 DEFAULT_MAX_ROWS_PER_BATCH = 1000
+#: Smallest S3 multipart part (S3's own minimum); parts grow so no upload needs over 10,000.
+DEFAULT_S3_PART_BYTES = 8 * MiB
+#: S3 parts uploading at once per upload (memory per upload is about this + 1 parts).
+DEFAULT_S3_PARTS_IN_FLIGHT = 2
+#: Presigned S3 download URLs stay valid this long.
+DEFAULT_S3_PRESIGN_TTL_S = 60
+#: Unfinished S3 multipart uploads older than this are aborted by the sweep (start-up, gc).
+DEFAULT_S3_ABANDONED_AFTER_S = 24 * 3600
+#: Seconds an S3 request may take before it is retried or fails (504).
+DEFAULT_S3_TIMEOUT_S = 30
+#: Attempts per S3 request on 5xx, SlowDown, resets and timeouts (jittered backoff between).
+DEFAULT_S3_MAX_ATTEMPTS = 5
+
+#: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
+AWS_ENV = {
+    "s3_endpoint_url": "AWS_ENDPOINT_URL",
+    "s3_region": "AWS_REGION",
+    "s3_access_key_id": "AWS_ACCESS_KEY_ID",
+    "s3_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+}
 
 
 def _env_name(name: str) -> str:
@@ -50,10 +70,29 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
     #: The URL clients reach this server at; every generated link uses it, never Host.
     public_url: str = ""
-    #: SQLAlchemy URL of the metadata store; default: SQLite in the data dir.
-    database_url: str = ""
-    #: Blob store URL; default: file:// under the data dir.
-    blob_url: str = ""
+    #: Metadata store URL (sqlite:///..., postgresql://...); default: SQLite in the data dir.
+    db_url: str = ""
+    #: Blob store URL (file:///..., s3://bucket/prefix, memory://); default: file:// in the data dir.
+    storage: str = ""
+    #: Signing secret for access tokens and links (any string of 32+ characters). Default: from
+    #: secret_file, else kept in the metadata database (shared by every process that uses it).
+    secret: str = field(default="", repr=False)
+    #: A file holding the signing secret (e.g. a mounted Kubernetes or Docker secret).
+    secret_file: str = ""
+    #: Former secrets, comma-separated, still accepted (not used for signing) while rotating.
+    previous_secrets: str = field(default="", repr=False)
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    #: Answer downloads from S3 with a redirect to a short-lived presigned URL.
+    s3_presigned_downloads: bool = False
+    s3_presign_ttl_s: int = DEFAULT_S3_PRESIGN_TTL_S
+    s3_part_bytes: int = DEFAULT_S3_PART_BYTES
+    s3_parts_in_flight: int = DEFAULT_S3_PARTS_IN_FLIGHT
+    s3_abandoned_after_s: int = DEFAULT_S3_ABANDONED_AFTER_S
+    s3_timeout_s: int = DEFAULT_S3_TIMEOUT_S
+    s3_max_attempts: int = DEFAULT_S3_MAX_ATTEMPTS
     #: HTTP server implementation for ``atoll serve``: granian or uvicorn.
     server: str = "uvicorn"
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
@@ -72,11 +111,11 @@ class Settings:
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}")
         object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
-        if not self.database_url:
+        if not self.db_url:
             db_path = (self.data_dir / "atoll.sqlite3").resolve()
-            object.__setattr__(self, "database_url", f"sqlite:///{db_path}")
-        if not self.blob_url:
-            object.__setattr__(self, "blob_url", (self.data_dir / "blobs").resolve().as_uri())
+            object.__setattr__(self, "db_url", f"sqlite:///{db_path}")
+        if not self.storage:
+            object.__setattr__(self, "storage", (self.data_dir / "blobs").resolve().as_uri())
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -84,9 +123,9 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = env.get(_env_name(f.name))
+            raw = env.get(_env_name(f.name)) or env.get(AWS_ENV.get(f.name, ""))
             if raw is not None and raw != "":
-                values[f.name] = int(raw) if f.type in ("int", int) else raw
+                values[f.name] = _parse(f.name, str(f.type), raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -94,8 +133,22 @@ class Settings:
         return replace(self, **changes)
 
     @property
-    def secret_path(self) -> Path:
+    def legacy_secret_path(self) -> Path:
+        """Where versions before 0.2 kept the secret; imported into the database once."""
         return self.data_dir / "secret.key"
+
+
+def _parse(name: str, type_name: str, raw: str) -> Any:
+    if type_name in ("int", "<class 'int'>"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{_env_name(name)} must be a whole number, not {raw!r}") from None
+    if type_name in ("bool", "<class 'bool'>"):
+        if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise ValueError(f"{_env_name(name)} must be true or false, not {raw!r}")
+        return raw.lower() in ("1", "true", "yes", "on")
+    return raw
 
 
 def setting_names() -> list[tuple[str, str]]:

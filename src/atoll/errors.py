@@ -10,7 +10,10 @@
     │   └── TicketMismatch          403 upload ticket used for another parent dir
     ├── NotFound                    404 base, table, row, column, file or folder missing
     │   └── PathNotFound            400 SeaTable's "path X not found." for asset paths
-    └── Conflict                    409 (e.g. too many files with the same name → 400 in Seafile)
+    ├── Conflict                    409 (e.g. too many files with the same name → 400 in Seafile)
+    └── StorageError                502 the blob store or the database failed (nothing was stored)
+        ├── StorageUnavailable      503 it cannot be reached or asks us to slow down; try again
+        └── StorageTimeout          504 it did not answer in time
 """
 
 from __future__ import annotations
@@ -58,4 +61,16 @@ class PathNotFound(NotFound):
 
 
 class Conflict(AtollError):
+    pass
+
+
+class StorageError(AtollError):
+    pass
+
+
+class StorageUnavailable(StorageError):
+    pass
+
+
+class StorageTimeout(StorageError):
     pass

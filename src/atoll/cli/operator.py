@@ -23,7 +23,7 @@ def _settings(data_dir: str | None, **overrides: Any) -> Settings:
 
 def _export(settings: Settings) -> None:
     """Hand the settings to the server worker process through its environment."""
-    for name in ("host", "port", "data_dir", "public_url", "database_url", "blob_url", "server"):
+    for name in ("host", "port", "data_dir", "public_url", "db_url", "storage", "server"):
         os.environ["ATOLL_" + name.upper()] = str(getattr(settings, name))
 
 

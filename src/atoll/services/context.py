@@ -56,9 +56,9 @@ class Context:
         blobs: BlobStore | None = None,
     ) -> Context:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = engine or make_engine(settings.database_url)
+        engine = engine or make_engine(settings.db_url)
         migrate(engine)
-        blobs = blobs or open_blob_store(settings.blob_url, chunk_bytes=settings.chunk_bytes)
+        blobs = blobs or open_blob_store(settings.storage, chunk_bytes=settings.chunk_bytes)
         return cls(settings, engine, blobs, load_or_create_secret(settings.secret_path))
 
     async def run_db(self, fn: Callable[..., T], *args: Any) -> T:

@@ -20,6 +20,9 @@ from atoll.errors import (
     PathNotFound,
     PayloadTooLarge,
     PermissionDenied,
+    StorageError,
+    StorageTimeout,
+    StorageUnavailable,
     TokenExpired,
 )
 
@@ -41,6 +44,9 @@ STATUS: list[tuple[type[AtollError], int]] = [
     (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (StorageUnavailable, 503),
+    (StorageTimeout, 504),
+    (StorageError, 502),
     (AtollError, 400),
 ]
 
