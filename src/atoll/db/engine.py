@@ -40,6 +40,8 @@ def _sqlite_on_begin(conn: Connection) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         db_file = url.split(":///", 1)[-1]
         if db_file and db_file != ":memory:":
