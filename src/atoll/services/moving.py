@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream
 from sqlalchemy import Engine
 
 from atoll.db import blobrefs
@@ -215,14 +216,14 @@ async def move_blobs(
     mover = _Mover(source, target, verify, report, progress)
     send, receive = anyio.create_memory_object_stream[tuple[str, list[BlobRef]]]()
 
-    async def worker() -> None:
-        async with receive.clone() as jobs:
+    async def worker(jobs: MemoryObjectReceiveStream[tuple[str, list[BlobRef]]]) -> None:
+        async with jobs:
             async for key, refs in jobs:
                 await mover.move(key, refs)
 
     async with anyio.create_task_group() as tg:
         for _ in range(concurrency):
-            tg.start_soon(worker)
+            tg.start_soon(worker, receive.clone())
         receive.close()
         async with send:
             after = ""
