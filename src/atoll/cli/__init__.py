@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from atoll.cli import files, operator
+from atoll.cli import data, files, operator
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,3 +16,4 @@ def main() -> None:
 
 operator.register(main)
 files.register(main)
+data.register(main)
