@@ -8,16 +8,22 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from atoll.config import DEFAULT_CHUNK_BYTES
 from atoll.db import assets as db_assets
 from atoll.db.engine import write_tx
 from atoll.models import Asset
 from atoll.services import access, rows, tables
 from atoll.services.structure import TableRef
+from atoll.storage import open_blob_store
 from atoll.storage.base import BlobStore, new_key
 from atoll.timeutil import utcnow
 
 BASES = ("Alpha", "Beta")
 ROWS_PER_BASE = 25
+
+
+def open_store(url: str) -> BlobStore:
+    return open_blob_store(url, chunk_bytes=DEFAULT_CHUNK_BYTES)
 
 
 @dataclass

@@ -89,7 +89,8 @@ def db_upgrade(data_dir: str, db_url: str | None, storage: str | None) -> None:
     if before > LATEST:
         raise click.ClickException(f"the database is at schema version {before}, newer than this "
                                    f"atoll ({LATEST}); upgrade atoll instead")
-    after = migrate(engine)
+    migrate(engine)
+    after = _version(engine)
     if after == before:
         click.echo(f"already at schema version {after}")
     else:

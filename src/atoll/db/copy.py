@@ -96,7 +96,9 @@ def prepare(source: Engine, target: Engine) -> tuple[int, int]:
         raise CopyRefused(
             f"the target database is at schema version {before}, newer than this atoll ({LATEST})"
         )
-    return before, migrate(target)
+    migrate(target)
+    with target.connect() as conn:
+        return before, current_version(conn)
 
 
 def _pk(table: Table) -> list[Column[Any]]:
