@@ -11,14 +11,17 @@ from sqlalchemy import Engine
 
 from atoll.db.engine import make_engine
 from atoll.db.migrations import migrate
+from atoll.services import moving
 from atoll.services.moving import MoveReport, move_blobs
 from tests.moving.fakes import FakeStore
 from tests.moving.seed import Seeded, seed
+from tests.services import postgres
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    e = make_engine(f"sqlite:///{tmp_path}/atoll.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    url = f"sqlite:///{tmp_path}/atoll.sqlite3" if request.param == "sqlite" else postgres().new_url()
+    e = make_engine(url)
     migrate(e)
     return e
 
@@ -109,3 +112,13 @@ def test_orphans_are_counted_not_copied(engine: Engine) -> None:
     report = move(engine, src, dst)
     assert report.ok and report.orphans == 1 and report.orphan_bytes == 9
     assert report.orphan_keys == ["f" * 32] and "f" * 32 not in dst.blobs
+
+
+def test_pages_of_keys_cover_every_blob(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(moving, "REF_PAGE_KEYS", 5)
+    monkeypatch.setattr(moving, "ORPHAN_BATCH_KEYS", 4)
+    src, seeded = setup(engine)
+    dst = FakeStore()
+    report = move(engine, src, dst)
+    assert report.ok and report.copied == len(seeded.files) > 10 and report.orphans == 0
+    assert sorted(dst.creates) == sorted(seeded.files)

@@ -130,7 +130,7 @@ class _Mover:
     async def move(self, key: str, refs: list[BlobRef]) -> None:
         try:
             await self._move(key, refs)
-        except (StorageError, OSError) as exc:
+        except (StorageError, OSError, ValueError) as exc:  # ValueError: a malformed key
             self._fail(key, f"{type(exc).__name__}: {exc}", refs)
         if self.progress is not None:
             self.progress(self.report)
