@@ -26,11 +26,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     func,
     select,
     text,
-    tuple_,
 )
+from sqlalchemy.exc import IntegrityError
 
 from atoll.db import schema
 from atoll.db.migrations import LATEST, current_version, migrate
@@ -122,19 +123,20 @@ def _stream(conn: Connection, table: Table, batch: int) -> Iterator[Sequence[Row
     yield from result.partitions(batch)
 
 
-def _key_filter(table: Table, keys: Sequence[tuple[Any, ...]]) -> ColumnElement[bool]:
-    pk = _pk(table)
-    if len(pk) == 1:
-        return pk[0].in_([k[0] for k in keys])
-    return tuple_(*pk).in_(keys)
-
-
 Key = tuple[Any, ...]
 
 
+def _key_filter(table: Table, keys: Sequence[Key]) -> ColumnElement[bool]:
+    """Rows whose every key column is among the batch's values: a superset of the batch's keys
+    for composite keys (callers match exactly), but planned as index lookups on every engine,
+    where a tuple IN of a thousand pairs is not on PostgreSQL."""
+    return and_(*(c.in_(sorted({k[i] for k in keys})) for i, c in enumerate(_pk(table))))
+
+
 def _existing(conn: Connection, table: Table, keys: Sequence[Key]) -> dict[Key, Row[Any]]:
+    wanted = set(keys)
     found = conn.execute(select(table).where(_key_filter(table, keys)))
-    return {_key(table, row): row for row in found}
+    return {key: row for row in found if (key := _key(table, row)) in wanted}
 
 
 def _count(conn: Connection, table: Table) -> int:
@@ -156,7 +158,8 @@ def check_not_foreign(source: Engine, target: Engine, *, batch: int = SCAN_BATCH
             result = tconn.execution_options(yield_per=batch).execute(keys_q)
             for part in result.partitions(batch):
                 keys = [tuple(row) for row in part]
-                have = {tuple(r) for r in sconn.execute(select(*_pk(table)).where(_key_filter(table, keys)))}
+                query = select(*_pk(table)).where(_key_filter(table, keys))
+                have = {tuple(r) for r in sconn.execute(query)}
                 foreign = [k for k in keys if k not in have]
                 if foreign:
                     raise CopyRefused(
@@ -170,27 +173,43 @@ def copy_table(
     source: Connection, target: Engine, table: Table, *, batch: int = COPY_BATCH_ROWS,
     progress: Progress | None = None,
 ) -> TableCopied:
+    """Copy one table. Rows already on the target (checked by ``check_not_foreign`` to all be
+    in the source) are looked up only until each of them has been met: after that every batch
+    is a plain insert, so a fresh copy never pays for lookups."""
     total = _count(source, table)
+    with target.connect() as tconn:
+        unmatched = _count(tconn, table)
     inserted = already = 0
     for part in _stream(source, table, batch):
         rows = {_key(table, row): row for row in part}
-        with target.begin() as tconn:
-            present = _existing(tconn, table, list(rows))
-            differ = [k for k, row in present.items() if tuple(row) != tuple(rows[k])]
-            if differ:
-                raise CopyRefused(
-                    f"the target already has rows with the same key but other values (table "
-                    f"{table.name}: {_show(differ)}); it is not a copy of this source. Refusing "
-                    "to overwrite: use an empty database as the target"
-                )
-            missing = [row._asdict() for k, row in rows.items() if k not in present]
-            if missing:
-                tconn.execute(table.insert(), missing)
+        try:
+            with target.begin() as tconn:
+                present = _existing(tconn, table, list(rows)) if unmatched else {}
+                _refuse_differing(table, present, rows)
+                missing = [row._asdict() for k, row in rows.items() if k not in present]
+                if missing:
+                    tconn.execute(table.insert(), missing)
+        except IntegrityError as exc:
+            raise CopyRefused(
+                f"inserting into {table.name} on the target failed ({exc.orig}); is something "
+                "else writing to the target? Stop it and run the command again"
+            ) from None
+        unmatched -= len(present)
         inserted += len(missing)
         already += len(present)
         if progress is not None:
             progress(table.name, inserted + already, total)
     return TableCopied(table.name, total, inserted, already)
+
+
+def _refuse_differing(table: Table, present: dict[Key, Row[Any]], rows: dict[Key, Row[Any]]) -> None:
+    differ = [k for k, row in present.items() if tuple(row) != tuple(rows[k])]
+    if differ:
+        raise CopyRefused(
+            f"the target already has rows with the same key but other values (table "
+            f"{table.name}: {_show(differ)}); it is not a copy of this source. Refusing "
+            "to overwrite: use an empty database as the target"
+        )
 
 
 def copy_all(
