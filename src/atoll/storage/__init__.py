@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from atoll.storage.base import BlobReader, BlobStore, BlobWriter
+from atoll.config import Settings
+from atoll.storage.base import BlobStat, BlobStore, BlobWriter
 from atoll.storage.local import LocalBlobStore
 
-__all__ = ["BlobReader", "BlobStore", "BlobWriter", "LocalBlobStore", "open_blob_store"]
+__all__ = ["BlobStat", "BlobStore", "BlobWriter", "LocalBlobStore", "open_blob_store"]
 
 
-def open_blob_store(url: str, *, chunk_bytes: int) -> BlobStore:
+def open_blob_store(url: str, settings: Settings) -> BlobStore:
     """``file:///path`` -> local disk. (S3 and memory stores plug in here.)"""
     parsed = urlparse(url)
     if parsed.scheme == "file":
-        return LocalBlobStore(Path(unquote(parsed.path)), chunk_bytes=chunk_bytes)
+        return LocalBlobStore(Path(unquote(parsed.path)), chunk_bytes=settings.chunk_bytes)
     raise ValueError(f"unsupported blob store URL scheme: {parsed.scheme!r}")

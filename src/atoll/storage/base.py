@@ -12,6 +12,7 @@ Errors: a missing blob is ``FileNotFoundError``; a store that fails or cannot be
 
 from __future__ import annotations
 
+import builtins
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -84,7 +85,7 @@ class BlobStore(Protocol):
         """Every committed blob (not unfinished writes), in no particular order."""
         ...
 
-    async def pending(self) -> list[str]:
+    async def pending(self) -> builtins.list[str]:
         """Unfinished writes that exist right now (temp files, open multipart uploads)."""
         ...
 
