@@ -10,12 +10,13 @@ from typing import ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from atoll.config import Settings
 from atoll.db.engine import make_engine
 from atoll.db.migrations import ensure_schema
 from atoll.db.secrets import stored_secret
-from atoll.errors import InvalidInput
+from atoll.errors import InvalidInput, StorageUnavailable
 from atoll.storage import BlobStore, open_blob_store
 
 T = TypeVar("T")
@@ -93,5 +94,9 @@ class Context:
         return cls(settings, engine, blobs, secret, (secret, *previous_secrets(settings)))
 
     async def run_db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a blocking metadata call in a worker thread."""
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+        """Run a blocking metadata call in a worker thread. A database that cannot be reached
+        (down, restarting, connection lost) is a 503, not a 500: the caller may try again."""
+        try:
+            return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+        except (OperationalError, InterfaceError) as exc:
+            raise StorageUnavailable("The metadata database is unavailable; try again shortly.") from exc
