@@ -97,8 +97,9 @@ class BlobStore(Protocol):
         """A filesystem path for zero-copy sending, where the store has one."""
         ...
 
-    async def presign(self, key: str, *, filename: str, media_type: str, expires_s: int) -> str | None:
-        """A short-lived direct download URL, where the store offers one (S3), else None."""
+    async def presign(self, key: str, *, disposition: str, media_type: str, expires_s: int) -> str | None:
+        """A short-lived direct download URL, where the store offers one (S3), else None; it answers
+        with ``disposition`` as Content-Disposition and ``media_type`` as Content-Type."""
         ...
 
     async def check(self) -> None:

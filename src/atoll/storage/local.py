@@ -222,7 +222,7 @@ class LocalBlobStore:
         with contextlib.suppress(FileNotFoundError):
             await anyio.to_thread.run_sync(os.unlink, self.path_for(key))
 
-    async def presign(self, key: str, *, filename: str, media_type: str, expires_s: int) -> str | None:
+    async def presign(self, key: str, *, disposition: str, media_type: str, expires_s: int) -> str | None:
         return None
 
     async def check(self) -> None:

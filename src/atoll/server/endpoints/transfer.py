@@ -100,7 +100,7 @@ async def download(request: Request) -> Response:
         return await _send_local(request, asset, media, headers)
     if ctx.settings.s3_presigned_downloads:
         url = await ctx.blobs.presign(
-            asset.blob_key, filename=headers["content-disposition"], media_type=media,
+            asset.blob_key, disposition=headers["content-disposition"], media_type=media,
             expires_s=ctx.settings.s3_presign_ttl_s,
         )
         if url is not None:
