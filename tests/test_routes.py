@@ -16,9 +16,9 @@ with warnings.catch_warnings():
 
 from starlette.routing import Route
 
-from atoll.config import Settings
 from atoll.server.app import create_app
 from atoll.server.routes import routes
+from tests.backends import make_settings
 
 PUBLIC = {"/api2/ping/", "/api2/ping", "/api-gateway/api/v2/ping/", "/api-gateway/api/v2/ping"}
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "PROPFIND"]
@@ -32,7 +32,7 @@ def _concrete(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    settings = Settings(data_dir=Path(tmp_path_factory.mktemp("routes")))
+    settings = make_settings(Path(tmp_path_factory.mktemp("routes")))
     return TestClient(create_app(settings), raise_server_exceptions=False)
 
 

@@ -89,7 +89,7 @@ class MemoryBlobStore:
     def local_path(self, key: str) -> Path | None:
         return None
 
-    async def presign(self, key: str, *, filename: str, media_type: str, expires_s: int) -> str | None:
+    async def presign(self, key: str, *, disposition: str, media_type: str, expires_s: int) -> str | None:
         return None
 
     async def check(self) -> None:

@@ -29,7 +29,6 @@ from atoll.storage.s3_support import (
     MAX_THREADS,
     S3Location,
     client_config,
-    content_disposition,
     error_code,
     is_missing,
     map_error,
@@ -230,9 +229,9 @@ class S3BlobStore:
     def local_path(self, key: str) -> Path | None:
         return None
 
-    async def presign(self, key: str, *, filename: str, media_type: str, expires_s: int) -> str | None:
+    async def presign(self, key: str, *, disposition: str, media_type: str, expires_s: int) -> str | None:
         params = {"Bucket": self.bucket, "Key": self.location.object_key(key),
-                  "ResponseContentDisposition": content_disposition(filename),
+                  "ResponseContentDisposition": disposition,
                   "ResponseContentType": media_type}
         try:
             return str(self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s))

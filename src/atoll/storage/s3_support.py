@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import urlparse
 
 from botocore.config import Config
 from botocore.exceptions import (
@@ -157,9 +157,3 @@ def map_error(exc: BaseException, store: str, action: str) -> StorageError:
     if isinstance(exc, BotoCoreError):
         return StorageError(f"{where}: {type(exc).__name__}")
     return StorageError(f"{where}: unexpected {type(exc).__name__}")
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback and the exact name as RFC 5987 ``filename*``."""
-    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename) or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
