@@ -59,7 +59,7 @@ class Context:
         engine = engine or make_engine(settings.db_url)
         migrate(engine)
         blobs = blobs or open_blob_store(settings.storage, chunk_bytes=settings.chunk_bytes)
-        return cls(settings, engine, blobs, load_or_create_secret(settings.secret_path))
+        return cls(settings, engine, blobs, load_or_create_secret(settings.legacy_secret_path))
 
     async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking metadata call in a worker thread."""

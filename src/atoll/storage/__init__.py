@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from atoll.storage.base import BlobReader, BlobStore, BlobWriter
+from atoll.storage.base import BlobStore, BlobWriter
 from atoll.storage.local import LocalBlobStore
 
-__all__ = ["BlobReader", "BlobStore", "BlobWriter", "LocalBlobStore", "open_blob_store"]
+__all__ = ["BlobStore", "BlobWriter", "LocalBlobStore", "open_blob_store"]
 
 
 def open_blob_store(url: str, *, chunk_bytes: int) -> BlobStore:
