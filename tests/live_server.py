@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,13 +22,11 @@ from types import TracebackType
 
 import httpx
 
+from atoll.config import Settings
+from tests.backends import server_env
+from tests.services import free_port
+
 READY_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:
@@ -39,12 +36,18 @@ class LiveServer:
         *,
         server: str | None = None,
         env: dict[str, str] | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        #: What the server puts in generated links (``--public-url``): its own URL by default,
+        #: a proxy's URL when it runs behind one.
+        self.public_url = public_url or self.url
         self.server = server
-        self.extra_env = env or {}
+        #: The active test backend's namespace (a fresh one unless ``env`` names one): pass
+        #: ``env=first.extra_env`` to start a second process on the same data.
+        self.extra_env = env if env and "ATOLL_DB_URL" in env else {**server_env(), **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir.parent / f"atoll-{self.port}.log"
 
@@ -52,6 +55,11 @@ class LiveServer:
         env = dict(os.environ)
         env.update(self.extra_env)
         return env
+
+    @property
+    def settings(self) -> Settings:
+        """This server's settings, to open its database and blob store from the test."""
+        return Settings.load(environ=self._env(), data_dir=self.data_dir, public_url=self.url)
 
     def cli(self, *args: str) -> str:
         """Run ``atoll <args>`` against this server's data dir; return its stdout."""
@@ -74,7 +82,7 @@ class LiveServer:
         cmd = [
             sys.executable, "-m", "atoll", "serve", "--host", "127.0.0.1",
             "--port", str(self.port), "--data-dir", str(self.data_dir),
-            "--public-url", self.url,
+            "--public-url", self.public_url,
         ]
         if self.server:
             cmd += ["--server", self.server]

@@ -16,11 +16,12 @@ with warnings.catch_warnings():
 
 from starlette.routing import Route
 
-from atoll.config import Settings
 from atoll.server.app import create_app
 from atoll.server.routes import routes
+from tests.backends import make_settings
 
-PUBLIC = {"/api2/ping/", "/api2/ping", "/api-gateway/api/v2/ping/", "/api-gateway/api/v2/ping"}
+PUBLIC = {"/api2/ping/", "/api2/ping", "/api-gateway/api/v2/ping/", "/api-gateway/api/v2/ping",
+          "/api/health/", "/api/health", "/api/ready/", "/api/ready"}
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "PROPFIND"]
 FILLERS = {"dtable_uuid": str(uuid.uuid4()), "workspace_id": "1", "ticket": "not-a-ticket",
            "row_id": "A" * 22, "view_name": "Default View", "name": "x.txt", "path": "files/x.txt"}
@@ -32,7 +33,7 @@ def _concrete(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    settings = Settings(data_dir=Path(tmp_path_factory.mktemp("routes")))
+    settings = make_settings(Path(tmp_path_factory.mktemp("routes")))
     return TestClient(create_app(settings), raise_server_exceptions=False)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from atoll.config import Settings
 from atoll.db import schema
 from atoll.server.app import create_app
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
+from tests.backends import blob_state, make_settings
 
 PUBLIC_URL = "http://testserver"
 
@@ -61,12 +60,9 @@ class Env:
             "/api/v2.1/dtable/app-download-link/", params={"path": path}, headers=self.auth(token)
         )
 
-    def state(self) -> tuple[frozenset[str], int, int]:
-        """Everything an upload could leave behind: blob files (incl. temp), asset and dir rows."""
-        blobs = self.data_dir / "blobs"
-        files = frozenset(
-            str(Path(root, f).relative_to(blobs)) for root, _, names in os.walk(blobs) for f in names
-        )
+    def state(self) -> tuple[tuple[frozenset[str], frozenset[str]], int, int]:
+        """Everything an upload could leave behind: blobs, unfinished writes, asset and dir rows."""
+        files = self.client.portal.call(blob_state, self.ctx.blobs)  # type: ignore[union-attr]
         with self.ctx.engine.connect() as conn:
             assets = conn.execute(select(func.count()).select_from(schema.assets)).scalar_one()
             dirs = conn.execute(select(func.count()).select_from(schema.asset_dirs)).scalar_one()
@@ -75,7 +71,7 @@ class Env:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    settings = Settings(data_dir=tmp_path / "data", public_url=PUBLIC_URL)
+    settings = make_settings(tmp_path / "data", public_url=PUBLIC_URL)
     ctx = Context.open(settings)
     created = create_api_token(ctx.engine, base="Demo")
     with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:

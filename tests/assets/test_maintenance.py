@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import anyio
+from sqlalchemy import select
 
+from atoll.db import schema
 from atoll.services import maintenance
 from tests.assets.conftest import Env
 
@@ -27,20 +29,20 @@ def test_gc_reaps_only_orphans(env: Env) -> None:
     assert env.client.get(link).content == b"kept"
 
 
+async def _overwrite(env: Env, key: str, data: bytes) -> None:
+    writer = await env.ctx.blobs.create(key)
+    await writer.write(data)
+    await writer.commit()
+
+
 def test_fsck_detects_damage(env: Env) -> None:
     for name in ("gone.txt", "short.txt", "flipped.txt"):
         env.upload(name, b"original content")
-    blobs = {}
     with env.ctx.engine.connect() as conn:
-        from sqlalchemy import select
-
-        from atoll.db import schema
-
-        for row in conn.execute(select(schema.assets)).mappings():
-            blobs[row["name"]] = env.ctx.blobs.local_path(row["blob_key"])
-    blobs["gone.txt"].unlink()
-    blobs["short.txt"].write_bytes(b"orig")
-    blobs["flipped.txt"].write_bytes(b"Original content")
+        keys = {row["name"]: row["blob_key"] for row in conn.execute(select(schema.assets)).mappings()}
+    anyio.run(env.ctx.blobs.delete, keys["gone.txt"])  # damage through the store: any backend
+    anyio.run(_overwrite, env, keys["short.txt"], b"orig")
+    anyio.run(_overwrite, env, keys["flipped.txt"], b"Original content")
     report = anyio.run(lambda: maintenance.fsck(env.ctx, verify_hashes=True))
     assert not report.ok
     assert [p.split(":")[1] for p in report.missing] == ["/files/2026-11/gone.txt"]

@@ -119,4 +119,4 @@ def test_delete_asset(env: Env) -> None:
                           headers=env.auth())
     assert r.status_code == 404 and r.json() == {"error_msg": "File not found."}
     files, assets, _ = env.state()
-    assert assets == 0 and all(f.startswith("tmp") is False for f in files) and not files
+    assert assets == 0 and files == (frozenset(), frozenset())  # no blob, no unfinished write

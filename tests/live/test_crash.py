@@ -8,11 +8,17 @@ import socket
 import time
 from pathlib import Path
 
+import anyio
 import httpx
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from atoll.db import schema
+from atoll.services.context import Context
+from tests.backends import blob_state_sync
 from tests.live_server import LiveServer
+
+#: The S3 sweep aborts multipart uploads older than this; 0 lets a restart sweep the killed one.
+SWEEP_ALL = {"ATOLL_S3_ABANDONED_AFTER_S": "0"}
 
 BOUNDARY = "crashboundary"
 
@@ -53,8 +59,13 @@ def _wait_for(predicate: object, timeout: float = 20.0) -> None:
 
 def test_sigkill_mid_upload_leaves_no_partial(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    server = LiveServer(data_dir)
+    server = LiveServer(data_dir, env=SWEEP_ALL)
     server.start()
+    ctx = Context.open(server.settings)
+
+    def pending() -> frozenset[str]:
+        return blob_state_sync(ctx.blobs)[1]
+
     try:
         token = server.create_token("Crash")
         auth = {"Authorization": f"Token {token}"}
@@ -65,15 +76,14 @@ def test_sigkill_mid_upload_leaves_no_partial(tmp_path: Path) -> None:
                        files={"file": ("done.bin", done)})
         assert r.status_code == 200
 
-        temp_dir = data_dir / "blobs" / "tmp"
         sock = _partial_upload(link["upload_link"], link["parent_path"], 64 << 20, 8 << 20)
-        _wait_for(lambda: any(p.stat().st_size > 0 for p in temp_dir.iterdir()))
+        _wait_for(lambda: pending())
         server.kill()
         sock.close()
-        assert any(temp_dir.iterdir()), "the partial upload's temp file should exist before restart"
+        assert pending(), "the partial upload's temp file should exist before restart"
 
         server.start()
-        _wait_for(lambda: not any(temp_dir.iterdir()))
+        _wait_for(lambda: not pending())
         r = httpx.get(server.url + "/api/v2.1/dtable/app-download-link/",
                       params={"path": "files/crash/partial.bin"}, headers=auth)
         assert r.status_code == 400
@@ -81,32 +91,33 @@ def test_sigkill_mid_upload_leaves_no_partial(tmp_path: Path) -> None:
                       params={"path": "files/crash/done.bin"}, headers=auth)
         assert httpx.get(r.json()["download_link"]).content == done
 
-        engine = create_engine(f"sqlite:///{data_dir / 'atoll.sqlite3'}")
-        with engine.connect() as conn:
+        with ctx.engine.connect() as conn:
             rows = conn.execute(select(schema.assets)).mappings().all()
-        engine.dispose()
         assert [row["name"] for row in rows] == ["done.bin"]
         for row in rows:  # every metadata row has its blob, with the recorded size and hash
-            key = row["blob_key"]
-            blob = data_dir / "blobs" / key[:2] / key[2:4] / key
-            assert blob.stat().st_size == row["size"]
-            assert hashlib.sha256(blob.read_bytes()).hexdigest() == row["sha256"]
+            blob = anyio.run(_read_blob, ctx, row["blob_key"])
+            assert len(blob) == row["size"]
+            assert hashlib.sha256(blob).hexdigest() == row["sha256"]
     finally:
         server.stop()
+        ctx.engine.dispose()
+
+
+async def _read_blob(ctx: Context, key: str) -> bytes:
+    return b"".join([chunk async for chunk in ctx.blobs.open(key)])
 
 
 def test_client_disconnect_mid_upload_leaves_nothing(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with LiveServer(data_dir) as server:
+        ctx = Context.open(server.settings)
         auth = {"Authorization": f"Token {server.create_token('Drop')}"}
         link = httpx.get(server.url + "/api/v2.1/dtable/app-upload-link/", headers=auth).json()
-        temp_dir = data_dir / "blobs" / "tmp"
         sock = _partial_upload(link["upload_link"], link["parent_path"], 64 << 20, 4 << 20)
-        _wait_for(lambda: any(temp_dir.iterdir()))
+        _wait_for(lambda: blob_state_sync(ctx.blobs)[1])
         sock.close()
-        _wait_for(lambda: not any(temp_dir.iterdir()))
-        blobs = [p for p in (data_dir / "blobs").rglob("*") if p.is_file()]
-        assert blobs == []
+        _wait_for(lambda: blob_state_sync(ctx.blobs) == (frozenset(), frozenset()))
+        ctx.engine.dispose()
         r = httpx.get(server.url + "/api/v2.1/dtable/app-download-link/",
                       params={"path": "files/crash/partial.bin"}, headers=auth)
         assert r.status_code == 400

@@ -16,10 +16,10 @@ with warnings.catch_warnings():  # starlette nudges towards httpx2; httpx is wha
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from atoll.config import Settings
 from atoll.server.app import create_app
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
+from tests.backends import make_settings
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -62,7 +62,7 @@ class Api:
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Context:
-    return Context.open(Settings(data_dir=tmp_path))
+    return Context.open(make_settings(tmp_path))
 
 
 @pytest.fixture

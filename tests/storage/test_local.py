@@ -42,10 +42,10 @@ def test_random_piece_sizes_round_trip(tmp_path: Path, seed: int, chunk: int) ->
     key, size, sha = anyio.run(_write, store, pieces)
     assert size == len(data) and sha == hashlib.sha256(data).hexdigest()
     assert store.path_for(key).read_bytes() == data
-    assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+    assert anyio.run(store.pending) == []
 
     async def read_all() -> bytes:
-        return b"".join([c async for c in store.read(key, 5, len(data) - 5)])
+        return b"".join([c async for c in store.open(key, 5, len(data) - 5)])
 
     assert anyio.run(read_all) == data[5:len(data) - 5]
 
@@ -59,15 +59,42 @@ def test_abort_leaves_nothing(tmp_path: Path) -> None:
         await writer.abort()
 
     anyio.run(go)
-    assert [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == []
+    assert anyio.run(store.pending) == [] and [p for p in (tmp_path / "blobs").rglob("*.part")] == []
 
 
 def test_sweep_removes_temp_files_only(tmp_path: Path) -> None:
     store = _store(tmp_path)
     key, _, _ = anyio.run(_write, store, [b"kept"])
-    (tmp_path / "blobs" / "tmp" / "deadbeef.part").write_bytes(b"partial")
-    assert anyio.run(store.sweep_temp) == 1
-    assert anyio.run(store.keys) == [key]
+    dead = tmp_path / "blobs" / "tmp" / "deadbeef"  # a crashed process's staging, no lease
+    dead.mkdir()
+    (dead / "x.part").write_bytes(b"partial")
+    assert anyio.run(store.sweep) == 1
+
+    async def keys() -> list[str]:
+        return [stat.key async for stat in store.list()]
+
+    assert anyio.run(keys) == [key]
+    assert anyio.run(store.pending) == []
+
+
+def test_sweep_spares_a_live_process_and_reaps_a_dead_one(tmp_path: Path) -> None:
+    """Two stores on one folder stand for two processes: a lease (flock) protects live uploads."""
+    live, other = _store(tmp_path), _store(tmp_path)
+
+    async def go() -> None:
+        writer = await live.create()
+        await writer.write(b"in flight" * 1000)
+        await writer.commit()
+        unfinished = await live.create()
+        await unfinished.write(b"x" * 10_000)
+        assert len(await other.pending()) == 1
+        assert await other.sweep() == 0  # its owner is alive
+        assert len(await other.pending()) == 1
+        await live.aclose()  # the owner "dies": the kernel drops its lock
+        assert await other.sweep() == 1
+        assert await other.pending() == []
+
+    anyio.run(go)
 
 
 def test_keys_are_never_user_paths(tmp_path: Path) -> None:

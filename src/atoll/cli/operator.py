@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
 import anyio
 import click
 
-from atoll.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, Settings
+from atoll.cli.options import backend_options, load_settings
+from atoll.config import DEFAULT_HOST, DEFAULT_PORT, Settings
+from atoll.errors import AtollError
 from atoll.services import access, maintenance
 from atoll.services.context import Context
 
@@ -17,8 +18,21 @@ SERVERS = ("uvicorn", "granian")
 ASGI_FACTORY = "atoll.server.asgi:app_from_env"
 
 
-def _settings(data_dir: str | None, **overrides: Any) -> Settings:
-    return Settings.load(data_dir=data_dir, **overrides)
+def open_context(settings: Settings) -> Context:
+    """Connect to the configured database and blob store, or exit with the reason."""
+    try:
+        return Context.open(settings)
+    except (AtollError, ValueError) as exc:
+        raise click.ClickException(getattr(exc, "message", None) or str(exc)) from None
+
+
+def _safe(url: str) -> str:
+    """A database URL without its password, for messages."""
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, userinfo = head.partition("//")
+    return f"{scheme}//{userinfo.split(':', 1)[0]}:***@{tail}"
 
 
 def _export(settings: Settings) -> None:
@@ -30,19 +44,21 @@ def _export(settings: Settings) -> None:
 @click.command()
 @click.option("--host", envvar="ATOLL_HOST", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", envvar="ATOLL_PORT", default=DEFAULT_PORT, type=int, show_default=True)
-@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True,
-              type=click.Path(file_okay=False))
+@backend_options
 @click.option("--public-url", envvar="ATOLL_PUBLIC_URL", default=None,
               help="URL clients reach this server at; used in every generated link. "
                    "Default: http://HOST:PORT")
 @click.option("--server", "server_impl", envvar="ATOLL_SERVER", default="uvicorn",
               type=click.Choice(SERVERS), show_default=True)
-def serve(host: str, port: int, data_dir: str, public_url: str | None, server_impl: str) -> None:
+def serve(host: str, port: int, data_dir: str, db_url: str | None, storage: str | None,
+          public_url: str | None, server_impl: str) -> None:
     """Run the server (SQLite + local folder under --data-dir by default)."""
-    settings = _settings(data_dir, host=host, port=port, public_url=public_url, server=server_impl)
-    Context.open(settings)  # create the data dir, migrate, make the secret before workers start
+    settings = load_settings(data_dir, db_url, storage, host=host, port=port, public_url=public_url,
+                             server=server_impl)
+    open_context(settings)  # schema and secret ready (or a clear refusal) before workers start
     _export(settings)
-    click.echo(f"atoll serving {settings.data_dir} at {settings.public_url} ({server_impl})", err=True)
+    click.echo(f"atoll serving at {settings.public_url} ({server_impl}); metadata {_safe(settings.db_url)}, "
+               f"blobs {settings.storage}", err=True)
     if server_impl == "uvicorn":
         import uvicorn
 
@@ -64,14 +80,15 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
+@backend_options
 @click.option("--base", required=True, help="Base name; created if missing.")
 @click.option("--workspace", default="Default", show_default=True, help="Created if missing.")
 @click.option("--permission", type=click.Choice(["rw", "r"]), default="rw", show_default=True)
 @click.option("--app-name", default=access.DEFAULT_APP_NAME, show_default=True)
-def token_create(data_dir: str, base: str, workspace: str, permission: str, app_name: str) -> None:
+def token_create(data_dir: str, db_url: str | None, storage: str | None, base: str, workspace: str,
+                 permission: str, app_name: str) -> None:
     """Print a new API token (only the token, on stdout)."""
-    ctx = Context.open(_settings(data_dir))
+    ctx = open_context(load_settings(data_dir, db_url, storage))
     created = access.create_api_token(
         ctx.engine, base=base, workspace=workspace,
         permission="rw" if permission == "rw" else "r", app_name=app_name,
@@ -80,32 +97,32 @@ def token_create(data_dir: str, base: str, workspace: str, permission: str, app_
 
 
 @token.command("list")
-@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
-def token_list(data_dir: str) -> None:
+@backend_options
+def token_list(data_dir: str, db_url: str | None, storage: str | None) -> None:
     """List API tokens: token, permission, state, workspace id, base, base uuid."""
-    ctx = Context.open(_settings(data_dir))
+    ctx = open_context(load_settings(data_dir, db_url, storage))
     for tok, dtable in access.list_api_tokens(ctx.engine):
         state = "revoked" if tok.revoked else "active"
         click.echo(f"{tok.token}\t{tok.permission}\t{state}\t{dtable.workspace_id}\t{dtable.name}\t{dtable.uuid}")
 
 
 @token.command("revoke")
-@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
+@backend_options
 @click.argument("api_token")
-def token_revoke(data_dir: str, api_token: str) -> None:
+def token_revoke(data_dir: str, db_url: str | None, storage: str | None, api_token: str) -> None:
     """Revoke an API token: it stops working at once."""
-    ctx = Context.open(_settings(data_dir))
+    ctx = open_context(load_settings(data_dir, db_url, storage))
     if not access.revoke_api_token(ctx.engine, api_token):
         raise click.ClickException("no such token")
     click.echo("revoked", err=True)
 
 
 @click.command()
-@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
+@backend_options
 @click.option("--verify-hashes", is_flag=True, help="Also re-hash every blob (reads everything).")
-def fsck(data_dir: str, verify_hashes: bool) -> None:
+def fsck(data_dir: str, db_url: str | None, storage: str | None, verify_hashes: bool) -> None:
     """Check that every file's bytes are present and intact; list orphan blobs."""
-    ctx = Context.open(_settings(data_dir))
+    ctx = open_context(load_settings(data_dir, db_url, storage))
     report = anyio.run(lambda: maintenance.fsck(ctx, verify_hashes=verify_hashes))
     for title, items in (("missing", report.missing), ("wrong size", report.bad_size),
                          ("wrong hash", report.bad_hash), ("orphan blob", report.orphans)):
@@ -117,12 +134,12 @@ def fsck(data_dir: str, verify_hashes: bool) -> None:
 
 
 @click.command()
-@click.option("--data-dir", envvar="ATOLL_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True)
+@backend_options
 @click.option("--grace", type=float, default=maintenance.DEFAULT_GC_GRACE_S, show_default=True,
               help="Leave orphans younger than this many seconds.")
-def gc(data_dir: str, grace: float) -> None:
+def gc(data_dir: str, db_url: str | None, storage: str | None, grace: float) -> None:
     """Delete orphan blobs (bytes no file points at) older than --grace seconds."""
-    ctx = Context.open(_settings(data_dir))
+    ctx = open_context(load_settings(data_dir, db_url, storage))
     reaped = anyio.run(lambda: maintenance.gc(ctx, grace_s=grace))
     click.echo(f"removed {len(reaped)} orphan blob(s)", err=True)
 

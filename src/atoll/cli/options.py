@@ -31,7 +31,9 @@ def backend_options(fn: F) -> F:
     return fn
 
 
-def load_settings(data_dir: str | None, db_url: str | None, storage: str | None, **overrides: Any) -> Settings:
+def load_settings(
+    data_dir: str | None, db_url: str | None, storage: str | None, **overrides: Any
+) -> Settings:
     """Defaults < ATOLL_* (and AWS_*) variables < flags."""
     try:
         return Settings.load(data_dir=data_dir, db_url=db_url, storage=storage, **overrides)

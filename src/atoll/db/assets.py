@@ -49,6 +49,14 @@ def ensure_dirs(conn: Connection, dtable_uuid: str, path: str, created_at: str) 
             pass
 
 
+def lock_dir(conn: Connection, dtable_uuid: str, path: str) -> None:
+    """Hold the folder's row until the transaction ends, so concurrent commits into one folder
+    (from any process) choose names one after another. SQLite writers are serialised already."""
+    t = schema.asset_dirs
+    query = select(t.c.id).where(t.c.dtable_uuid == dtable_uuid, t.c.path == path).with_for_update()
+    conn.execute(query)
+
+
 def list_dir(conn: Connection, dtable_uuid: str, path: str) -> tuple[list[str], list[Asset]]:
     """Direct sub-folder names and files of ``path``, each sorted by name."""
     d = schema.asset_dirs

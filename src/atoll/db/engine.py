@@ -39,9 +39,16 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def driver_url(url: str) -> str:
+    """``postgresql://`` (and ``postgres://``) use psycopg 3, the driver atoll ships with."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    return url
+
+
 def make_engine(url: str) -> Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    url = driver_url(url)
     if url.startswith("sqlite"):
         db_file = url.split(":///", 1)[-1]
         if db_file and db_file != ":memory:":
@@ -54,6 +61,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_on_begin)
         _write_locks[engine] = threading.Lock()
         return engine
+    if not url.startswith("postgresql"):
+        raise ValueError(f"unsupported database URL {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql://")
+    # pre_ping: a connection broken by a database restart is replaced, not handed out.
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 

@@ -1,6 +1,9 @@
-"""Versioned schema migrations. Each step runs once, in order, inside one transaction.
+"""Versioned schema migrations, one history for SQLite and PostgreSQL. Each step runs once, in
+order, inside one transaction; concurrent starters on PostgreSQL queue on an advisory lock.
 
-Add a step by appending ``(version, function)``; never edit a released step.
+Add a step by appending ``(version, function)``; never edit a released step. ``ensure_schema``
+is what commands call: it creates an empty database, and refuses an older or newer one (an
+upgrade is the operator's explicit ``atoll db upgrade``).
 """
 
 from __future__ import annotations
@@ -8,19 +11,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from atoll.db import schema
+from atoll.errors import AtollError
 
 Step = Callable[[Connection], None]
+#: Any fixed number: the PostgreSQL advisory lock that serialises migrations.
+MIGRATION_LOCK_ID = 0x61746F6C6C
+
+
+class SchemaMismatch(AtollError):
+    """The database's schema version is not the one this code needs."""
 
 
 def _v1_initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, checkfirst=True)
 
 
+def _v2_server_settings(conn: Connection) -> None:
+    schema.server_settings.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
+    (2, _v2_server_settings),
 ]
 
 LATEST = STEPS[-1][0]
@@ -33,18 +48,50 @@ def current_version(conn: Connection) -> int:
     return max(found, default=0)
 
 
-def migrate(engine: Engine) -> int:
-    """Bring the database to the latest version; return it. Safe to call on every start."""
-    with engine.begin() as conn:
-        version = current_version(conn)
-        for number, step in STEPS:
-            if number <= version:
-                continue
-            step(conn)
-            conn.execute(
-                schema.schema_version.insert().values(
-                    version=number, applied_at=datetime.now(UTC).isoformat()
+def version_of(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return current_version(conn)
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+
+
+def migrate(engine: Engine, *, only_if_empty: bool = False) -> tuple[int, int]:
+    """Bring the database to the latest version; return (from, to). With ``only_if_empty``,
+    a database that already has a schema is left as it is."""
+    with engine.connect() as raw:
+        conn = raw.execution_options(atoll_write=True)  # SQLite: BEGIN IMMEDIATE
+        with conn.begin():
+            _lock(conn)
+            before = version = current_version(conn)
+            if only_if_empty and before:
+                return before, before
+            for number, step in STEPS:
+                if number <= version:
+                    continue
+                step(conn)
+                conn.execute(
+                    schema.schema_version.insert().values(
+                        version=number, applied_at=datetime.now(UTC).isoformat()
+                    )
                 )
-            )
-            version = number
+                version = number
+    return before, version
+
+
+def ensure_schema(engine: Engine) -> int:
+    """Create the schema in an empty database; refuse one that is older or newer than the code."""
+    _, version = migrate(engine, only_if_empty=True)
+    if version < LATEST:
+        raise SchemaMismatch(
+            f"the database schema is at version {version}, this atoll needs {LATEST}: "
+            "run `atoll db upgrade` (with the same --db-url / ATOLL_DB_URL) first"
+        )
+    if version > LATEST:
+        raise SchemaMismatch(
+            f"the database schema is at version {version}, newer than this atoll knows ({LATEST}): "
+            "run the newer atoll, or restore a backup made for this version"
+        )
     return version

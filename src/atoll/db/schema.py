@@ -25,6 +25,14 @@ schema_version = Table(
     Column("applied_at", String(40), nullable=False),
 )
 
+# Server-wide values every process must agree on (the token-signing secret).
+server_settings = Table(
+    "server_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 workspaces = Table(
     "workspaces",
     metadata,

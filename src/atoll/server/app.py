@@ -50,7 +50,7 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        swept = await ctx.blobs.sweep_temp()
+        swept = await ctx.blobs.sweep()
         if swept:
             log.warning("removed %d temp file(s) left by an interrupted upload", swept)
         yield

@@ -40,7 +40,7 @@ async def api_principal(request: Request) -> Principal:
 async def base_principal(request: Request, dtable_uuid: str) -> Principal:
     ctx = context(request)
     token = credential(request)
-    principal = await ctx.run_db(access.authenticate_access_token, ctx.engine, token, ctx.secret)
+    principal = await ctx.run_db(access.authenticate_access_token, ctx.engine, token, ctx.verify_keys)
     access.require_base(principal, dtable_uuid)
     return principal
 
@@ -50,9 +50,9 @@ async def any_principal(request: Request) -> Principal:
     token = credential(request)
     ctx = context(request)
     if token.count(".") == 2:
-        return await ctx.run_db(access.authenticate_access_token, ctx.engine, token, ctx.secret)
+        return await ctx.run_db(access.authenticate_access_token, ctx.engine, token, ctx.verify_keys)
     return await ctx.run_db(access.authenticate_api_token, ctx.engine, token)
 
 
 def ticket(request: Request, raw: str, op: TicketOp) -> Ticket:
-    return access.verify_ticket(raw, op, context(request).secret)
+    return access.verify_ticket(raw, op, context(request).verify_keys)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,23 +103,35 @@ def issue_access_token(principal: Principal, secret: bytes, ttl_s: int) -> str:
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
-def _decode(token: str, secret: bytes, **options: Any) -> dict[str, Any]:
-    try:
-        return jwt.decode(
-            token,
-            secret,
-            algorithms=[JWT_ALGORITHM],
-            options={"require": ["exp"]},
-            **options,
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise TokenExpired() from exc
-    except jwt.PyJWTError as exc:
-        raise AuthenticationFailed("invalid token") from exc
+Keys = bytes | Sequence[bytes]
+"""Secrets a token may be signed with: the current one first, then former ones (rotation)."""
 
 
-def authenticate_access_token(engine: Engine, token: str, secret: bytes) -> Principal:
-    claims = _decode(token, secret)
+def _as_tuple(keys: Keys) -> tuple[bytes, ...]:
+    return (keys,) if isinstance(keys, bytes) else tuple(keys)
+
+
+def _decode(token: str, keys: Keys, **options: Any) -> dict[str, Any]:
+    for key in _as_tuple(keys):
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[JWT_ALGORITHM],
+                options={"require": ["exp"]},
+                **options,
+            )
+        except jwt.InvalidSignatureError:
+            continue  # maybe signed with another accepted key
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired() from exc
+        except jwt.PyJWTError as exc:
+            raise AuthenticationFailed("invalid token") from exc
+    raise AuthenticationFailed("invalid token")
+
+
+def authenticate_access_token(engine: Engine, token: str, keys: Keys) -> Principal:
+    claims = _decode(token, keys)
     dtable_uuid = claims.get("dtable_uuid")
     permission = claims.get("permission")
     if not isinstance(dtable_uuid, str) or permission not in ("rw", "r"):
@@ -153,25 +166,25 @@ def issue_ticket(op: TicketOp, dtable_uuid: str, path: str, secret: bytes, ttl_s
 
 #: Verified tickets kept in memory (a download link is fetched again and again).
 TICKET_CACHE_SIZE = 4096
-_ticket_cache: dict[tuple[bytes, str, str], Ticket] = {}
+_ticket_cache: dict[tuple[tuple[bytes, ...], str, str], Ticket] = {}
 
 
-def verify_ticket(token: str, op: TicketOp, secret: bytes) -> Ticket:
+def verify_ticket(token: str, op: TicketOp, keys: Keys) -> Ticket:
     """A ticket from a link -> its claims. Forged, expired or for another op -> 403."""
-    key = (secret, token, op)  # the secret too: one process may serve several data dirs (tests)
+    key = (_as_tuple(keys), token, op)  # the keys too: one process may serve several data dirs (tests)
     cached = _ticket_cache.get(key)
     if cached is not None and cached.expires_at > utcnow().timestamp():
         return cached
-    ticket = _verify_ticket(token, op, secret)
+    ticket = _verify_ticket(token, op, keys)
     if len(_ticket_cache) >= TICKET_CACHE_SIZE:
         _ticket_cache.clear()
     _ticket_cache[key] = ticket
     return ticket
 
 
-def _verify_ticket(token: str, op: TicketOp, secret: bytes) -> Ticket:
+def _verify_ticket(token: str, op: TicketOp, keys: Keys) -> Ticket:
     try:
-        claims = _decode(token, secret, audience=TICKET_AUDIENCE)
+        claims = _decode(token, keys, audience=TICKET_AUDIENCE)
     except AuthenticationFailed as exc:
         raise PermissionDenied("Access token not found") from exc
     if claims.get("op") != op:

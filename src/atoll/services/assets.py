@@ -237,6 +237,8 @@ class Upload:
     parent_dir: str | None = None
     relative_path: str = "/"
     replace: bool = False
+    #: The request's Content-Length, if known: an upper bound of each file's size.
+    size_hint: int | None = None
     files: list[PendingFile] = field(default_factory=list)
     _open: BlobWriter | None = None
 
@@ -261,7 +263,7 @@ class Upload:
 
     async def begin_file(self, raw_name: str) -> BlobWriter:
         name = paths.file_name(raw_name)
-        writer = await self.ctx.blobs.create()
+        writer = await self.ctx.blobs.create(size_hint=self.size_hint)
         self._open = writer
         self.files.append(PendingFile(name=name, blob=BlobInfo(key=writer.key, size=-1, sha256="")))
         return writer
@@ -320,6 +322,7 @@ def _commit_in(
 ) -> tuple[list[Asset], list[str]]:
     now = utcnow()
     q.ensure_dirs(conn, dtable_uuid, dir_path, now.isoformat())
+    q.lock_dir(conn, dtable_uuid, dir_path)  # naming and replace in this folder: one writer at a time
     out: list[Asset] = []
     old_keys: list[str] = []
     for pending in files:

@@ -1,43 +1,68 @@
-"""What every use case needs: settings, the metadata engine, the blob store, the secret."""
+"""What every use case needs: settings, the metadata engine, the blob store, the secrets."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from atoll.config import Settings
 from atoll.db.engine import make_engine
-from atoll.db.migrations import migrate
+from atoll.db.migrations import ensure_schema
+from atoll.db.secrets import stored_secret
+from atoll.errors import InvalidInput, StorageUnavailable
 from atoll.storage import BlobStore, open_blob_store
 
 T = TypeVar("T")
+P = ParamSpec("P")
 SECRET_BYTES = 32
+#: A secret given in a setting must be at least this long (HS256 wants 32 bytes of key).
+MIN_SECRET_CHARS = 32
 
 
-def load_or_create_secret(path: Path) -> bytes:
-    """The server secret (HS256 key for access tokens and tickets), kept in the data dir."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except FileNotFoundError:
-        pass
-    value = secrets.token_bytes(SECRET_BYTES)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, value.hex().encode())
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        raise
-    os.close(fd)
-    return value
+def _checked(value: str, source: str) -> bytes:
+    value = value.strip()
+    if len(value) < MIN_SECRET_CHARS:
+        raise InvalidInput(f"{source} must be at least {MIN_SECRET_CHARS} characters long")
+    return value.encode()
+
+
+def _legacy_or_new(legacy: Path) -> Callable[[], str]:
+    """The secret of a data dir made before secrets moved into the database, else a new one."""
+
+    def make() -> str:
+        try:
+            return legacy.read_text().strip()
+        except FileNotFoundError:
+            return secrets.token_hex(SECRET_BYTES)
+
+    return make
+
+
+def signing_secret(settings: Settings, engine: Engine) -> bytes:
+    """``secret``, else ``secret_file``, else the one stored in the database (made once)."""
+    if settings.secret:
+        return _checked(settings.secret, "ATOLL_SECRET")
+    if settings.secret_file:
+        try:
+            text = Path(settings.secret_file).read_text()
+        except OSError as exc:
+            where = settings.secret_file
+            raise InvalidInput(f"cannot read ATOLL_SECRET_FILE {where}: {exc.strerror}") from None
+        return _checked(text, "the secret in ATOLL_SECRET_FILE")
+    stored = stored_secret(engine, _legacy_or_new(settings.legacy_secret_path))
+    return bytes.fromhex(stored) if len(stored) == 2 * SECRET_BYTES else stored.encode()
+
+
+def previous_secrets(settings: Settings) -> tuple[bytes, ...]:
+    parts = [p for p in settings.previous_secrets.split(",") if p.strip()]
+    return tuple(_checked(p, "each of ATOLL_PREVIOUS_SECRETS") for p in parts)
 
 
 @dataclass
@@ -45,7 +70,10 @@ class Context:
     settings: Settings
     engine: Engine
     blobs: BlobStore
+    #: Signs new access tokens and links.
     secret: bytes
+    #: Verify tokens and links: the signing secret first, then former ones still accepted.
+    verify_keys: tuple[bytes, ...]
 
     @classmethod
     def open(
@@ -55,12 +83,20 @@ class Context:
         engine: Engine | None = None,
         blobs: BlobStore | None = None,
     ) -> Context:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        """Connect to the metadata store (creating an empty one's schema; an older schema is
+        refused: ``atoll db upgrade``) and the blob store."""
+        if settings.db_url.startswith("sqlite") or settings.storage.startswith("file:"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = engine or make_engine(settings.db_url)
-        migrate(engine)
-        blobs = blobs or open_blob_store(settings.storage, chunk_bytes=settings.chunk_bytes)
-        return cls(settings, engine, blobs, load_or_create_secret(settings.secret_path))
+        ensure_schema(engine)
+        blobs = blobs or open_blob_store(settings.storage, settings)
+        secret = signing_secret(settings, engine)
+        return cls(settings, engine, blobs, secret, (secret, *previous_secrets(settings)))
 
-    async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a blocking metadata call in a worker thread."""
-        return await anyio.to_thread.run_sync(fn, *args)
+    async def run_db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a blocking metadata call in a worker thread. A database that cannot be reached
+        (down, restarting, connection lost) is a 503, not a 500: the caller may try again."""
+        try:
+            return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+        except (OperationalError, InterfaceError) as exc:
+            raise StorageUnavailable("The metadata database is unavailable; try again shortly.") from exc

@@ -8,17 +8,19 @@ those older than a grace period (so an upload that is about to commit is never t
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy import Engine
+
 from atoll.db import assets as q
 from atoll.db.engine import read_tx
+from atoll.models import Asset
 from atoll.services.context import Context
+from atoll.storage import BlobStore
 
 #: Orphans younger than this are left alone by default (an upload may be about to commit).
 DEFAULT_GC_GRACE_S = 24 * 3600
-HASH_CHUNK = 1 << 20
 
 
 @dataclass
@@ -34,49 +36,55 @@ class FsckReport:
         return not (self.missing or self.bad_size or self.bad_hash)
 
 
-def _sha256_of(path: str) -> str:
+def _all_assets(engine: Engine) -> list[Asset]:
+    with read_tx(engine) as conn:
+        return q.all_assets(conn)
+
+
+def _in_use(engine: Engine, key: str) -> bool:
+    with read_tx(engine) as conn:
+        return q.blob_key_in_use(conn, key)
+
+
+async def sha256_of(blobs: BlobStore, key: str) -> str:
+    """Re-read a blob through the store and hash it (streaming)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
-            digest.update(chunk)
+    async for chunk in blobs.open(key):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
 async def fsck(ctx: Context, *, verify_hashes: bool = False) -> FsckReport:
     """Check that every asset's blob exists with its recorded size (and hash if asked)."""
-    with read_tx(ctx.engine) as conn:
-        assets = q.all_assets(conn)
+    assets = await ctx.run_db(_all_assets, ctx.engine)
     report = FsckReport(assets=len(assets))
-    referenced = set()
+    stored = {stat.key: stat async for stat in ctx.blobs.list()}
     for asset in assets:
-        referenced.add(asset.blob_key)
         label = f"{asset.dtable_uuid}:{asset.path}"
-        local = ctx.blobs.local_path(asset.blob_key)
-        try:
-            size = await ctx.blobs.size(asset.blob_key)
-        except FileNotFoundError:
+        stat = stored.get(asset.blob_key)
+        if stat is None:
             report.missing.append(label)
-            continue
-        if size != asset.size:
+        elif stat.size != asset.size:
             report.bad_size.append(label)
-        elif verify_hashes and local is not None and _sha256_of(str(local)) != asset.sha256:
+        elif verify_hashes and await sha256_of(ctx.blobs, asset.blob_key) != asset.sha256:
             report.bad_hash.append(label)
-    report.orphans = sorted(set(await ctx.blobs.keys()) - referenced)
+    referenced = {asset.blob_key for asset in assets}
+    report.orphans = sorted(set(stored) - referenced)
     return report
 
 
 async def gc(ctx: Context, *, grace_s: float = DEFAULT_GC_GRACE_S) -> list[str]:
-    """Delete orphan blobs older than ``grace_s``; return their keys."""
-    report = await fsck(ctx)
+    """Delete orphan blobs committed more than ``grace_s`` ago; return their keys. Also sweeps
+    unfinished writes that no live writer owns any more."""
+    await ctx.blobs.sweep()
+    referenced = {asset.blob_key for asset in await ctx.run_db(_all_assets, ctx.engine)}
     now = time.time()
     reaped = []
-    for key in report.orphans:
-        local = ctx.blobs.local_path(key)
-        if local is not None and now - os.stat(local).st_mtime < grace_s:
+    async for stat in ctx.blobs.list():
+        if stat.key in referenced or now - stat.mtime < grace_s:
             continue
-        with read_tx(ctx.engine) as conn:  # referenced meanwhile? then it is not an orphan
-            if q.blob_key_in_use(conn, key):
-                continue
-        await ctx.blobs.delete(key)
-        reaped.append(key)
+        if await ctx.run_db(_in_use, ctx.engine, stat.key):  # referenced meanwhile
+            continue
+        await ctx.blobs.delete(stat.key)
+        reaped.append(stat.key)
     return reaped

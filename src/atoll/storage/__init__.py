@@ -5,15 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from atoll.storage.base import BlobReader, BlobStore, BlobWriter
+from atoll.config import Settings
+from atoll.storage.base import BlobStat, BlobStore, BlobWriter
 from atoll.storage.local import LocalBlobStore
+from atoll.storage.memory import MemoryBlobStore
 
-__all__ = ["BlobReader", "BlobStore", "BlobWriter", "LocalBlobStore", "open_blob_store"]
+__all__ = ["BlobStat", "BlobStore", "BlobWriter", "LocalBlobStore", "MemoryBlobStore", "open_blob_store"]
+
+SCHEMES = ("file", "s3", "memory")
 
 
-def open_blob_store(url: str, *, chunk_bytes: int) -> BlobStore:
-    """``file:///path`` -> local disk. (S3 and memory stores plug in here.)"""
+def open_blob_store(url: str, settings: Settings) -> BlobStore:
+    """``file:///path`` (local disk), ``s3://bucket/prefix`` (S3, with the s3_* settings) or
+    ``memory://`` (a dict, for tests)."""
     parsed = urlparse(url)
     if parsed.scheme == "file":
-        return LocalBlobStore(Path(unquote(parsed.path)), chunk_bytes=chunk_bytes)
-    raise ValueError(f"unsupported blob store URL scheme: {parsed.scheme!r}")
+        if parsed.netloc not in ("", "localhost"):
+            raise ValueError(f"file:// blob store URL must name a local path, not {url!r}")
+        return LocalBlobStore(Path(unquote(parsed.path)), chunk_bytes=settings.chunk_bytes)
+    if parsed.scheme == "s3":
+        from atoll.storage.s3 import S3BlobStore  # boto3 is the optional "s3" extra
+
+        return S3BlobStore(url, settings)
+    if parsed.scheme == "memory":
+        return MemoryBlobStore(url, chunk_bytes=settings.chunk_bytes,
+                               abandoned_after_s=settings.s3_abandoned_after_s)
+    choices = ", ".join(s + "://" for s in SCHEMES)
+    raise ValueError(f"unsupported blob store URL {url!r}: use one of {choices}")

@@ -12,6 +12,7 @@ Errors: a missing blob is ``FileNotFoundError``; a store that fails or cannot be
 
 from __future__ import annotations
 
+import builtins
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -84,7 +85,7 @@ class BlobStore(Protocol):
         """Every committed blob (not unfinished writes), in no particular order."""
         ...
 
-    async def pending(self) -> list[str]:
+    async def pending(self) -> builtins.list[str]:
         """Unfinished writes that exist right now (temp files, open multipart uploads)."""
         ...
 
@@ -96,8 +97,9 @@ class BlobStore(Protocol):
         """A filesystem path for zero-copy sending, where the store has one."""
         ...
 
-    async def presign(self, key: str, *, filename: str, media_type: str, expires_s: int) -> str | None:
-        """A short-lived direct download URL, where the store offers one (S3), else None."""
+    async def presign(self, key: str, *, disposition: str, media_type: str, expires_s: int) -> str | None:
+        """A short-lived direct download URL, where the store offers one (S3), else None; it answers
+        with ``disposition`` as Content-Disposition and ``media_type`` as Content-Type."""
         ...
 
     async def check(self) -> None:

@@ -1,19 +1,24 @@
-"""Blobs on local disk: ``<root>/ab/cd/<32 hex>``, temp files in ``<root>/tmp``.
+"""Blobs on local disk: ``<root>/ab/cd/<32 hex>``; unfinished writes in ``<root>/tmp/<owner>/``.
 
 Writes: pieces are gathered to ``chunk_bytes``, then written (``storage/sinks.py``: direct I/O
 where possible) and hashed on two ordered worker threads; commit is fsync -> rename ->
 fsync(dir).
+
+Several processes may share one root. Each store instance stages its temp files in a folder of
+its own, ``tmp/<owner>/``, and holds an exclusive ``flock`` on ``tmp/<owner>.lock`` for as long as
+it lives. The kernel drops that lock when the process dies (even by SIGKILL), so ``sweep()``
+removes exactly the folders whose owner is gone and never touches a live process's uploads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
-import errno
+import fcntl
 import hashlib
 import os
-import re
-import uuid
+import shutil
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,15 +26,17 @@ from pathlib import Path
 
 import anyio.to_thread
 
+from atoll.errors import StorageError
 from atoll.models import BlobInfo
-from atoll.storage.sinks import Piece, open_sink
+from atoll.storage.base import KEY_RE, BlobStat, Piece, check_key, new_key
+from atoll.storage.sinks import open_sink
 
 TEMP_DIR = "tmp"
 TEMP_SUFFIX = ".part"
+LOCK_SUFFIX = ".lock"
 #: Chunks handed to the worker threads but not yet written and hashed: parsing the next chunk
 #: overlaps with writing and hashing this one. Memory per upload is at most (this + 1) x chunk_bytes.
 MAX_CHUNKS_IN_FLIGHT = 3
-KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -47,7 +54,7 @@ class LocalBlobWriter:
     def __init__(self, store: LocalBlobStore, key: str) -> None:
         self.key = key
         self._store = store
-        self._temp = store.root / TEMP_DIR / (key + TEMP_SUFFIX)
+        self._temp = store.staging / (new_key() + TEMP_SUFFIX)
         self._sink = open_sink(self._temp, store.chunk_bytes)
         self._hash = hashlib.sha256()
         self._pieces: list[Piece] = []
@@ -62,7 +69,8 @@ class LocalBlobWriter:
             self._hash.update(piece)
 
     async def write(self, data: Piece) -> None:
-        """Take ``data`` (it must not change afterwards: memoryviews of bytes are kept as is)."""
+        if self._closed:
+            raise StorageError("write after commit or abort")
         if not data:
             return
         self._pieces.append(data)
@@ -114,6 +122,8 @@ class LocalBlobWriter:
         return BlobInfo(key=self.key, size=self._size, sha256=self._hash.hexdigest())
 
     async def commit(self) -> BlobInfo:
+        if self._closed:
+            raise StorageError("commit after commit or abort")
         try:
             await self._drain(raise_errors=True)
             return await anyio.to_thread.run_sync(self._commit_sync)
@@ -135,15 +145,41 @@ class LocalBlobWriter:
             await anyio.to_thread.run_sync(self._abort_sync)
 
 
+def _try_lock(path: Path) -> int | None:
+    """An exclusive flock on ``path`` (created if missing), or None if another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 class LocalBlobStore:
     def __init__(self, root: Path, *, chunk_bytes: int) -> None:
         self.root = root.resolve()
+        self.url = self.root.as_uri()
         self.chunk_bytes = chunk_bytes
+        self._owner = new_key()
+        self._lease: int | None = None
         (self.root / TEMP_DIR).mkdir(parents=True, exist_ok=True)
 
+    @property
+    def staging(self) -> Path:
+        """This instance's temp folder, made (with its lease) on the first write."""
+        folder = self.root / TEMP_DIR / self._owner
+        if self._lease is None:
+            # Locked under a hidden name first, so a sweeper never sees the lease unlocked.
+            hidden = folder.with_name("." + self._owner)
+            self._lease = _try_lock(hidden)
+            assert self._lease is not None, "a fresh owner id is never locked"
+            os.rename(hidden, folder.with_name(self._owner + LOCK_SUFFIX))
+            folder.mkdir(exist_ok=True)
+        return folder
+
     def path_for(self, key: str) -> Path:
-        if not KEY_RE.match(key):
-            raise ValueError("invalid blob key")
+        check_key(key)
         return self.root / key[:2] / key[2:4] / key
 
     def ensure_parent(self, final: Path) -> list[Path]:
@@ -157,10 +193,10 @@ class LocalBlobStore:
                 pass
         return created
 
-    async def create(self) -> LocalBlobWriter:
-        return LocalBlobWriter(self, uuid.uuid4().hex)
+    async def create(self, key: str | None = None, *, size_hint: int | None = None) -> LocalBlobWriter:
+        return LocalBlobWriter(self, check_key(key) if key is not None else new_key())
 
-    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         path = self.path_for(key)
         fd = await anyio.to_thread.run_sync(os.open, path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
@@ -178,37 +214,83 @@ class LocalBlobStore:
     def local_path(self, key: str) -> Path | None:
         return self.path_for(key)
 
-    async def size(self, key: str) -> int:
-        return (await anyio.to_thread.run_sync(os.stat, self.path_for(key))).st_size
+    async def stat(self, key: str) -> BlobStat:
+        st = await anyio.to_thread.run_sync(os.stat, self.path_for(key))
+        return BlobStat(key=key, size=st.st_size, mtime=st.st_mtime)
 
     async def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             await anyio.to_thread.run_sync(os.unlink, self.path_for(key))
 
+    async def presign(self, key: str, *, disposition: str, media_type: str, expires_s: int) -> str | None:
+        return None
+
+    async def check(self) -> None:
+        def probe() -> None:
+            if not os.access(self.root / TEMP_DIR, os.W_OK):
+                raise StorageError(f"blob folder {self.root} is not writable")
+
+        await anyio.to_thread.run_sync(probe)
+
+    async def aclose(self) -> None:
+        if self._lease is not None:
+            os.close(self._lease)
+            self._lease = None
+
+    # ------------------------------------------------------------ unfinished writes
+
+    def _pending_sync(self) -> list[str]:
+        out = []
+        for folder in (self.root / TEMP_DIR).iterdir():
+            if folder.is_dir():
+                out += [str(p.relative_to(self.root)) for p in folder.iterdir()]
+        return sorted(out)
+
+    async def pending(self) -> builtins.list[str]:
+        return await anyio.to_thread.run_sync(self._pending_sync)
+
     def _sweep_sync(self) -> int:
         count = 0
-        for entry in os.scandir(self.root / TEMP_DIR):
-            if entry.name.endswith(TEMP_SUFFIX):
-                try:
-                    os.unlink(entry.path)
-                    count += 1
-                except OSError as exc:
-                    if exc.errno != errno.ENOENT:
-                        raise
+        temp = self.root / TEMP_DIR
+        for entry in temp.iterdir():
+            owner = entry.name.removesuffix(LOCK_SUFFIX)
+            if owner == self._owner or entry.name.startswith(".") or not (
+                entry.is_dir() or entry.name.endswith(LOCK_SUFFIX)
+            ):
+                continue
+            lock = _try_lock(temp / (owner + LOCK_SUFFIX))
+            if lock is None:
+                continue  # its owner is alive
+            try:
+                folder = temp / owner
+                if folder.is_dir():
+                    count += sum(1 for _ in folder.iterdir())
+                    shutil.rmtree(folder, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp / (owner + LOCK_SUFFIX))
+            finally:
+                os.close(lock)
         return count
 
-    async def sweep_temp(self) -> int:
+    async def sweep(self) -> int:
         return await anyio.to_thread.run_sync(self._sweep_sync)
 
-    def _keys_sync(self) -> list[str]:
-        out: list[str] = []
+    # ------------------------------------------------------------ listing
+
+    def _list_sync(self) -> list[BlobStat]:
+        out: list[BlobStat] = []
         for first in os.scandir(self.root):
             if first.name == TEMP_DIR or not first.is_dir(follow_symlinks=False):
                 continue
             for second in os.scandir(first.path):
-                if second.is_dir(follow_symlinks=False):
-                    out += [e.name for e in os.scandir(second.path) if KEY_RE.match(e.name)]
+                if not second.is_dir(follow_symlinks=False):
+                    continue
+                for entry in os.scandir(second.path):
+                    if KEY_RE.match(entry.name):
+                        st = entry.stat(follow_symlinks=False)
+                        out.append(BlobStat(key=entry.name, size=st.st_size, mtime=st.st_mtime))
         return out
 
-    async def keys(self) -> list[str]:
-        return await anyio.to_thread.run_sync(self._keys_sync)
+    async def list(self) -> AsyncIterator[BlobStat]:
+        for stat in await anyio.to_thread.run_sync(self._list_sync):
+            yield stat

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio.to_thread
@@ -13,11 +14,14 @@ from starlette.responses import (
     PlainTextResponse,
     RedirectResponse,
     Response,
+    StreamingResponse,
 )
 
 from atoll.errors import NotFound, PayloadTooLarge, PermissionDenied
+from atoll.models import Asset
 from atoll.server.auth import any_principal, context, ticket
 from atoll.server.bodies import declared_length
+from atoll.server.ranges import ByteRange, RangeNotSatisfiable, parse_range
 from atoll.server.streaming import parse_upload
 from atoll.services import assets as svc
 from atoll.services.access import require_base
@@ -49,7 +53,7 @@ async def upload(request: Request) -> Response:
     length = declared_length(request)
     if length is not None and length > ctx.settings.max_upload_bytes:
         raise PayloadTooLarge(f"File size is too large: the limit is {ctx.settings.max_upload_bytes} bytes.")
-    job = svc.Upload(ctx, t)
+    job = svc.Upload(ctx, t, size_hint=length)
     try:
         await parse_upload(request.stream(), request.headers.get("content-type"), job, ctx.settings)
         stored = await job.finish()
@@ -88,24 +92,78 @@ async def download(request: Request) -> Response:
     t = ticket(request, request.path_params["ticket"], "download")
     ctx = context(request)
     asset = await svc.resolve_download(ctx, t)
-    local = ctx.blobs.local_path(asset.blob_key)
-    if local is None:  # pragma: no cover - only local blob stores exist so far
-        raise NotFound("File not found")
-    try:
-        stat, small = await anyio.to_thread.run_sync(_open_blob, local)
-    except FileNotFoundError:  # replaced between lookup and open: look again once
-        asset = await svc.resolve_download(ctx, t)
-        local = ctx.blobs.local_path(asset.blob_key)
-        assert local is not None
-        stat, small = await anyio.to_thread.run_sync(_open_blob, local)
     force = request.query_params.get("dl") == "1"
     media, headers = serving_headers(asset.name, asset.sha256, force_download=force)
     if _etag_matches(request.headers.get("if-none-match"), headers["etag"]):
         return Response(status_code=304, headers={k: headers[k] for k in ("etag", "cache-control")})
+    if ctx.blobs.local_path(asset.blob_key) is not None:
+        return await _send_local(request, asset, media, headers)
+    if ctx.settings.s3_presigned_downloads:
+        url = await ctx.blobs.presign(
+            asset.blob_key, disposition=headers["content-disposition"], media_type=media,
+            expires_s=ctx.settings.s3_presign_ttl_s,
+        )
+        if url is not None:
+            return RedirectResponse(url, status_code=302, headers={"cache-control": "no-store"})
+    return await _send_stream(request, asset, media, headers)
+
+
+async def _send_local(request: Request, asset: Asset, media: str, headers: dict[str, str]) -> Response:
+    """A file on local disk: FileResponse (sendfile, ranges) or, when small, one read."""
+    ctx = context(request)
+    try:
+        local = ctx.blobs.local_path(asset.blob_key)
+        assert local is not None
+        stat, small = await anyio.to_thread.run_sync(_open_blob, local)
+    except FileNotFoundError:  # replaced between lookup and open: look again once
+        asset = await svc.resolve_download(ctx, ticket(request, request.path_params["ticket"], "download"))
+        local = ctx.blobs.local_path(asset.blob_key)
+        assert local is not None
+        stat, small = await anyio.to_thread.run_sync(_open_blob, local)
     if small is not None and request.method == "GET" and "range" not in request.headers:
         headers["accept-ranges"] = "bytes"
         return Response(small, headers=headers, media_type=media)
     return _BigChunkFileResponse(local, headers=headers, media_type=media, stat_result=stat)
+
+
+async def _first_chunk(chunks: AsyncIterator[bytes]) -> bytes:
+    try:
+        return await anext(chunks)
+    except StopAsyncIteration:
+        return b""
+
+
+async def _send_stream(request: Request, asset: Asset, media: str, headers: dict[str, str]) -> Response:
+    """Stream from the blob store, one range at most; the first chunk is read before answering,
+    so a missing blob is a 404 rather than a cut-off 200."""
+    headers["accept-ranges"] = "bytes"
+    try:
+        wanted = parse_range(request.headers.get("range"), asset.size)
+    except RangeNotSatisfiable as exc:
+        return Response(status_code=416, headers={"content-range": str(exc)})
+    span = wanted or ByteRange(0, asset.size)
+    headers["content-length"] = str(span.length)
+    status = 200
+    if wanted is not None:
+        status, headers["content-range"] = 206, wanted.content_range(asset.size)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=media)
+    chunks = context(request).blobs.open(asset.blob_key, span.start, span.end)
+    try:
+        first = await _first_chunk(chunks)
+    except FileNotFoundError:
+        raise NotFound("File not found") from None
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            if first:
+                yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+
+    return StreamingResponse(body(), status_code=status, headers=headers, media_type=media)
 
 
 async def asset_url(request: Request) -> Response:
@@ -127,6 +185,3 @@ async def asset_url(request: Request) -> Response:
     if request.query_params.get("dl") == "1":
         link += "?dl=1"
     return RedirectResponse(link, status_code=302)
-
-
-

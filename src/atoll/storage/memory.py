@@ -1,0 +1,99 @@
+"""Blobs in a dict (``memory://``): for tests, and the simplest reading of the contract."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from atoll.errors import StorageError
+from atoll.models import BlobInfo
+from atoll.storage.base import BlobStat, Piece, check_key, new_key
+
+
+class MemoryBlobWriter:
+    def __init__(self, store: MemoryBlobStore, key: str) -> None:
+        self.key = key
+        self.started = time.time()
+        self._store = store
+        self._pieces: list[bytes] = []
+        self._open = True
+
+    async def write(self, data: Piece) -> None:
+        if not self._open:
+            raise StorageError(f"memory store: write to a finished blob writer ({self.key})")
+        self._pieces.append(bytes(data))
+
+    async def commit(self) -> BlobInfo:
+        if not self._open:
+            raise StorageError(f"memory store: commit of a finished blob writer ({self.key})")
+        await self.abort()
+        data = b"".join(self._pieces)
+        self._store.blobs[self.key] = (data, time.time())
+        return BlobInfo(key=self.key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    async def abort(self) -> None:
+        self._open = False
+        self._store.writers.pop(id(self), None)
+
+
+class MemoryBlobStore:
+    def __init__(self, url: str = "memory://", *, chunk_bytes: int = 1024 * 1024,
+                 abandoned_after_s: float = 0) -> None:
+        self.url = url
+        self.chunk_bytes = chunk_bytes
+        self.abandoned_after_s = abandoned_after_s
+        self.blobs: dict[str, tuple[bytes, float]] = {}
+        self.writers: dict[int, MemoryBlobWriter] = {}
+
+    async def create(self, key: str | None = None, *, size_hint: int | None = None) -> MemoryBlobWriter:
+        writer = MemoryBlobWriter(self, check_key(key) if key is not None else new_key())
+        self.writers[id(writer)] = writer
+        return writer
+
+    def _get(self, key: str) -> tuple[bytes, float]:
+        try:
+            return self.blobs[check_key(key)]
+        except KeyError:
+            raise FileNotFoundError(key) from None
+
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        data = self._get(key)[0]
+        stop = len(data) if end is None else min(end, len(data))
+        for pos in range(start, stop, self.chunk_bytes):
+            yield data[pos:min(pos + self.chunk_bytes, stop)]
+
+    async def stat(self, key: str) -> BlobStat:
+        data, mtime = self._get(key)
+        return BlobStat(key=key, size=len(data), mtime=mtime)
+
+    async def delete(self, key: str) -> None:
+        self.blobs.pop(check_key(key), None)
+
+    async def list(self) -> AsyncIterator[BlobStat]:
+        for key, (data, mtime) in builtins.list(self.blobs.items()):
+            yield BlobStat(key=key, size=len(data), mtime=mtime)
+
+    async def pending(self) -> builtins.list[str]:
+        return [w.key for w in self.writers.values()]
+
+    async def sweep(self) -> int:
+        cutoff = time.time() - self.abandoned_after_s
+        old = [w for w in self.writers.values() if w.started <= cutoff]
+        for writer in old:
+            await writer.abort()
+        return len(old)
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+    async def presign(self, key: str, *, disposition: str, media_type: str, expires_s: int) -> str | None:
+        return None
+
+    async def check(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,100 @@
+"""Statelessness: two server processes on one database and one blob store behave as one server.
+
+On the default backend both share one data dir (SQLite + local folder); on postgres-s3 both
+share one PostgreSQL schema and one S3 prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.live_server import LiveServer
+
+UPLOADS = 64
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    first = LiveServer(tmp_path / "data")
+    first.start()
+    second = LiveServer(tmp_path / "data", env=first.extra_env)
+    try:
+        second.start()
+        yield first, second
+    finally:
+        second.stop()
+        first.stop()
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Token {token}"}
+
+
+def test_same_name_uploads_spread_over_two_processes(pair: tuple[LiveServer, LiveServer]) -> None:
+    a = pair[0]
+    auth = _auth(a.create_token("Race"))
+    links = [httpx.get(s.url + "/api/v2.1/dtable/app-upload-link/", headers=auth).json() for s in pair]
+
+    def upload(i: int) -> tuple[str, bytes]:
+        link = links[i % 2]  # alternate processes
+        content = f"upload {i} ".encode() * (500 + i)
+        r = httpx.post(link["upload_link"] + "?ret-json=1", timeout=60,
+                       data={"parent_dir": link["parent_path"], "relative_path": "files/race"},
+                       files={"file": ("same.txt", content)})
+        assert r.status_code == 200, r.text
+        return r.json()[0]["name"], content
+
+    with ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(upload, range(UPLOADS)))
+    names = [name for name, _ in results]
+    assert sorted(names) == sorted(["same.txt"] + [f"same ({n}).txt" for n in range(1, UPLOADS)])
+    for i, (name, content) in enumerate(results):  # each name holds exactly its upload's bytes
+        server = pair[(i + 1) % 2]  # read through the other process
+        r = httpx.get(server.url + "/api/v2.1/dtable/app-download-link/",
+                      params={"path": f"files/race/{name}"}, headers=auth)
+        got = httpx.get(r.json()["download_link"]).content
+        assert hashlib.sha256(got).hexdigest() == hashlib.sha256(content).hexdigest()
+
+
+def test_tokens_and_links_work_on_every_process(pair: tuple[LiveServer, LiveServer]) -> None:
+    a, b = pair
+    token = a.create_token("Shared")
+    access = httpx.get(a.url + "/api/v2.1/dtable/app-access-token/", headers=_auth(token)).json()
+    # an access token signed by one process opens the base on the other
+    r = httpx.get(f"{b.url}/api-gateway/api/v2/dtables/{access['dtable_uuid']}/metadata/",
+                  headers=_auth(access["access_token"]))
+    assert r.status_code == 200, r.text
+    # an upload link from one process takes an upload on the other, whose download link works on the first
+    link = httpx.get(a.url + "/api/v2.1/dtable/app-upload-link/", headers=_auth(token)).json()
+    upload_on_b = link["upload_link"].replace(a.url, b.url) + "?ret-json=1"
+    r = httpx.post(upload_on_b, data={"parent_dir": link["parent_path"], "relative_path": "files/x"},
+                   files={"file": ("cross.txt", b"crossed")})
+    assert r.status_code == 200, r.text
+    dl = httpx.get(b.url + "/api/v2.1/dtable/app-download-link/", params={"path": "files/x/cross.txt"},
+                   headers=_auth(token)).json()["download_link"]
+    assert httpx.get(dl.replace(b.url, a.url)).content == b"crossed"
+
+
+def test_revoke_and_replace_are_seen_by_the_other_process(pair: tuple[LiveServer, LiveServer]) -> None:
+    a, b = pair
+    token = a.create_token("Revoke")
+    link = httpx.get(a.url + "/api/v2.1/dtable/app-upload-link/", headers=_auth(token)).json()
+    for content in (b"old bytes", b"new bytes"):  # replace=1 through each process in turn
+        target = link["upload_link"].replace(a.url, b.url if content == b"new bytes" else a.url)
+        r = httpx.post(target + "?ret-json=1", files={"file": ("r.txt", content)},
+                       data={"parent_dir": link["parent_path"], "relative_path": "files/r", "replace": "1"})
+        assert r.status_code == 200 and r.json()[0]["name"] == "r.txt", r.text
+    for server in pair:
+        dl = httpx.get(server.url + "/api/v2.1/dtable/app-download-link/",
+                       params={"path": "files/r/r.txt"}, headers=_auth(token)).json()["download_link"]
+        assert httpx.get(dl).content == b"new bytes"
+    a.cli("token", "revoke", "--data-dir", str(a.data_dir), token)
+    for server in pair:  # revocation is visible on both processes at once
+        r = httpx.get(server.url + "/api/v2.1/dtable/app-upload-link/", headers=_auth(token))
+        assert r.status_code == 403
