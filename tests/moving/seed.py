@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from atoll.config import DEFAULT_CHUNK_BYTES
+from atoll.config import Settings
 from atoll.db import assets as db_assets
 from atoll.db.engine import write_tx
 from atoll.models import Asset
@@ -23,7 +23,8 @@ ROWS_PER_BASE = 25
 
 
 def open_store(url: str) -> BlobStore:
-    return open_blob_store(url, chunk_bytes=DEFAULT_CHUNK_BYTES)
+    """The store at ``url``, with settings from the environment (AWS_* for S3), as the CLI."""
+    return open_blob_store(url, Settings.load())
 
 
 @dataclass

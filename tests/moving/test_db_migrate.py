@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from atoll.cli import main
 from atoll.db import copy, schema
 from atoll.db.engine import make_engine
-from atoll.db.migrations import migrate
+from atoll.db.migrations import LATEST, STEPS, migrate
 from atoll.services import access
 from tests.moving.fakes import FakeStore
 from tests.moving.seed import Seeded, seed
@@ -43,11 +43,23 @@ def counts(engine: Engine) -> dict[str, int]:
 
 def test_status_and_upgrade(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "new.sqlite3")
-    assert "schema version 0" in atoll("db", "status", "--db-url", url).output
+    assert f"schema version 0, this atoll's {LATEST}" in atoll("db", "status", "--db-url", url).output
     out = atoll("db", "upgrade", "--db-url", url)
-    assert out.exit_code == 0 and "upgraded schema version 0 -> 1" in out.output
-    assert "already at schema version 1" in atoll("db", "upgrade", "--db-url", url).output
+    assert out.exit_code == 0 and f"upgraded schema version 0 -> {LATEST}" in out.output
+    assert f"already at schema version {LATEST}" in atoll("db", "upgrade", "--db-url", url).output
     assert "up to date" in atoll("db", "status", "--db-url", url).output
+
+
+def test_upgrade_from_the_first_version(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "v1.sqlite3")
+    with make_engine(url).begin() as conn:
+        STEPS[0][1](conn)
+        conn.execute(schema.schema_version.insert().values(version=1, applied_at="then"))
+    assert "behind: run `atoll db upgrade`" in atoll("db", "status", "--db-url", url).output
+    refused = CliRunner().invoke(main, ["db", "migrate", "--db-url", url, "--to",
+                                        sqlite_url(tmp_path / "t.sqlite3")])
+    assert refused.exit_code == 1 and "run `atoll db upgrade`" in refused.output
+    assert f"upgraded schema version 1 -> {LATEST}" in atoll("db", "upgrade", "--db-url", url).output
 
 
 def test_round_trip_sqlite_postgres_sqlite(source: tuple[str, Seeded], tmp_path: Path) -> None:

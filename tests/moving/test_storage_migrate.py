@@ -62,7 +62,8 @@ def make_install(data_dir: Path, storage: str, env: dict[str, str] | None = None
         async def go() -> Seeded:
             store = open_store(storage)
             seeded = await seed(engine, store)
-            uuid_ = engine.connect().exec_driver_sql("SELECT uuid FROM dtables LIMIT 1").scalar_one()
+            with engine.connect() as conn:
+                uuid_ = conn.exec_driver_sql("SELECT uuid FROM dtables WHERE name = 'Alpha'").scalar_one()
             big = os.urandom(BIG_BYTES)
             await add_file(engine, store, uuid_, "Alpha", "/files/big.bin", big, seeded)
             await store.aclose()

@@ -170,8 +170,8 @@ def _progress_line(report: MoveReport) -> str:
 
 
 async def _move(settings: Settings, engine: Engine, to_url: str, verify: bool) -> MoveReport:
-    source = open_blob_store(settings.storage, chunk_bytes=settings.chunk_bytes)
-    target = open_blob_store(to_url, chunk_bytes=settings.chunk_bytes)
+    source = open_blob_store(settings.storage, settings)
+    target = open_blob_store(to_url, settings)
     throttle = _Throttle()
 
     def progress(report: MoveReport) -> None:
