@@ -150,3 +150,24 @@ def test_source_must_be_current(tmp_path: Path) -> None:
     out = CliRunner().invoke(main, ["db", "migrate", "--db-url", old, "--to",
                                     sqlite_url(tmp_path / "t.sqlite3")])
     assert out.exit_code == 1 and "atoll db upgrade" in out.output
+
+
+def test_refuses_a_target_with_another_schema_version(source: tuple[str, Seeded], tmp_path: Path) -> None:
+    src_url, _ = source
+    old = sqlite_url(tmp_path / "v1.sqlite3")
+    with make_engine(old).begin() as conn:
+        STEPS[0][1](conn)
+        conn.execute(schema.schema_version.insert().values(version=1, applied_at="then"))
+    out = CliRunner().invoke(main, ["db", "migrate", "--db-url", src_url, "--to", old])
+    assert out.exit_code == 1 and "already has a schema (version 1" in out.output
+    with make_engine(old).connect() as conn:  # left untouched: not upgraded
+        assert conn.execute(select(func.max(schema.schema_version.c.version))).scalar_one() == 1
+
+
+def test_bad_or_unreachable_target(source: tuple[str, Seeded]) -> None:
+    src_url, _ = source
+    bad = CliRunner().invoke(main, ["db", "migrate", "--db-url", src_url, "--to", "mysql://x/y"])
+    assert bad.exit_code == 2 and "--to:" in bad.output
+    down = CliRunner().invoke(main, ["db", "migrate", "--db-url", src_url, "--to",
+                                     "postgresql://postgres@127.0.0.1:1/postgres"])  # nothing on port 1
+    assert down.exit_code == 1 and "cannot be reached" in down.output

@@ -199,3 +199,12 @@ def test_s3_source_resume(tmp_path: Path) -> None:
     again = install.atoll("--to", target, "--verify")
     n = len(install.seeded.files)
     assert again.exit_code == 0 and f"{n} already there, {n} read back and verified" in again.output
+
+
+def test_bad_target_url_and_unusable_target(local: Install, tmp_path: Path) -> None:
+    out = local.atoll("--to", "ftp://example/blobs")
+    assert out.exit_code == 2 and "--to: unsupported blob store URL" in out.output
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("x")
+    out = local.atoll("--to", (not_a_dir / "blobs").as_uri())
+    assert out.exit_code == 1 and "cannot be used" in out.output, out.output

@@ -12,12 +12,14 @@ import anyio
 import click
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from atoll.cli.options import backend_options, load_settings
 from atoll.config import Settings
 from atoll.db import copy
 from atoll.db.engine import make_engine
 from atoll.db.migrations import LATEST, current_version, migrate
+from atoll.errors import StorageError
 from atoll.services.moving import MoveReport, move_blobs
 from atoll.storage import open_blob_store
 
@@ -124,9 +126,12 @@ def _print_checks(checks: list[copy.TableCheck]) -> bool:
 def db_migrate(data_dir: str, db_url: str | None, storage: str | None, to_url: str, verify: bool) -> None:
     """Copy the metadata to another database. Resumable; switches nothing."""
     settings = load_settings(data_dir, db_url, storage)
-    if make_url(to_url) == make_url(settings.db_url):
-        raise click.UsageError("--to is the current database")
-    source, target = make_engine(settings.db_url), make_engine(to_url)
+    try:
+        if make_url(to_url) == make_url(settings.db_url):
+            raise click.UsageError("--to is the current database")
+        source, target = make_engine(settings.db_url), make_engine(to_url)
+    except (ValueError, ArgumentError) as exc:
+        raise click.UsageError(f"--to: {exc}") from None
     click.echo(f"copying {_safe(settings.db_url)} -> {_safe(to_url)}", err=True)
     throttle = _Throttle()
 
@@ -143,6 +148,8 @@ def db_migrate(data_dir: str, db_url: str | None, storage: str | None, to_url: s
         copy.reset_sequences(target)
     except copy.CopyRefused as exc:
         raise click.ClickException(exc.message) from None
+    except OperationalError as exc:
+        raise click.ClickException(f"a database cannot be reached: {exc.orig}") from None
     inserted, already = sum(d.inserted for d in done), sum(d.already for d in done)
     click.echo(f"copied {inserted} rows, {already} were already there")
     _print_copied(done)
@@ -171,7 +178,14 @@ def _progress_line(report: MoveReport) -> str:
 
 async def _move(settings: Settings, engine: Engine, to_url: str, verify: bool) -> MoveReport:
     source = open_blob_store(settings.storage, settings)
-    target = open_blob_store(to_url, settings)
+    try:
+        target = open_blob_store(to_url, settings)
+    except ValueError as exc:
+        await source.aclose()
+        raise click.UsageError(f"--to: {exc}") from None
+    except (OSError, StorageError) as exc:
+        await source.aclose()
+        raise click.ClickException(f"the target store {to_url} cannot be used: {exc}") from None
     throttle = _Throttle()
 
     def progress(report: MoveReport) -> None:
@@ -179,6 +193,10 @@ async def _move(settings: Settings, engine: Engine, to_url: str, verify: bool) -
             click.echo(_progress_line(report), err=True)
 
     try:
+        try:
+            await target.check()
+        except StorageError as exc:
+            raise click.ClickException(f"the target store {target.url} cannot be used: {exc}") from None
         return await move_blobs(engine, source, target, verify=verify, progress=progress)
     finally:
         await source.aclose()

@@ -82,8 +82,9 @@ def data_tables() -> list[Table]:
 
 
 def prepare(source: Engine, target: Engine) -> tuple[int, int]:
-    """Check the source is at the code's version and bring the target to it.
-    Return (version before, version after) of the target."""
+    """Check the source is at the code's version and bring the target to it: an empty target
+    gets the schema; one at another version is left untouched and refused. Return (version
+    before, version after) of the target."""
     with source.connect() as conn:
         found = current_version(conn)
     if found != LATEST:
@@ -93,9 +94,10 @@ def prepare(source: Engine, target: Engine) -> tuple[int, int]:
         )
     with target.connect() as conn:
         before = current_version(conn)
-    if before > LATEST:
+    if before not in (0, LATEST):  # an earlier run of this command leaves it at LATEST
         raise CopyRefused(
-            f"the target database is at schema version {before}, newer than this atoll ({LATEST})"
+            f"the target database already has a schema (version {before}; this atoll's is {LATEST}): "
+            "it is not empty and not from an earlier run of this command. Use an empty database"
         )
     migrate(target)
     with target.connect() as conn:
