@@ -64,11 +64,10 @@ class LiveServer:
     def cli(self, *args: str) -> str:
         """Run ``atoll <args>`` against this server's data dir; return its stdout."""
         out = subprocess.run(
-            [sys.executable, "-m", "atoll", *args],
-            check=True,
-            capture_output=True,
-            env=self._env(),
+            [sys.executable, "-m", "atoll", *args], capture_output=True, env=self._env(), check=False
         )
+        if out.returncode:
+            raise RuntimeError(f"atoll {' '.join(args[:2])} failed: {out.stderr.decode()[-2000:]}")
         return out.stdout.decode()
 
     def create_token(self, base: str, *, workspace: str = "Default", permission: str = "rw") -> str:

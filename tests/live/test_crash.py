@@ -42,7 +42,7 @@ def _partial_upload(url: str, parent_dir: str, declared: int, sent: int) -> sock
         ).encode()
         + head
     )
-    chunk = b"z" * (1 << 20)
+    chunk = b"z" * (1 << 20)  # more than one S3 part (8 MiB), so an unfinished write exists
     for _ in range(sent // len(chunk)):
         sock.sendall(chunk)
     return sock
@@ -76,7 +76,7 @@ def test_sigkill_mid_upload_leaves_no_partial(tmp_path: Path) -> None:
                        files={"file": ("done.bin", done)})
         assert r.status_code == 200
 
-        sock = _partial_upload(link["upload_link"], link["parent_path"], 64 << 20, 8 << 20)
+        sock = _partial_upload(link["upload_link"], link["parent_path"], 64 << 20, 24 << 20)
         _wait_for(lambda: pending())
         server.kill()
         sock.close()
@@ -113,7 +113,7 @@ def test_client_disconnect_mid_upload_leaves_nothing(tmp_path: Path) -> None:
         ctx = Context.open(server.settings)
         auth = {"Authorization": f"Token {server.create_token('Drop')}"}
         link = httpx.get(server.url + "/api/v2.1/dtable/app-upload-link/", headers=auth).json()
-        sock = _partial_upload(link["upload_link"], link["parent_path"], 64 << 20, 4 << 20)
+        sock = _partial_upload(link["upload_link"], link["parent_path"], 64 << 20, 24 << 20)
         _wait_for(lambda: blob_state_sync(ctx.blobs)[1])
         sock.close()
         _wait_for(lambda: blob_state_sync(ctx.blobs) == (frozenset(), frozenset()))
