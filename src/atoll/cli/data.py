@@ -242,6 +242,9 @@ def storage_migrate(
     if not report.ok:
         raise click.ClickException(f"{len(report.failures)} blobs are not at the target intact; nothing "
                                    "was switched. Fix the causes above and run this command again")
+    if report.already and not verify:
+        click.echo(f"({report.already} blobs already there were checked by size only; --verify reads "
+                   "them back and checks their SHA-256)")
     click.echo("\nEvery referenced blob is at the target and verified; nothing was switched. Stop atoll, "
                "re-run this command if files were uploaded meanwhile, then set")
     click.echo(f"  ATOLL_STORAGE={to_url}   (or --storage {to_url})")
