@@ -26,6 +26,9 @@ from pathlib import Path
 import httpx
 
 START_TIMEOUT_S = 60.0
+#: Where services keep their files; .ci/run points it at a folder it cleans up (and whose
+#: leftover services it stops) even when the test process itself was killed.
+RUN_DIR = os.environ.get("ATOLL_TEST_RUN_DIR") or None
 S3_BUCKET = "atoll-test"
 #: Credentials moto accepts (any non-empty pair); exported so every client in the test run agrees.
 S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
@@ -54,7 +57,7 @@ class Postgres:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="atoll-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix="atoll-pg-", dir=RUN_DIR))
         self.data = self.root / "data"
         self.bindir = _pg_bindir()
         self.started = False
@@ -111,7 +114,8 @@ class Moto:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log = Path(tempfile.mkdtemp(prefix="atoll-moto-")) / "moto.log"
+        self.root = Path(tempfile.mkdtemp(prefix="atoll-moto-", dir=RUN_DIR))
+        self.log = self.root / "moto.log"
 
     def start(self) -> None:
         exe = Path(sys.executable).with_name("moto_server")
@@ -121,6 +125,7 @@ class Moto:
                 [*cmd, "-H", "127.0.0.1", "-p", str(self.port)], stdout=log, stderr=subprocess.STDOUT,
                 env={**os.environ, **S3_ENV}, start_new_session=True,
             )
+        (self.root / "moto.pid").write_text(str(self.proc.pid))
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

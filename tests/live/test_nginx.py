@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from atoll.services.context import Context
+from tests.backends import blob_state_sync
 from tests.live_server import LiveServer
 from tests.nginx_proxy import BUFFERED_WARNINGS, NginxProxy, nginx_binary
 
@@ -26,7 +28,7 @@ MiB = 1024 * 1024
 FILE_BYTES = 200 * MiB
 CHUNK_BYTES = 1 * MiB
 #: The client stops sending here until atoll shows the upload's first bytes (or gives up).
-PAUSE_AT_BYTES = 8 * MiB
+PAUSE_AT_BYTES = 24 * MiB  # more than one S3 part, so the S3 store has started its upload
 OBSERVE_TIMEOUT_S = 5.0
 #: A download reader that stalls this long makes a buffering proxy spill to its temp folder.
 READER_STALL_S = 1.0
@@ -73,7 +75,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("nginx-stack")
     data_dir = root / "data"
     proxy = NginxProxy(root / "nginx", binary=binary)
-    servers = [LiveServer(data_dir, public_url=proxy.url) for _ in range(2)]
+    first = LiveServer(data_dir, public_url=proxy.url)
+    servers = [first, LiveServer(data_dir, public_url=proxy.url, env=first.extra_env)]
     with ExitStack() as stack:
         for server in servers:
             server.start()
@@ -116,16 +119,13 @@ def test_large_upload_and_download_are_streamed_not_buffered(stack: Stack) -> No
     )
     digest = hashlib.sha256()
     seen: dict[str, object] = {}
-    atoll_temp = stack.data_dir / "blobs" / "tmp"
+    ctx = Context.open(stack.servers[0].settings)  # the blob store both processes write to
 
     def observe_mid_upload() -> None:
         deadline = time.monotonic() + OBSERVE_TIMEOUT_S
-        while time.monotonic() < deadline:
-            parts = [p for p in atoll_temp.glob("*.part") if p.stat().st_size > 0]
-            if parts:
-                break
+        while time.monotonic() < deadline and not blob_state_sync(ctx.blobs)[1]:
             time.sleep(0.02)
-        seen["atoll_temp_bytes"] = sum(p.stat().st_size for p in atoll_temp.glob("*.part"))
+        seen["atoll_unfinished_writes"] = len(blob_state_sync(ctx.blobs)[1])
         seen["nginx_open_body_files"] = stack.proxy.open_files_under(stack.proxy.client_body_dir)
         seen["nginx_body_dir"] = sorted(os.listdir(stack.proxy.client_body_dir))
 
@@ -150,7 +150,7 @@ def test_large_upload_and_download_are_streamed_not_buffered(stack: Stack) -> No
     assert r.json() == [{"name": "big.bin", "id": digest.hexdigest()[:40], "size": FILE_BYTES}]
     # Streamed: atoll was writing the file while the client still sent it, and nginx held no
     # copy of the body (it unlinks its temp files at once, so /proc shows them, not the folder).
-    assert seen["atoll_temp_bytes"], "atoll got no bytes before the client finished sending"
+    assert seen["atoll_unfinished_writes"], "atoll got no bytes before the client finished sending"
     assert seen["nginx_open_body_files"] == []
     assert seen["nginx_body_dir"] == []
 
