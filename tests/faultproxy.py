@@ -15,8 +15,10 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlparse
 
 Kind = Literal["500", "slowdown", "reset", "stall"]
 HEAD_LIMIT = 64 * 1024
@@ -157,3 +159,14 @@ def _drain(sock: socket.socket, remaining: int) -> None:
             if not data:
                 return
             remaining -= len(data)
+
+
+@contextlib.contextmanager
+def in_front_of(endpoint: str) -> Iterator[FaultProxy]:
+    """A fault proxy in front of ``endpoint`` (http://host:port) for the ``with`` block."""
+    parsed = urlparse(endpoint)
+    proxy = FaultProxy((parsed.hostname or "127.0.0.1", parsed.port or 80))
+    try:
+        yield proxy
+    finally:
+        proxy.close()

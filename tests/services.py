@@ -12,6 +12,7 @@ the ``postgres`` system user, because initdb refuses to run as root.
 from __future__ import annotations
 
 import atexit
+import functools
 import glob
 import os
 import shutil
@@ -154,25 +155,19 @@ class Moto:
         return f"s3://{S3_BUCKET}/t-{uuid.uuid4().hex[:16]}"
 
 
-_pg: Postgres | None = None
-_moto: Moto | None = None
-
-
+@functools.cache
 def postgres() -> Postgres:
-    global _pg
-    if _pg is None:
-        pg = Postgres()
-        atexit.register(pg.destroy)
-        pg.start()
-        _pg = pg
-    return _pg
+    """The run's PostgreSQL cluster, started on first use, destroyed at exit."""
+    pg = Postgres()
+    atexit.register(pg.destroy)
+    pg.start()
+    return pg
 
 
+@functools.cache
 def moto() -> Moto:
-    global _moto
-    if _moto is None:
-        m = Moto()
-        atexit.register(m.stop)
-        m.start()
-        _moto = m
-    return _moto
+    """The run's moto S3 server, started on first use, stopped at exit."""
+    m = Moto()
+    atexit.register(m.stop)
+    m.start()
+    return m

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +16,7 @@ from atoll.server.app import create_app
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
 from tests.backends import blob_state
-from tests.faultproxy import Fault, FaultProxy, Kind
+from tests.faultproxy import Fault, FaultProxy, Kind, in_front_of
 from tests.services import moto
 from tests.storage.conftest import s3_settings
 
@@ -28,10 +27,8 @@ STATUS: dict[Kind, int] = {"500": 502, "slowdown": 503, "reset": 503, "stall": 5
 
 @pytest.fixture
 def proxy() -> Iterator[FaultProxy]:
-    parsed = urlparse(moto().endpoint)
-    fault_proxy = FaultProxy((parsed.hostname or "127.0.0.1", parsed.port or 80))
-    yield fault_proxy
-    fault_proxy.close()
+    with in_front_of(moto().endpoint) as fault_proxy:
+        yield fault_proxy
 
 
 @pytest.fixture

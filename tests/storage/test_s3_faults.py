@@ -10,13 +10,12 @@ import hashlib
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlparse
 
 import pytest
 
 from atoll.errors import StorageError, StorageTimeout, StorageUnavailable
 from atoll.storage.s3 import S3BlobStore
-from tests.faultproxy import Fault, FaultProxy, Kind
+from tests.faultproxy import Fault, FaultProxy, Kind, in_front_of
 from tests.services import moto
 from tests.storage.conftest import TEST_PART_BYTES, s3_settings
 
@@ -38,10 +37,8 @@ MAX_TEST_S = 5.0
 
 @pytest.fixture
 def proxy() -> Iterator[FaultProxy]:
-    parsed = urlparse(moto().endpoint)
-    fault_proxy = FaultProxy((parsed.hostname or "127.0.0.1", parsed.port or 80))
-    yield fault_proxy
-    fault_proxy.close()
+    with in_front_of(moto().endpoint) as fault_proxy:
+        yield fault_proxy
 
 
 @pytest.fixture
