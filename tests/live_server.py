@@ -36,10 +36,14 @@ class LiveServer:
         *,
         server: str | None = None,
         env: dict[str, str] | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        #: What the server puts in generated links (``--public-url``): its own URL by default,
+        #: a proxy's URL when it runs behind one.
+        self.public_url = public_url or self.url
         self.server = server
         #: The active test backend's namespace (a fresh one unless ``env`` names one): pass
         #: ``env=first.extra_env`` to start a second process on the same data.
@@ -78,7 +82,7 @@ class LiveServer:
         cmd = [
             sys.executable, "-m", "atoll", "serve", "--host", "127.0.0.1",
             "--port", str(self.port), "--data-dir", str(self.data_dir),
-            "--public-url", self.url,
+            "--public-url", self.public_url,
         ]
         if self.server:
             cmd += ["--server", self.server]

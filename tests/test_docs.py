@@ -41,3 +41,19 @@ def test_cli_help_lists_documented_commands() -> None:
         help_text = subprocess.run([sys.executable, "-m", "atoll", "token", sub, "--help"],
                                    capture_output=True, text=True, check=True).stdout
         assert "--data-dir" in help_text
+
+
+def test_deployment_doc_explains_directives_the_nginx_template_has() -> None:
+    """Every directive docs/deployment.md explains is in deploy/nginx.conf, as written there."""
+    doc = (ROOT / "docs" / "deployment.md").read_text()
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    table = doc.split("### The directives that matter for big files", 1)[1].split("\n\n|", 1)[1]
+    rows = [line for line in ("|" + table).split("\n\n", 1)[0].splitlines()[2:] if line.startswith("|")]
+    assert len(rows) >= 8
+    for row in rows:
+        for code in re.findall(r"`([^`]+)`", row.split("|")[1]):
+            name = code.split()[0]
+            assert re.search(rf"^\s*{re.escape(name)}\b", conf, flags=re.M), code
+            if " " in code and not any(mark in code for mark in ("…", "*", "/")):
+                assert re.search(rf"^\s*{re.escape(code)};", conf, flags=re.M), code
+    assert "--public-url" in conf and "--public-url" in doc

@@ -20,7 +20,8 @@ from atoll.server.app import create_app
 from atoll.server.routes import routes
 from tests.backends import make_settings
 
-PUBLIC = {"/api2/ping/", "/api2/ping", "/api-gateway/api/v2/ping/", "/api-gateway/api/v2/ping"}
+PUBLIC = {"/api2/ping/", "/api2/ping", "/api-gateway/api/v2/ping/", "/api-gateway/api/v2/ping",
+          "/api/health/", "/api/health", "/api/ready/", "/api/ready"}
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "PROPFIND"]
 FILLERS = {"dtable_uuid": str(uuid.uuid4()), "workspace_id": "1", "ticket": "not-a-ticket",
            "row_id": "A" * 22, "view_name": "Default View", "name": "x.txt", "path": "files/x.txt"}

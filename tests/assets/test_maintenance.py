@@ -6,7 +6,6 @@ import anyio
 from sqlalchemy import select
 
 from atoll.db import schema
-
 from atoll.services import maintenance
 from tests.assets.conftest import Env
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import access, assets, rows, transfer
+from atoll.server.endpoints import access, assets, health, rows, transfer
 
 Endpoint = Callable[..., Any]
 
@@ -52,6 +52,8 @@ def routes() -> list[BaseRoute]:
     # health
     out += both("/api2/ping/", access.ping, ["GET"])
     out += both("/api-gateway/api/v2/ping/", access.gateway_ping, ["GET"])
+    out += both("/api/health/", health.health, ["GET"])  # liveness (no I/O)
+    out += both("/api/ready/", health.ready, ["GET"])  # readiness (database and blob store)
     # auth (dtable-web, API token)
     out += both("/api/v2.1/dtable/app-access-token/", access.app_access_token, ["GET"])
     # system assets (dtable-web, API token)

@@ -30,6 +30,7 @@ from atoll.storage.s3_support import (
     S3Location,
     client_config,
     error_code,
+    is_abandoned,
     is_missing,
     map_error,
     parse_s3_url,
@@ -216,10 +217,9 @@ class S3BlobStore:
 
     async def sweep(self) -> int:
         """Abort multipart uploads initiated more than s3_abandoned_after_s ago."""
-        cutoff = time.time() - self.abandoned_after_s
-        count = 0
+        now, count = time.time(), 0
         for upload in await self._multipart_uploads():
-            if upload["Initiated"].timestamp() <= cutoff:
+            if is_abandoned(upload["Initiated"], now, self.abandoned_after_s):
                 await self.abort_multipart(upload["Key"], upload["UploadId"])
                 count += 1
         return count

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -157,3 +158,8 @@ def map_error(exc: BaseException, store: str, action: str) -> StorageError:
     if isinstance(exc, BotoCoreError):
         return StorageError(f"{where}: {type(exc).__name__}")
     return StorageError(f"{where}: unexpected {type(exc).__name__}")
+
+
+def is_abandoned(initiated: datetime, now: float, abandoned_after_s: float) -> bool:
+    """Whether a multipart upload started at ``initiated`` is old enough for the sweep."""
+    return initiated.timestamp() <= now - abandoned_after_s

@@ -1,0 +1,159 @@
+"""A small HTTP proxy on 127.0.0.1 that injects faults into chosen requests (threads, stdlib only).
+
+Each client connection carries one request (the proxy asks both sides for ``Connection: close``).
+A ``Fault`` names which requests it hits (method, a substring of the request target) and, from the
+``nth`` match on, for ``times`` matches: answer 500, answer 503 SlowDown, reset the connection, or
+stall without answering for ``stall_s``. Everything else is piped to the upstream server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import socketserver
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["500", "slowdown", "reset", "stall"]
+HEAD_LIMIT = 64 * 1024
+PIPE_BYTES = 256 * 1024
+BODIES: dict[str, tuple[str, str]] = {
+    "500": ("500 Internal Server Error", "InternalError"),
+    "slowdown": ("503 Slow Down", "SlowDown"),
+}
+
+
+@dataclass
+class Fault:
+    kind: Kind
+    method: str = ""
+    target_contains: str = ""
+    target_excludes: str = "\0"
+    nth: int = 1
+    times: int = 1
+    stall_s: float = 3.0
+    seen: int = 0
+    hits: int = 0
+
+    def matches(self, method: str, target: str) -> bool:
+        if self.method and method != self.method:
+            return False
+        return self.target_contains in target and self.target_excludes not in target
+
+    def take(self, method: str, target: str) -> bool:
+        """Count a matching request; True if this one gets the fault."""
+        if not self.matches(method, target):
+            return False
+        self.seen += 1
+        if self.nth <= self.seen < self.nth + self.times:
+            self.hits += 1
+            return True
+        return False
+
+
+@dataclass
+class FaultProxy:
+    upstream: tuple[str, int]
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                proxy.serve(self.request)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _fault_for(self, method: str, target: str) -> Fault | None:
+        with self._lock:
+            self.requests.append((method, target))
+            for fault in self.faults:
+                if fault.take(method, target):
+                    return fault
+        return None
+
+    def serve(self, client: socket.socket) -> None:
+        head, rest = _read_head(client)
+        if not head:
+            return
+        lines = head.decode("latin-1").split("\r\n")
+        method, target = lines[0].split(" ")[:2]
+        headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
+        fault = self._fault_for(method, target)
+        if fault is None:
+            self._pipe(client, lines, rest)
+        elif fault.kind == "reset":
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()
+        elif fault.kind == "stall":  # take the body, never answer
+            deadline = time.monotonic() + fault.stall_s
+            client.settimeout(fault.stall_s)
+            if "100-continue" in headers.get("expect", ""):
+                client.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            with contextlib.suppress(OSError):
+                _drain(client, int(headers.get("content-length", "0")) - len(rest))
+            time.sleep(max(0.0, deadline - time.monotonic()))
+        else:
+            if "100-continue" not in headers.get("expect", ""):
+                _drain(client, int(headers.get("content-length", "0")) - len(rest))
+            status, code = BODIES[fault.kind]
+            body = f"<?xml version='1.0'?><Error><Code>{code}</Code><Message>injected</Message></Error>"
+            client.sendall(
+                f"HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {len(body)}\r\n"
+                f"Connection: close\r\n\r\n{body}".encode()
+            )
+
+    def _pipe(self, client: socket.socket, lines: list[str], rest: bytes) -> None:
+        kept = [x for x in lines[1:] if x and not x.lower().startswith("connection:")]
+        head = "\r\n".join([lines[0], *kept, "Connection: close", "", ""]).encode("latin-1")
+        with socket.create_connection(self.upstream) as upstream:
+            upstream.sendall(head + rest)
+            socks = [client, upstream]
+            while True:
+                readable, _, _ = select.select(socks, [], [], 30)
+                if not readable:
+                    return
+                for sock in readable:
+                    data = sock.recv(PIPE_BYTES)
+                    if not data:
+                        if sock is upstream:
+                            return
+                        socks.remove(client)
+                        continue
+                    (upstream if sock is client else client).sendall(data)
+
+
+def _read_head(sock: socket.socket) -> tuple[bytes, bytes]:
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(PIPE_BYTES)
+        if not data or len(buf) > HEAD_LIMIT:
+            return b"", b""
+        buf += data
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def _drain(sock: socket.socket, remaining: int) -> None:
+    with contextlib.suppress(OSError):
+        while remaining > 0:
+            data = sock.recv(min(remaining, PIPE_BYTES))
+            if not data:
+                return
+            remaining -= len(data)
