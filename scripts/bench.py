@@ -1060,7 +1060,7 @@ class Bench:
                 srv = self.make_server(name)
                 self.servers[name] = srv
                 srv.start()  # type: ignore[attr-defined]
-                log(f"started {name:8s} on {srv.url} (pid {srv.pid})")
+                log(f"started {name:14s} on {srv.url} (pid {srv.pid})")
             except Exception as e:  # keep benchmarking the others
                 self.fail(name, f"start: {e}")
 
@@ -1107,7 +1107,7 @@ class Bench:
                     raise RuntimeError(f"small download returned {len(got)} wrong bytes")
                 self.ctx[name] = ctx
                 srv.idle_rss_kib = tree_kib(srv.roots, "VmRSS")
-                log(f"{name:8s} ready: idle RSS {srv.idle_rss_kib / 1024:.1f} MiB "
+                log(f"{name:14s} ready: idle RSS {srv.idle_rss_kib / 1024:.1f} MiB "
                     f"({len(process_tree(srv.roots))} processes)")
             except Exception as e:
                 self.fail(name, f"prepare: {e}")
@@ -1144,7 +1144,7 @@ class Bench:
                 self.res.add("upload_peak_rss", name, rnd, hwm / 1024)
                 self.res.add("upload_rss_before", name, rnd, rss_before / 1024)
                 self.res.add("upload_cpu", name, rnd, cpu / (a.size / (1024 * MIB)))
-                log(f"  r{rnd + 1} {name:10s} {mbs:8.0f} MB/s   "
+                log(f"  r{rnd + 1} {name:14s} {mbs:8.0f} MB/s   "
                     f"peak RSS {hwm / 1024:6.1f} MiB  server CPU {cpu:5.2f} s")
             self.log_round_ratios("upload", rnd)
 
@@ -1182,7 +1182,7 @@ class Bench:
                 mbs = n / t / MB
                 self.res.add("download", name, rnd, mbs)
                 self.res.add("download_cpu", name, rnd, cpu / (a.size / (1024 * MIB)))
-                log(f"  r{rnd + 1} {name:10s} {mbs:8.0f} MB/s   server CPU {cpu:5.2f} s")
+                log(f"  r{rnd + 1} {name:14s} {mbs:8.0f} MB/s   server CPU {cpu:5.2f} s")
             self.log_round_ratios("download", rnd)
 
     SMALL_MODES = {
@@ -1218,7 +1218,7 @@ class Bench:
                         err = f"  ({int(r['links'])} links){err}"
                     if r["errors"]:
                         self.res.notes.append(f"{metric} {name} run {rnd + 1}: {int(r['errors'])} errors")
-                    log(f"  r{rnd + 1} {name:10s} {r['ops_s']:9.0f} ops/s   p50 {r['p50_ms']:7.2f} ms{err}")
+                    log(f"  r{rnd + 1} {name:14s} {r['ops_s']:9.0f} ops/s   p50 {r['p50_ms']:7.2f} ms{err}")
                 self.log_round_ratios(metric, rnd)
 
     def log_round_ratios(self, metric: str, rnd: int) -> None:
