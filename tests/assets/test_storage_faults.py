@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
@@ -78,3 +79,23 @@ def test_a_passing_fault_is_retried_and_the_upload_succeeds(app: tuple[TestClien
     link = client.get("/api/v2.1/dtable/app-download-link/", params={"path": "files/x/f.bin"},
                       headers={"Authorization": f"Token {token}"}).json()["download_link"]
     assert client.get(link).content == content and _assets(ctx) == 1
+
+
+def test_presigned_downloads_redirect_to_s3_with_our_headers(tmp_path: Path) -> None:
+    settings = s3_settings(moto().endpoint, s3_presigned_downloads=True).with_(
+        data_dir=tmp_path, db_url=f"sqlite:///{tmp_path / 'atoll.sqlite3'}", storage=moto().new_storage_url(),
+        public_url=PUBLIC_URL)
+    ctx = Context.open(settings)
+    token = create_api_token(ctx.engine, base="Presigned").token
+    with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
+        assert _upload(client, token, b"straight from the bucket").status_code == 200  # type: ignore[attr-defined]
+        link = client.get("/api/v2.1/dtable/app-download-link/", params={"path": "files/x/f.bin"},
+                          headers={"Authorization": f"Token {token}"}).json()["download_link"]
+        r = client.get(link, follow_redirects=False)
+        assert r.status_code == 302 and r.headers["cache-control"] == "no-store"
+        target = r.headers["location"]
+        assert target.startswith(moto().endpoint) and "X-Amz-Expires=60" in target
+        direct = httpx.get(target)
+        assert direct.status_code == 200 and direct.content == b"straight from the bucket"
+        assert direct.headers["content-disposition"].startswith("attachment; filename=\"f.bin\"")
+        assert direct.headers["content-type"] == "application/octet-stream"
