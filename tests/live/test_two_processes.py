@@ -98,3 +98,39 @@ def test_revoke_and_replace_are_seen_by_the_other_process(pair: tuple[LiveServer
     for server in pair:  # revocation is visible on both processes at once
         r = httpx.get(server.url + "/api/v2.1/dtable/app-upload-link/", headers=_auth(token))
         assert r.status_code == 403
+
+
+def test_a_starting_process_never_sweeps_a_live_ones_upload(tmp_path: Path) -> None:
+    """Process B starts (and sweeps unfinished writes) while process A is mid-upload: A's
+    upload still completes with every byte."""
+    a = LiveServer(tmp_path / "data")
+    a.start()
+    b = LiveServer(tmp_path / "data", env=a.extra_env)
+    try:
+        auth = _auth(a.create_token("Sweep"))
+        link = httpx.get(a.url + "/api/v2.1/dtable/app-upload-link/", headers=auth).json()
+        block = b"s" * (1 << 20)
+        started: list[bool] = []
+
+        def body() -> Iterator[bytes]:
+            boundary = b"--sweepboundary\r\n"
+            yield boundary + b'Content-Disposition: form-data; name="parent_dir"\r\n\r\n'
+            yield link["parent_path"].encode() + b"\r\n" + boundary
+            yield b'Content-Disposition: form-data; name="file"; filename="slow.bin"\r\n\r\n'
+            for i in range(32):
+                if i == 16 and not started:
+                    b.start()  # sweeps at start-up while 16 MiB of A's upload are staged
+                    started.append(True)
+                yield block
+            yield b"\r\n--sweepboundary--\r\n"
+
+        r = httpx.post(link["upload_link"] + "?ret-json=1", content=body(), timeout=60,
+                       headers={"Content-Type": "multipart/form-data; boundary=sweepboundary"})
+        assert started and r.status_code == 200, r.text
+        assert r.json()[0]["size"] == 32 << 20
+        dl = httpx.get(b.url + "/api/v2.1/dtable/app-download-link/", params={"path": "slow.bin"},
+                       headers=auth).json()["download_link"]
+        assert hashlib.sha256(httpx.get(dl, timeout=60).content).digest() == hashlib.sha256(block * 32).digest()
+    finally:
+        b.stop()
+        a.stop()
