@@ -130,7 +130,8 @@ def test_a_starting_process_never_sweeps_a_live_ones_upload(tmp_path: Path) -> N
         assert r.json()[0]["size"] == 32 << 20
         dl = httpx.get(b.url + "/api/v2.1/dtable/app-download-link/", params={"path": "slow.bin"},
                        headers=auth).json()["download_link"]
-        assert hashlib.sha256(httpx.get(dl, timeout=60).content).digest() == hashlib.sha256(block * 32).digest()
+        got = httpx.get(dl, timeout=60).content
+        assert hashlib.sha256(got).digest() == hashlib.sha256(block * 32).digest()
     finally:
         b.stop()
         a.stop()
