@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import anyio
 import boto3
 import httpx
 import pytest
@@ -153,3 +154,22 @@ async def test_check(store: S3BlobStore) -> None:
 
 async def test_local_path_is_none(store: S3BlobStore) -> None:
     assert store.local_path("0" * 32) is None
+
+
+async def test_sweep_spares_an_upload_that_is_still_sending(store: S3BlobStore) -> None:
+    """moto reports every multipart upload as initiated in 2010: by that date alone the sweep
+    would abort a live upload. Recent parts count as activity, so it is spared; an upload whose
+    last part is older than the limit is not."""
+    writer = await store.create()
+    await writer.write(os.urandom(TEST_PART_BYTES + 10))  # part 1 goes up
+    assert len(await store.pending()) == 1
+    key, upload_id = store.location.object_key(writer.key), writer.upload_id  # type: ignore[attr-defined]
+    for _ in range(100):  # until part 1 has landed
+        if await store._last_part_time(key, upload_id) is not None:
+            break
+        await anyio.sleep(0.05)
+    assert await store.sweep() == 0
+    store.abandoned_after_s = 0  # now even a fresh part is "too old"
+    assert await store.sweep() == 1
+    assert await store.pending() == []
+    await writer.abort()

@@ -14,6 +14,7 @@ import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -216,13 +217,31 @@ class S3BlobStore:
         return [str(upload["Key"]) for upload in await self._multipart_uploads()]
 
     async def sweep(self) -> int:
-        """Abort multipart uploads initiated more than s3_abandoned_after_s ago."""
+        """Abort multipart uploads with no activity for s3_abandoned_after_s: initiated that long
+        ago and no part uploaded since. (Parts count as activity: a long upload that is still
+        sending is left alone, and so is a live one where the store reports a wrong start date.)"""
         now, count = time.time(), 0
         for upload in await self._multipart_uploads():
-            if is_abandoned(upload["Initiated"], now, self.abandoned_after_s):
-                await self.abort_multipart(upload["Key"], upload["UploadId"])
-                count += 1
+            if not is_abandoned(upload["Initiated"], now, self.abandoned_after_s):
+                continue
+            last_part = await self._last_part_time(upload["Key"], upload["UploadId"])
+            if last_part is not None and not is_abandoned(last_part, now, self.abandoned_after_s):
+                continue
+            await self.abort_multipart(upload["Key"], upload["UploadId"])
+            count += 1
         return count
+
+    async def _last_part_time(self, object_key: str, upload_id: str) -> datetime | None:
+        latest: datetime | None = None
+        marker: dict[str, Any] = {}
+        while True:
+            page = await self._call("ListParts", "list_parts", Bucket=self.bucket, Key=object_key,
+                                    UploadId=upload_id, **marker)
+            for part in page.get("Parts", []):
+                latest = part["LastModified"] if latest is None else max(latest, part["LastModified"])
+            if not page.get("IsTruncated"):
+                return latest
+            marker = {"PartNumberMarker": int(page["NextPartNumberMarker"])}
 
     # -- the rest ------------------------------------------------------------------------------
 
