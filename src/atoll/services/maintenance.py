@@ -7,7 +7,6 @@ those older than a grace period (so an upload that is about to commit is never t
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -17,7 +16,7 @@ from atoll.db import assets as q
 from atoll.db.engine import read_tx
 from atoll.models import Asset
 from atoll.services.context import Context
-from atoll.storage import BlobStore
+from atoll.storage.base import digest
 
 #: Orphans younger than this are left alone by default (an upload may be about to commit).
 DEFAULT_GC_GRACE_S = 24 * 3600
@@ -46,14 +45,6 @@ def _in_use(engine: Engine, key: str) -> bool:
         return q.blob_key_in_use(conn, key)
 
 
-async def sha256_of(blobs: BlobStore, key: str) -> str:
-    """Re-read a blob through the store and hash it (streaming)."""
-    digest = hashlib.sha256()
-    async for chunk in blobs.open(key):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
 async def fsck(ctx: Context, *, verify_hashes: bool = False) -> FsckReport:
     """Check that every asset's blob exists with its recorded size (and hash if asked)."""
     assets = await ctx.run_db(_all_assets, ctx.engine)
@@ -66,7 +57,7 @@ async def fsck(ctx: Context, *, verify_hashes: bool = False) -> FsckReport:
             report.missing.append(label)
         elif stat.size != asset.size:
             report.bad_size.append(label)
-        elif verify_hashes and await sha256_of(ctx.blobs, asset.blob_key) != asset.sha256:
+        elif verify_hashes and (await digest(ctx.blobs, asset.blob_key))[1] != asset.sha256:
             report.bad_hash.append(label)
     referenced = {asset.blob_key for asset in assets}
     report.orphans = sorted(set(stored) - referenced)

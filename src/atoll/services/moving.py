@@ -8,7 +8,6 @@ and copied again if it differs). Nothing is switched: the caller tells the opera
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from atoll.db import blobrefs
 from atoll.db.blobrefs import BlobRef
 from atoll.errors import StorageError
 from atoll.models import BlobInfo
+from atoll.storage.base import digest
 
 if TYPE_CHECKING:
     from atoll.storage.base import BlobStore
@@ -82,15 +82,6 @@ class MoveReport:
 Progress = Callable[[MoveReport], None]
 
 
-async def _hash(store: BlobStore, key: str) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    async for chunk in store.open(key):
-        digest.update(chunk)
-        size += len(chunk)
-    return size, digest.hexdigest()
-
-
 async def _copy(source: BlobStore, target: BlobStore, key: str, size: int) -> BlobInfo:
     writer = await target.create(key, size_hint=size)
     try:
@@ -122,7 +113,7 @@ class _Mover:
             return False
         if not self.verify:
             return True
-        if await _hash(self.target, key) != (size, sha256):
+        if await digest(self.target, key) != (size, sha256):
             return False
         self.report.verified += 1
         return True
@@ -159,7 +150,7 @@ class _Mover:
                             "(the source blob is damaged); the copy was deleted", refs)
             return
         if self.verify:
-            if await _hash(self.target, key) != (size, sha256):
+            if await digest(self.target, key) != (size, sha256):
                 await self.target.delete(key)
                 self._fail(key, "the copy read back from the destination differs; it was deleted", refs)
                 return

@@ -13,6 +13,7 @@ Errors: a missing blob is ``FileNotFoundError``; a store that fails or cannot be
 from __future__ import annotations
 
 import builtins
+import hashlib
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -109,3 +110,13 @@ class BlobStore(Protocol):
     async def aclose(self) -> None:
         """Release connections and thread pools."""
         ...
+
+
+async def digest(store: BlobStore, key: str) -> tuple[int, str]:
+    """Re-read a blob through ``store`` (streaming) and return its (size, SHA-256)."""
+    sha = hashlib.sha256()
+    size = 0
+    async for chunk in store.open(key):
+        sha.update(chunk)
+        size += len(chunk)
+    return size, sha.hexdigest()

@@ -31,7 +31,8 @@ class MemoryBlobWriter:
             raise StorageError(f"memory store: commit of a finished blob writer ({self.key})")
         await self.abort()
         data = b"".join(self._pieces)
-        self._store.blobs[self.key] = (data, time.time())
+        self._store.blobs[self.key] = data
+        self._store.mtimes[self.key] = time.time()
         return BlobInfo(key=self.key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
     async def abort(self) -> None:
@@ -45,7 +46,8 @@ class MemoryBlobStore:
         self.url = url
         self.chunk_bytes = chunk_bytes
         self.abandoned_after_s = abandoned_after_s
-        self.blobs: dict[str, tuple[bytes, float]] = {}
+        self.blobs: dict[str, bytes] = {}
+        self.mtimes: dict[str, float] = {}
         self.writers: dict[int, MemoryBlobWriter] = {}
 
     async def create(self, key: str | None = None, *, size_hint: int | None = None) -> MemoryBlobWriter:
@@ -53,28 +55,29 @@ class MemoryBlobStore:
         self.writers[id(writer)] = writer
         return writer
 
-    def _get(self, key: str) -> tuple[bytes, float]:
+    def _get(self, key: str) -> bytes:
         try:
             return self.blobs[check_key(key)]
         except KeyError:
             raise FileNotFoundError(key) from None
 
     async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        data = self._get(key)[0]
+        data = self._get(key)
         stop = len(data) if end is None else min(end, len(data))
         for pos in range(start, stop, self.chunk_bytes):
             yield data[pos:min(pos + self.chunk_bytes, stop)]
 
     async def stat(self, key: str) -> BlobStat:
-        data, mtime = self._get(key)
-        return BlobStat(key=key, size=len(data), mtime=mtime)
+        data = self._get(key)
+        return BlobStat(key=key, size=len(data), mtime=self.mtimes.get(key, 0.0))
 
     async def delete(self, key: str) -> None:
         self.blobs.pop(check_key(key), None)
+        self.mtimes.pop(key, None)
 
     async def list(self) -> AsyncIterator[BlobStat]:
-        for key, (data, mtime) in builtins.list(self.blobs.items()):
-            yield BlobStat(key=key, size=len(data), mtime=mtime)
+        for key, data in builtins.list(self.blobs.items()):
+            yield BlobStat(key=key, size=len(data), mtime=self.mtimes.get(key, 0.0))
 
     async def pending(self) -> builtins.list[str]:
         return [w.key for w in self.writers.values()]

@@ -18,7 +18,7 @@ from starlette.responses import (
 )
 
 from atoll.errors import NotFound, PayloadTooLarge, PermissionDenied
-from atoll.models import Asset
+from atoll.models import Asset, Ticket
 from atoll.server.auth import any_principal, context, ticket
 from atoll.server.bodies import declared_length
 from atoll.server.ranges import ByteRange, RangeNotSatisfiable, parse_range
@@ -97,7 +97,7 @@ async def download(request: Request) -> Response:
     if _etag_matches(request.headers.get("if-none-match"), headers["etag"]):
         return Response(status_code=304, headers={k: headers[k] for k in ("etag", "cache-control")})
     if ctx.blobs.local_path(asset.blob_key) is not None:
-        return await _send_local(request, asset, media, headers)
+        return await _send_local(request, t, asset, media, headers)
     if ctx.settings.s3_presigned_downloads:
         url = await ctx.blobs.presign(
             asset.blob_key, disposition=headers["content-disposition"], media_type=media,
@@ -108,7 +108,9 @@ async def download(request: Request) -> Response:
     return await _send_stream(request, asset, media, headers)
 
 
-async def _send_local(request: Request, asset: Asset, media: str, headers: dict[str, str]) -> Response:
+async def _send_local(
+    request: Request, t: Ticket, asset: Asset, media: str, headers: dict[str, str]
+) -> Response:
     """A file on local disk: FileResponse (sendfile, ranges) or, when small, one read."""
     ctx = context(request)
     try:
@@ -116,7 +118,7 @@ async def _send_local(request: Request, asset: Asset, media: str, headers: dict[
         assert local is not None
         stat, small = await anyio.to_thread.run_sync(_open_blob, local)
     except FileNotFoundError:  # replaced between lookup and open: look again once
-        asset = await svc.resolve_download(ctx, ticket(request, request.path_params["ticket"], "download"))
+        asset = await svc.resolve_download(ctx, t)
         local = ctx.blobs.local_path(asset.blob_key)
         assert local is not None
         stat, small = await anyio.to_thread.run_sync(_open_blob, local)
