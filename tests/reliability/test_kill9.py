@@ -24,6 +24,7 @@ from atoll.services.context import Context
 from tests.backends import blob_state_sync
 from tests.live_server import LiveServer
 from tests.reliability.invariants import Invariants, wait_until
+from tests.reliability.report import record
 
 #: The S3 sweep aborts multipart uploads older than this; 0 lets a restart sweep the killed one.
 SWEEP_ALL = {"ATOLL_S3_ABANDONED_AFTER_S": "0"}
@@ -108,6 +109,8 @@ def test_sigkill_during_uploads_loses_nothing_acknowledged(tmp_path: Path) -> No
             inv.reset_fd_baseline()
             inv.check(folders=(FOLDER,))
         assert len(inv.acknowledged) >= TRIALS, "the writers should have landed uploads"
+        record("kill9", trials=TRIALS, acknowledged=len(inv.acknowledged),
+               in_flight_at_kill=len(inv.in_flight) - len(inv.acknowledged), lost=0, partial=0)
         ctx.engine.dispose()
     finally:
         server.stop()
