@@ -4,10 +4,18 @@ Direct I/O (``O_DIRECT``) sends full, aligned blocks straight to the device: abo
 the CPU of buffered writes, and none of the page-cache allocation cost that this kind of VM
 charges after memory was returned to the host. The unaligned tail is written buffered at the
 end. Either way ``finish()`` returns only once the bytes are durable (fsync).
+
+Failures: a sink closes its file descriptor exactly once, whatever fails. ``finish()`` closes it
+even when the last write or the fsync raises (a failed fsync is never retried on the same fd:
+the kernel may already have dropped the dirty pages, so a second fsync could lie), and
+``close()`` is idempotent and never raises. The direct sink's staging buffer may still be
+referenced by a failed write's traceback when it closes; it is then left to be freed with the
+last reference instead of failing the close (``BufferError``), so the fd is released at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -38,12 +46,30 @@ class Sink(Protocol):
     def write(self, pieces: list[Piece]) -> None: ...
 
     def finish(self) -> None:
-        """Write what is left, fsync, close."""
+        """Write what is left, fsync, close (closed also when this raises)."""
         ...
 
     def close(self) -> None:
-        """Close without finishing (abort)."""
+        """Close without finishing (abort); idempotent, never raises."""
         ...
+
+
+class _Fd:
+    """A file descriptor closed exactly once."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.closed = False
+
+    def close(self, *, raise_errors: bool) -> None:
+        if self.closed:
+            return
+        self.closed = True  # Linux releases the fd even when close() reports an error
+        try:
+            os.close(self.fd)
+        except OSError:
+            if raise_errors:
+                raise
 
 
 def _write_fully(fd: int, data: Piece) -> None:
@@ -55,6 +81,7 @@ def _write_fully(fd: int, data: Piece) -> None:
 class BufferedSink:
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self._fd = _Fd(fd)
         self._written = 0
         self._synced_to = 0
 
@@ -70,11 +97,15 @@ class BufferedSink:
             self._synced_to = self._written
 
     def finish(self) -> None:
-        os.fsync(self.fd)
-        os.close(self.fd)
+        try:
+            os.fsync(self.fd)
+        except BaseException:
+            self.close()
+            raise
+        self._fd.close(raise_errors=True)
 
     def close(self) -> None:
-        os.close(self.fd)
+        self._fd.close(raise_errors=False)
 
 
 class DirectSink:
@@ -82,7 +113,12 @@ class DirectSink:
 
     def __init__(self, fd: int, staging_bytes: int) -> None:
         self.fd = fd
-        self._buf = mmap.mmap(-1, staging_bytes)  # page-aligned
+        self._fd = _Fd(fd)
+        try:
+            self._buf = mmap.mmap(-1, staging_bytes)  # page-aligned
+        except BaseException:
+            self.close()
+            raise
         self._view = memoryview(self._buf)
         self._used = 0
 
@@ -100,20 +136,35 @@ class DirectSink:
                     self._used = 0
 
     def finish(self) -> None:
-        aligned = self._used - self._used % DIRECT_ALIGN
-        if aligned:
-            _write_fully(self.fd, self._view[:aligned])
-        if self._used > aligned:  # the unaligned tail goes through the page cache
-            flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
-            fcntl.fcntl(self.fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
-            _write_fully(self.fd, self._view[aligned:self._used])
-        os.fsync(self.fd)
-        self.close()
+        try:
+            aligned = self._used - self._used % DIRECT_ALIGN
+            if aligned:
+                _write_fully(self.fd, self._view[:aligned])
+            if self._used > aligned:  # the unaligned tail goes through the page cache
+                flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+                fcntl.fcntl(self.fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
+                _write_fully(self.fd, self._view[aligned:self._used])
+            os.fsync(self.fd)
+        except BaseException:
+            self.close()
+            raise
+        self._release_buffer()
+        self._fd.close(raise_errors=True)
+
+    def _release_buffer(self) -> None:
+        if not hasattr(self, "_view"):
+            return
+        # BufferError: views made from it are still alive (a failed write's traceback holds
+        # one). The anonymous mapping is then freed with its last reference.
+        with contextlib.suppress(BufferError):
+            self._view.release()
+            self._buf.close()
 
     def close(self) -> None:
-        self._view.release()
-        self._buf.close()
-        os.close(self.fd)
+        try:
+            self._fd.close(raise_errors=False)
+        finally:
+            self._release_buffer()
 
 
 def open_sink(path: Path, staging_bytes: int) -> Sink:

@@ -6,7 +6,9 @@
   metadata database and the blob store's own check, run at once, each within
   ``CHECK_TIMEOUT_S``. 200 when both pass, else 503 naming the failing check with a short
   reason (an exception class name or "timed out"; never a message, URL or trace, which could
-  hold credentials). Details go to the server log.
+  hold credentials). Details go to the server log. A third check, ``space``, fails (503) while
+  the free space is under the ``min_free_bytes`` reserve, when uploads would be refused with
+  507; ``free_bytes`` reports the free space (null where the store shows none, e.g. S3).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from atoll.server.auth import context
+from atoll.services import space
 
 log = logging.getLogger("atoll")
 
@@ -35,10 +38,16 @@ NO_STORE = {"cache-control": "no-store"}
 OK = "ok"
 STILL_RUNNING = "earlier checks still running"
 
+LOW_SPACE = "low: free space is under the reserve (min_free_bytes)"
+
 _db_check_slots = threading.BoundedSemaphore(DB_CHECK_THREADS)
 
 
 class CheckStillRunning(Exception):
+    pass
+
+
+class LowSpace(Exception):
     pass
 
 
@@ -81,6 +90,9 @@ async def _run(name: str, probe: Callable[[Request], Awaitable[None]], request: 
     try:
         with anyio.fail_after(CHECK_TIMEOUT_S):
             await probe(request)
+    except LowSpace:
+        log.warning("readiness: %s", LOW_SPACE)
+        return LOW_SPACE
     except CheckStillRunning:
         log.warning("readiness: %s check skipped, %s", name, STILL_RUNNING)
         return STILL_RUNNING
@@ -99,14 +111,22 @@ async def health(request: Request) -> Response:
 
 async def ready(request: Request) -> Response:
     checks: dict[str, str] = {}
+    free: list[int | None] = [None]
 
     async def run(name: str, probe: Callable[[Request], Awaitable[None]]) -> None:
         checks[name] = await _run(name, probe, request)
 
+    async def _space(request: Request) -> None:
+        low, free[0] = await space.below_reserve(context(request))
+        if low:
+            raise LowSpace
+
     async with anyio.create_task_group() as tg:
         tg.start_soon(run, "database", _database)
         tg.start_soon(run, "storage", _storage)
-    ordered = {name: checks[name] for name in ("database", "storage")}
+        tg.start_soon(run, "space", _space)
+    ordered = {name: checks[name] for name in ("database", "storage", "space")}
+    body = {"checks": ordered, "free_bytes": free[0]}
     if all(result == OK for result in ordered.values()):
-        return JSONResponse({"status": "ready", "checks": ordered}, headers=NO_STORE)
-    return JSONResponse({"status": "unavailable", "checks": ordered}, status_code=503, headers=NO_STORE)
+        return JSONResponse({"status": "ready", **body}, headers=NO_STORE)
+    return JSONResponse({"status": "unavailable", **body}, status_code=503, headers=NO_STORE)
