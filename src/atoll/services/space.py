@@ -79,9 +79,10 @@ class SpaceGuard:
     def _still_to_come(self) -> int:
         return max(self.declared - self.received, 0) if self.declared is not None else 0
 
-    def _require(self) -> None:
+    def _require(self, incoming: int) -> None:
+        """``incoming`` bytes (not on disk yet) and the rest declared must fit above the reserve."""
         assert self._free is not None
-        if self._free - self._since - self._still_to_come() < self.ctx.settings.min_free_bytes:
+        if self._free - self._since - incoming - self._still_to_come() < self.ctx.settings.min_free_bytes:
             raise InsufficientStorage(RESERVE_MESSAGE)
 
     async def _refresh(self) -> None:
@@ -95,18 +96,19 @@ class SpaceGuard:
             return
         await self._refresh()
         if self._on:
-            self._require()
+            self._require(0)
 
     async def grow(self, nbytes: int) -> None:
         """``nbytes`` more arrived; refuse them if they would cross the reserve."""
         if not self._on:
             return
-        self.received += nbytes
-        self._since += nbytes
         assert self._free is not None, "admit() first"
+        self.received += nbytes
         settings = self.ctx.settings
-        projected = self._free - self._since - self._still_to_come()
-        if self._since >= settings.free_space_check_bytes or projected < settings.min_free_bytes:
-            await self._refresh()
-        if self._on:
-            self._require()
+        projected = self._free - self._since - nbytes - self._still_to_come()
+        if self._since + nbytes >= settings.free_space_check_bytes or projected < settings.min_free_bytes:
+            await self._refresh()  # the projection says "full": make sure before refusing
+            if not self._on:
+                return
+        self._require(nbytes)
+        self._since += nbytes

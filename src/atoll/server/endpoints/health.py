@@ -6,9 +6,10 @@
   metadata database and the blob store's own check, run at once, each within
   ``CHECK_TIMEOUT_S``. 200 when both pass, else 503 naming the failing check with a short
   reason (an exception class name or "timed out"; never a message, URL or trace, which could
-  hold credentials). Details go to the server log. A third check, ``space``, fails (503) while
-  the free space is under the ``min_free_bytes`` reserve, when uploads would be refused with
-  507; ``free_bytes`` reports the free space (null where the store shows none, e.g. S3).
+  hold credentials). Details go to the server log. ``space`` reports the free space
+  (``free_bytes``, null where the store shows none, e.g. S3) and the ``min_free_bytes``
+  reserve; its ``status`` is "low" — and the answer 503 — while uploads would be refused with
+  507 because the free space is under the reserve.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ NO_STORE = {"cache-control": "no-store"}
 OK = "ok"
 STILL_RUNNING = "earlier checks still running"
 
-LOW_SPACE = "low: free space is under the reserve (min_free_bytes)"
+LOW_SPACE = "low"
 
 _db_check_slots = threading.BoundedSemaphore(DB_CHECK_THREADS)
 
@@ -91,7 +92,7 @@ async def _run(name: str, probe: Callable[[Request], Awaitable[None]], request: 
         with anyio.fail_after(CHECK_TIMEOUT_S):
             await probe(request)
     except LowSpace:
-        log.warning("readiness: %s", LOW_SPACE)
+        log.warning("readiness: free space is under the reserve (min_free_bytes)")
         return LOW_SPACE
     except CheckStillRunning:
         log.warning("readiness: %s check skipped, %s", name, STILL_RUNNING)
@@ -125,8 +126,10 @@ async def ready(request: Request) -> Response:
         tg.start_soon(run, "database", _database)
         tg.start_soon(run, "storage", _storage)
         tg.start_soon(run, "space", _space)
-    ordered = {name: checks[name] for name in ("database", "storage", "space")}
-    body = {"checks": ordered, "free_bytes": free[0]}
-    if all(result == OK for result in ordered.values()):
+    ordered = {name: checks[name] for name in ("database", "storage")}
+    reserve = context(request).settings.min_free_bytes
+    body = {"checks": ordered,
+            "space": {"status": checks["space"], "free_bytes": free[0], "min_free_bytes": reserve}}
+    if all(result == OK for result in checks.values()):
         return JSONResponse({"status": "ready", **body}, headers=NO_STORE)
     return JSONResponse({"status": "unavailable", **body}, status_code=503, headers=NO_STORE)
