@@ -49,17 +49,23 @@ def test_direct_sink_closes_its_fd_while_a_failed_write_still_holds_its_buffer()
     sink.close()  # idempotent
 
 
-def test_a_failed_fsync_closes_the_fd_and_is_never_retried() -> None:
-    read_end, write_end = os.pipe()  # fsync on a pipe fails (EINVAL): a stand-in for EIO
-    try:
-        sink = BufferedSink(write_end)
-        sink.write([b"abc"])
-        with pytest.raises(OSError):
-            sink.finish()
-        assert not is_open(write_end)
-        sink.close()  # nothing left to close, and no second fsync
-    finally:
-        os.close(read_end)
+def test_a_failed_fsync_closes_the_fd_and_is_never_retried(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    fd = os.open(tmp_path / "f", os.O_WRONLY | os.O_CREAT)
+    sink = BufferedSink(fd)
+    sink.write([b"abc"])
+    fsyncs: list[int] = []
+
+    def failing_fsync(fd: int) -> None:
+        fsyncs.append(fd)
+        raise OSError(errno.EIO, "injected")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError):
+        sink.finish()
+    assert not is_open(fd)
+    sink.close()  # nothing left to close
+    assert fsyncs == [fd]  # and never a second fsync
 
 
 class FailingOs:
@@ -98,9 +104,9 @@ async def nothing_left(store: LocalBlobStore, before_fds: int) -> None:
 
 
 #: (sink, os function, which call fails): a chunk's write, the last write (the tail), the temp
-#: file's fsync, the rename, the directory fsync. Direct sinks write with write(), buffered with
-#: writev(); 10 chunks of 64 KiB + 123 bytes at 256 KiB per write is 3 writes.
-STEPS = [(sink, name, nth) for sink, write in (("direct", "write"), ("buffered", "writev"))
+#: file's fsync, the rename, the directory fsync. Direct sinks write with pwrite(), buffered with
+#: pwritev(); 10 chunks of 64 KiB + 123 bytes at 256 KiB per write is 3 writes.
+STEPS = [(sink, name, nth) for sink, write in (("direct", "pwrite"), ("buffered", "pwritev"))
          for name, nth in ((write, 1), (write, 3), ("fsync", 1), ("rename", 1), ("fsync", 2))]
 
 

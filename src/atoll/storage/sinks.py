@@ -1,5 +1,9 @@
 """How bytes reach a temp file: direct I/O where the filesystem allows it, else buffered.
 
+Writes are positional (``pwrite``/``pwritev`` at the sink's own offset): a short write resumes
+exactly where it stopped, and file writes are told apart from socket and event-loop writes
+(``write``) by syscall, which the fault-injection tests rely on.
+
 Direct I/O (``O_DIRECT``) sends full, aligned blocks straight to the device: about a tenth of
 the CPU of buffered writes, and none of the page-cache allocation cost that this kind of VM
 charges after memory was returned to the host. The unaligned tail is written buffered at the
@@ -72,10 +76,15 @@ class _Fd:
                 raise
 
 
-def _write_fully(fd: int, data: Piece) -> None:
+def _write_fully(fd: int, data: Piece, offset: int) -> int:
+    """Write all of ``data`` at ``offset`` (positional writes: a short write resumes exactly
+    where it stopped); return the offset after it."""
     view = memoryview(data).cast("B")
     while view:
-        view = view[os.write(fd, view):]
+        done = os.pwrite(fd, view, offset)
+        offset += done
+        view = view[done:]
+    return offset
 
 
 class BufferedSink:
@@ -87,9 +96,9 @@ class BufferedSink:
 
     def write(self, pieces: list[Piece]) -> None:
         total = sum(len(p) for p in pieces)
-        done = os.writev(self.fd, pieces)
+        done = os.pwritev(self.fd, pieces, self._written)
         if done < total:
-            _write_fully(self.fd, memoryview(b"".join(bytes(p) for p in pieces))[done:])
+            _write_fully(self.fd, memoryview(b"".join(bytes(p) for p in pieces))[done:], self._written + done)
         self._written += total
         unsynced = self._written - self._synced_to
         if unsynced >= WRITEBACK_EVERY_BYTES and _sync_file_range is not None:
@@ -121,6 +130,7 @@ class DirectSink:
             raise
         self._view = memoryview(self._buf)
         self._used = 0
+        self._offset = 0  # bytes written to the file
 
     def write(self, pieces: list[Piece]) -> None:
         size = len(self._buf)
@@ -132,18 +142,18 @@ class DirectSink:
                 self._used += take
                 src = src[take:]
                 if self._used == size:
-                    _write_fully(self.fd, self._view)
+                    self._offset = _write_fully(self.fd, self._view, self._offset)
                     self._used = 0
 
     def finish(self) -> None:
         try:
             aligned = self._used - self._used % DIRECT_ALIGN
             if aligned:
-                _write_fully(self.fd, self._view[:aligned])
+                self._offset = _write_fully(self.fd, self._view[:aligned], self._offset)
             if self._used > aligned:  # the unaligned tail goes through the page cache
                 flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
                 fcntl.fcntl(self.fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
-                _write_fully(self.fd, self._view[aligned:self._used])
+                self._offset = _write_fully(self.fd, self._view[aligned:self._used], self._offset)
             os.fsync(self.fd)
         except BaseException:
             self.close()
