@@ -178,7 +178,8 @@ def test_database_stopped_mid_upload_gives_503_and_the_next_upload_works(tmp_pat
     with LiveServer(tmp_path / "data", env=env) as server:
         inv = Invariants(server, server.create_token("PgStop"))
         assert inv.upload("before.bin", os.urandom(MiB)).status_code == 200
-        link = httpx.get(server.url + "/api/v2.1/dtable/app-upload-link/", headers=inv.auth, timeout=30).json()
+        link = httpx.get(server.url + "/api/v2.1/dtable/app-upload-link/", headers=inv.auth,
+                         timeout=30).json()
         sock, rest = _stalled_upload(link, 24 * MiB)
         try:
             pg.stop("immediate")  # the upload's bytes are in S3 already; its metadata commit is not
