@@ -33,6 +33,11 @@ DEFAULT_MAX_FIELD_BYTES = 64 * 1024
 DEFAULT_MAX_PART_HEADER_BYTES = 8 * 1024
 #: Bytes read/written per chunk on the byte paths.
 DEFAULT_CHUNK_BYTES = 1 * MiB
+#: Free-space reserve of the blob folder (and a SQLite database's folder): uploads that would
+#: leave less free are refused with 507, and /api/ready is not ready below it. 0 turns it off.
+DEFAULT_MIN_FREE_BYTES = 256 * MiB
+#: An upload re-reads the free space (statvfs) at least every this many bytes it receives.
+DEFAULT_FREE_SPACE_CHECK_BYTES = 16 * MiB
 #: Rows per list_rows page at most (SeaTable: 1000).
 DEFAULT_MAX_ROWS_PER_PAGE = 1000
 #: Rows per batch write at most (SeaTable: 1000).
@@ -103,6 +108,8 @@ class Settings:
     max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES
     max_part_header_bytes: int = DEFAULT_MAX_PART_HEADER_BYTES
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    min_free_bytes: int = DEFAULT_MIN_FREE_BYTES
+    free_space_check_bytes: int = DEFAULT_FREE_SPACE_CHECK_BYTES
     max_rows_per_page: int = DEFAULT_MAX_ROWS_PER_PAGE
     max_rows_per_batch: int = DEFAULT_MAX_ROWS_PER_BATCH
 

@@ -12,8 +12,10 @@
     │   └── PathNotFound            400 SeaTable's "path X not found." for asset paths
     ├── Conflict                    409 (e.g. too many files with the same name → 400 in Seafile)
     └── StorageError                502 the blob store or the database failed (nothing was stored)
-        ├── StorageUnavailable      503 it cannot be reached or asks us to slow down; try again
-        └── StorageTimeout          504 it did not answer in time
+        ├── StorageUnavailable      503 it cannot be reached, asks us to slow down, or had an I/O error
+        ├── StorageTimeout          504 it did not answer in time
+        └── InsufficientStorage     507 disk or quota full (ENOSPC, EDQUOT, SQLITE_FULL), or the
+                                        upload would cross the free-space reserve
 """
 
 from __future__ import annotations
@@ -73,4 +75,8 @@ class StorageUnavailable(StorageError):
 
 
 class StorageTimeout(StorageError):
+    pass
+
+
+class InsufficientStorage(StorageError):
     pass

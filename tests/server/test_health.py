@@ -100,7 +100,12 @@ def test_ready_when_database_and_storage_answer(ctx: Context, path: str) -> None
     with client_for(ctx, blobs=store) as client:
         resp = client.get(path)
         assert resp.status_code == 200, resp.text
-        assert resp.json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok"}}
+        body = resp.json()
+        assert {k: body[k] for k in ("status", "checks")} == {
+            "status": "ready", "checks": {"database": "ok", "storage": "ok"}}
+        assert body["space"]["status"] == "ok"
+        assert body["space"]["min_free_bytes"] == ctx.settings.min_free_bytes
+        assert body["space"]["free_bytes"] is None or body["space"]["free_bytes"] > 0
         assert resp.headers["cache-control"] == "no-store"
         assert client.head(path).status_code == 200
     assert store.calls == 2
@@ -145,7 +150,7 @@ def test_ready_503_when_storage_check_raises(ctx: Context) -> None:
 
     resp = client_for(ctx, blobs=CheckedStore(ctx.blobs, down)).get("/api/ready")
     assert resp.status_code == 503
-    assert resp.json() == {
+    assert {k: v for k, v in resp.json().items() if k != "space"} == {
         "status": "unavailable",
         "checks": {"database": "ok", "storage": "failed: StorageUnavailable"},
     }

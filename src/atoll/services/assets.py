@@ -16,11 +16,13 @@ from sqlalchemy.exc import IntegrityError
 
 from atoll.db import assets as q
 from atoll.db.engine import read_tx, write_tx
-from atoll.errors import InvalidInput, NotFound, PathNotFound, PermissionDenied
+from atoll.errors import AtollError, InvalidInput, NotFound, PathNotFound, PermissionDenied
 from atoll.models import Asset, BlobInfo, Principal, Ticket
 from atoll.services import access
 from atoll.services.context import Context
+from atoll.services.space import SpaceGuard
 from atoll.storage import BlobWriter
+from atoll.storage.base import Piece
 from atoll.timeutil import utcnow, year_month
 from atoll.wire import paths
 from atoll.wire.assets import CUSTOM_DIR, asset_root
@@ -206,7 +208,7 @@ async def _forget_blob(ctx: Context, key: str) -> None:
     if not in_use:
         try:
             await ctx.blobs.delete(key)
-        except OSError:
+        except (OSError, AtollError):
             log.warning("could not delete unreferenced blob %s; gc will", key)
 
 
@@ -224,12 +226,32 @@ class PendingFile:
     blob: BlobInfo
 
 
+class GuardedWriter:
+    """A blob writer whose bytes count against the upload's free-space reserve."""
+
+    def __init__(self, inner: BlobWriter, guard: SpaceGuard) -> None:
+        self.key = inner.key
+        self._inner = inner
+        self._guard = guard
+
+    async def write(self, data: Piece) -> None:
+        await self._guard.grow(len(data))
+        await self._inner.write(data)
+
+    async def commit(self) -> BlobInfo:
+        return await self._inner.commit()
+
+    async def abort(self) -> None:
+        await self._inner.abort()
+
+
 @dataclass
 class Upload:
     """One upload-api request: fields arrive, files stream into blobs, ``finish`` commits.
 
     Fields are checked as soon as they are complete, so a bad ``parent_dir`` stops the request
-    before any file byte is stored.
+    before any file byte is stored. ``admit()`` (before the body is read) and every file byte
+    are checked against the free-space reserve (``services/space.py``): 507 before the disk fills.
     """
 
     ctx: Context
@@ -241,6 +263,17 @@ class Upload:
     size_hint: int | None = None
     files: list[PendingFile] = field(default_factory=list)
     _open: BlobWriter | None = None
+    _guard: SpaceGuard | None = None
+
+    @property
+    def guard(self) -> SpaceGuard:
+        if self._guard is None:
+            self._guard = SpaceGuard(self.ctx, self.size_hint)
+        return self._guard
+
+    async def admit(self) -> None:
+        """Refuse (507) before reading the body if its declared size would cross the reserve."""
+        await self.guard.admit()
 
     def set_field(self, name: str, value: str) -> None:
         if name == "parent_dir":
@@ -263,10 +296,12 @@ class Upload:
 
     async def begin_file(self, raw_name: str) -> BlobWriter:
         name = paths.file_name(raw_name)
+        if self._guard is None:
+            await self.admit()  # callers that skipped admit() still get the reserve
         writer = await self.ctx.blobs.create(size_hint=self.size_hint)
         self._open = writer
         self.files.append(PendingFile(name=name, blob=BlobInfo(key=writer.key, size=-1, sha256="")))
-        return writer
+        return GuardedWriter(writer, self.guard)
 
     async def end_file(self) -> None:
         assert self._open is not None
@@ -274,13 +309,19 @@ class Upload:
         self.files[-1].blob = await writer.commit()
 
     async def abort(self) -> None:
-        """Leave nothing behind: the open temp file and every committed blob."""
+        """Leave nothing behind: the open temp file and every committed blob. Never raises a
+        storage error of its own (it would hide the one that caused the abort): what it cannot
+        delete now is an orphan that ``gc`` reaps."""
         if self._open is not None:
-            await self._open.abort()
-            self._open = None
+            writer, self._open = self._open, None
+            await writer.abort()
         for pending in self.files:
             if pending.blob.size >= 0:
-                await self.ctx.blobs.delete(pending.blob.key)
+                try:
+                    await self.ctx.blobs.delete(pending.blob.key)
+                except (OSError, AtollError) as exc:
+                    log.warning("could not delete blob %s of a failed upload (gc will): %s",
+                                pending.blob.key, exc)
         self.files.clear()
 
     async def finish(self) -> list[Asset]:

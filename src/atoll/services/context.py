@@ -16,12 +16,16 @@ from atoll.config import Settings
 from atoll.db.engine import make_engine
 from atoll.db.migrations import ensure_schema
 from atoll.db.secrets import stored_secret
-from atoll.errors import InvalidInput, StorageUnavailable
+from atoll.errors import InsufficientStorage, InvalidInput, StorageUnavailable
 from atoll.storage import BlobStore, open_blob_store
 
 T = TypeVar("T")
 P = ParamSpec("P")
 SECRET_BYTES = 32
+#: SQLite's primary result code for "database or disk is full" (extended codes keep it in the low byte).
+SQLITE_FULL = 13
+#: PostgreSQL's SQLSTATE disk_full.
+PG_DISK_FULL = "53100"
 #: A secret given in a setting must be at least this long (HS256 wants 32 bytes of key).
 MIN_SECRET_CHARS = 32
 
@@ -99,4 +103,17 @@ class Context:
         try:
             return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
         except (OperationalError, InterfaceError) as exc:
+            if database_full(exc.orig):
+                raise InsufficientStorage(
+                    "Not enough storage space: the metadata database's disk is full. "
+                    "Free some space or try again later."
+                ) from exc
             raise StorageUnavailable("The metadata database is unavailable; try again shortly.") from exc
+
+
+def database_full(orig: BaseException | None) -> bool:
+    """Whether a driver error means the database's disk is full (SQLITE_FULL, PG disk_full)."""
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF == SQLITE_FULL:
+        return True
+    return getattr(orig, "sqlstate", None) == PG_DISK_FULL

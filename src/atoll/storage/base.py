@@ -7,12 +7,16 @@ Until then nothing is visible under the key; ``abort()`` (or a crash, then ``swe
 nothing behind.
 
 Errors: a missing blob is ``FileNotFoundError``; a store that fails or cannot be reached raises
-``atoll.errors.StorageError`` (or a subclass: ``StorageUnavailable``, ``StorageTimeout``).
+``atoll.errors.StorageError`` (or a subclass: ``StorageUnavailable``, ``StorageTimeout``). A full
+disk or quota (ENOSPC, EDQUOT) is ``InsufficientStorage``; any other OS error on a write path is
+``StorageUnavailable`` (``os_error``). Whatever fails, the writer releases its file descriptors,
+buffers and temp files on ``abort()``, so the next write works as soon as the cause is gone.
 """
 
 from __future__ import annotations
 
 import builtins
+import errno
 import hashlib
 import re
 import uuid
@@ -21,10 +25,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from atoll.errors import InsufficientStorage, StorageError, StorageUnavailable
 from atoll.models import BlobInfo
 
 Piece = bytes | bytearray | memoryview
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+#: OS errors meaning "no room": the disk or the quota is full (answered 507, not retried).
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+NO_SPACE_MESSAGE = "Not enough storage space: the server's disk is full. Free some space or try again later."
+
+
+def os_error(exc: OSError, action: str) -> StorageError:
+    """The StorageError for an OS error of a store (the message names no path)."""
+    if exc.errno in NO_SPACE_ERRNOS:
+        return InsufficientStorage(NO_SPACE_MESSAGE)
+    name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+    return StorageUnavailable(f"Storage I/O error ({name}) while {action}; try again later.")
 
 
 def new_key() -> str:
@@ -105,6 +121,11 @@ class BlobStore(Protocol):
 
     async def check(self) -> None:
         """Readiness: raise StorageError if the store cannot be used right now."""
+        ...
+
+    async def free_bytes(self) -> int | None:
+        """Bytes an unprivileged writer can still store, or None when the store has no such
+        limit we can see (S3, memory): the free-space reserve then does not apply."""
         ...
 
     async def aclose(self) -> None:

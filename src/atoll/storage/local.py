@@ -8,6 +8,11 @@ Several processes may share one root. Each store instance stages its temp files 
 its own, ``tmp/<owner>/``, and holds an exclusive ``flock`` on ``tmp/<owner>.lock`` for as long as
 it lives. The kernel drops that lock when the process dies (even by SIGKILL), so ``sweep()``
 removes exactly the folders whose owner is gone and never touches a live process's uploads.
+
+Failures (full disk, I/O errors) on any step — open, write, fsync, rename, directory fsync —
+surface as ``InsufficientStorage`` (ENOSPC, EDQUOT) or ``StorageUnavailable``; the writer then
+closes its sink once, frees its staging buffer and removes its temp file (and the renamed blob
+if only the directory fsync failed), so the space is back at once and the next upload works.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import builtins
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 from collections import deque
@@ -28,8 +34,10 @@ import anyio.to_thread
 
 from atoll.errors import StorageError
 from atoll.models import BlobInfo
-from atoll.storage.base import KEY_RE, BlobStat, Piece, check_key, new_key
-from atoll.storage.sinks import open_sink
+from atoll.storage.base import KEY_RE, BlobStat, Piece, check_key, new_key, os_error
+from atoll.storage.sinks import Sink, open_sink
+
+log = logging.getLogger(__name__)
 
 TEMP_DIR = "tmp"
 TEMP_SUFFIX = ".part"
@@ -51,22 +59,33 @@ class LocalBlobWriter:
     """Streams one blob to a temp file. Full chunks go to two ordered worker threads, one writing
     and one hashing, so the event loop keeps parsing while both run (bounded in-flight)."""
 
-    def __init__(self, store: LocalBlobStore, key: str) -> None:
+    def __init__(self, store: LocalBlobStore, key: str, temp: Path, sink: Sink) -> None:
         self.key = key
         self._store = store
-        self._temp = store.staging / (new_key() + TEMP_SUFFIX)
-        self._sink = open_sink(self._temp, store.chunk_bytes)
+        self._temp = temp
+        self._sink = sink
         self._hash = hashlib.sha256()
         self._pieces: list[Piece] = []
         self._pending = 0  # bytes in self._pieces
         self._size = 0  # bytes handed to the writer thread
-        self._closed = False
+        self._closed = False  # committed or aborted: no more writes
+        self._failed = False  # a write failed: later chunks are not written (the offset is unknown)
+        self._renamed: Path | None = None  # the final path, once the temp file was renamed there
         self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
         self._in_flight: deque[asyncio.Future[None]] = deque()
 
     def _hash_sync(self, pieces: list[Piece]) -> None:
         for piece in pieces:
             self._hash.update(piece)
+
+    def _write_sync(self, pieces: list[Piece]) -> None:
+        if self._failed:
+            raise StorageError("an earlier write of this blob failed")
+        try:
+            self._sink.write(pieces)
+        except BaseException:
+            self._failed = True
+            raise
 
     async def write(self, data: Piece) -> None:
         if self._closed:
@@ -85,12 +104,15 @@ class LocalBlobWriter:
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="atoll-hash"),
             )
         writer, hasher = self._pools
-        self._in_flight.append(asyncio.wrap_future(writer.submit(self._sink.write, pieces)))
+        self._in_flight.append(asyncio.wrap_future(writer.submit(self._write_sync, pieces)))
         self._in_flight.append(asyncio.wrap_future(hasher.submit(self._hash_sync, pieces)))
-        while self._in_flight and (
-            len(self._in_flight) > 2 * MAX_CHUNKS_IN_FLIGHT or self._in_flight[0].done()
-        ):
-            await self._in_flight.popleft()
+        try:
+            while self._in_flight and (
+                len(self._in_flight) > 2 * MAX_CHUNKS_IN_FLIGHT or self._in_flight[0].done()
+            ):
+                await self._in_flight.popleft()
+        except OSError as exc:
+            raise os_error(exc, "writing a file") from exc
 
     async def _drain(self, *, raise_errors: bool) -> None:
         while self._in_flight:
@@ -108,17 +130,18 @@ class LocalBlobWriter:
     def _commit_sync(self) -> BlobInfo:
         if self._pieces:
             self._size += self._pending
-            self._sink.write(self._pieces)
+            self._write_sync(self._pieces)
             self._hash_sync(self._pieces)
             self._pieces, self._pending = [], 0
-        self._closed = True
-        self._sink.finish()
+        self._sink.finish()  # closes the fd whatever happens; a failed fsync is never retried
         final = self._store.path_for(self.key)
         created = self._store.ensure_parent(final)
         os.rename(self._temp, final)
+        self._renamed = final
         _fsync_dir(final.parent)
         for parent in created:
             _fsync_dir(parent)
+        self._closed = True
         return BlobInfo(key=self.key, size=self._size, sha256=self._hash.hexdigest())
 
     async def commit(self) -> BlobInfo:
@@ -127,18 +150,28 @@ class LocalBlobWriter:
         try:
             await self._drain(raise_errors=True)
             return await anyio.to_thread.run_sync(self._commit_sync)
+        except OSError as exc:
+            await self.abort()
+            raise os_error(exc, "storing a file") from exc
         except BaseException:
             await self.abort()
             raise
 
     def _abort_sync(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._sink.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._temp)
+        self._sink.close()  # idempotent and never raises: the fd is released exactly once
+        leftovers = [self._temp] if self._renamed is None else [self._renamed]
+        for path in leftovers:  # a blob renamed but not durable is not committed: remove it
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:  # the sweep (temp) or gc (orphan blob) reaps it later
+                log.warning("could not remove %s after a failed write: %s", path.name, exc)
 
     async def abort(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         # Shielded: abort runs on cancellation paths and must finish.
         with anyio.CancelScope(shield=True):
             await self._drain(raise_errors=False)
@@ -193,8 +226,25 @@ class LocalBlobStore:
                 pass
         return created
 
+    def _create_sync(self, key: str) -> LocalBlobWriter:
+        temp = self.staging / (new_key() + TEMP_SUFFIX)
+        sink = open_sink(temp, self.chunk_bytes)
+        return LocalBlobWriter(self, key, temp, sink)
+
     async def create(self, key: str | None = None, *, size_hint: int | None = None) -> LocalBlobWriter:
-        return LocalBlobWriter(self, check_key(key) if key is not None else new_key())
+        key = check_key(key) if key is not None else new_key()
+        try:
+            return self._create_sync(key)
+        except OSError as exc:
+            raise os_error(exc, "creating a file") from exc
+
+    async def free_bytes(self) -> int | None:
+        """Free bytes for unprivileged writers on the blob folder's filesystem (statvfs)."""
+        try:
+            st = await anyio.to_thread.run_sync(os.statvfs, self.root)
+        except OSError as exc:
+            raise os_error(exc, "reading the free space") from exc
+        return st.f_bavail * st.f_frsize
 
     async def open(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         path = self.path_for(key)

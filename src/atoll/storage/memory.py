@@ -98,5 +98,8 @@ class MemoryBlobStore:
     async def check(self) -> None:
         return None
 
+    async def free_bytes(self) -> int | None:
+        return None
+
     async def aclose(self) -> None:
         return None

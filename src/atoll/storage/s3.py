@@ -264,6 +264,10 @@ class S3BlobStore:
             reason = map_error(exc, self.url, "HeadBucket").message
             raise StorageUnavailable(f"{reason} (not ready)") from exc
 
+    async def free_bytes(self) -> int | None:
+        """None: a bucket shows no free space, so the free-space reserve does not apply to S3."""
+        return None
+
     async def aclose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown)
         for client in (self._client, self._probe):

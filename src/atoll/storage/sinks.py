@@ -1,13 +1,25 @@
 """How bytes reach a temp file: direct I/O where the filesystem allows it, else buffered.
 
+Writes are positional (``pwrite``/``pwritev`` at the sink's own offset): a short write resumes
+exactly where it stopped, and file writes are told apart from socket and event-loop writes
+(``write``) by syscall, which the fault-injection tests rely on.
+
 Direct I/O (``O_DIRECT``) sends full, aligned blocks straight to the device: about a tenth of
 the CPU of buffered writes, and none of the page-cache allocation cost that this kind of VM
 charges after memory was returned to the host. The unaligned tail is written buffered at the
 end. Either way ``finish()`` returns only once the bytes are durable (fsync).
+
+Failures: a sink closes its file descriptor exactly once, whatever fails. ``finish()`` closes it
+even when the last write or the fsync raises (a failed fsync is never retried on the same fd:
+the kernel may already have dropped the dirty pages, so a second fsync could lie), and
+``close()`` is idempotent and never raises. The direct sink's staging buffer may still be
+referenced by a failed write's traceback when it closes; it is then left to be freed with the
+last reference instead of failing the close (``BufferError``), so the fd is released at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -38,31 +50,55 @@ class Sink(Protocol):
     def write(self, pieces: list[Piece]) -> None: ...
 
     def finish(self) -> None:
-        """Write what is left, fsync, close."""
+        """Write what is left, fsync, close (closed also when this raises)."""
         ...
 
     def close(self) -> None:
-        """Close without finishing (abort)."""
+        """Close without finishing (abort); idempotent, never raises."""
         ...
 
 
-def _write_fully(fd: int, data: Piece) -> None:
+class _Fd:
+    """A file descriptor closed exactly once."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.closed = False
+
+    def close(self, *, raise_errors: bool) -> None:
+        if self.closed:
+            return
+        self.closed = True  # Linux releases the fd even when close() reports an error
+        try:
+            os.close(self.fd)
+        except OSError:
+            if raise_errors:
+                raise
+
+
+def _write_fully(fd: int, data: Piece, offset: int) -> int:
+    """Write all of ``data`` at ``offset`` (positional writes: a short write resumes exactly
+    where it stopped); return the offset after it."""
     view = memoryview(data).cast("B")
     while view:
-        view = view[os.write(fd, view):]
+        done = os.pwrite(fd, view, offset)
+        offset += done
+        view = view[done:]
+    return offset
 
 
 class BufferedSink:
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self._fd = _Fd(fd)
         self._written = 0
         self._synced_to = 0
 
     def write(self, pieces: list[Piece]) -> None:
         total = sum(len(p) for p in pieces)
-        done = os.writev(self.fd, pieces)
+        done = os.pwritev(self.fd, pieces, self._written)
         if done < total:
-            _write_fully(self.fd, memoryview(b"".join(bytes(p) for p in pieces))[done:])
+            _write_fully(self.fd, memoryview(b"".join(bytes(p) for p in pieces))[done:], self._written + done)
         self._written += total
         unsynced = self._written - self._synced_to
         if unsynced >= WRITEBACK_EVERY_BYTES and _sync_file_range is not None:
@@ -70,11 +106,15 @@ class BufferedSink:
             self._synced_to = self._written
 
     def finish(self) -> None:
-        os.fsync(self.fd)
-        os.close(self.fd)
+        try:
+            os.fsync(self.fd)
+        except BaseException:
+            self.close()
+            raise
+        self._fd.close(raise_errors=True)
 
     def close(self) -> None:
-        os.close(self.fd)
+        self._fd.close(raise_errors=False)
 
 
 class DirectSink:
@@ -82,9 +122,15 @@ class DirectSink:
 
     def __init__(self, fd: int, staging_bytes: int) -> None:
         self.fd = fd
-        self._buf = mmap.mmap(-1, staging_bytes)  # page-aligned
+        self._fd = _Fd(fd)
+        try:
+            self._buf = mmap.mmap(-1, staging_bytes)  # page-aligned
+        except BaseException:
+            self.close()
+            raise
         self._view = memoryview(self._buf)
         self._used = 0
+        self._offset = 0  # bytes written to the file
 
     def write(self, pieces: list[Piece]) -> None:
         size = len(self._buf)
@@ -96,24 +142,39 @@ class DirectSink:
                 self._used += take
                 src = src[take:]
                 if self._used == size:
-                    _write_fully(self.fd, self._view)
+                    self._offset = _write_fully(self.fd, self._view, self._offset)
                     self._used = 0
 
     def finish(self) -> None:
-        aligned = self._used - self._used % DIRECT_ALIGN
-        if aligned:
-            _write_fully(self.fd, self._view[:aligned])
-        if self._used > aligned:  # the unaligned tail goes through the page cache
-            flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
-            fcntl.fcntl(self.fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
-            _write_fully(self.fd, self._view[aligned:self._used])
-        os.fsync(self.fd)
-        self.close()
+        try:
+            aligned = self._used - self._used % DIRECT_ALIGN
+            if aligned:
+                self._offset = _write_fully(self.fd, self._view[:aligned], self._offset)
+            if self._used > aligned:  # the unaligned tail goes through the page cache
+                flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+                fcntl.fcntl(self.fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
+                self._offset = _write_fully(self.fd, self._view[aligned:self._used], self._offset)
+            os.fsync(self.fd)
+        except BaseException:
+            self.close()
+            raise
+        self._release_buffer()
+        self._fd.close(raise_errors=True)
+
+    def _release_buffer(self) -> None:
+        if not hasattr(self, "_view"):
+            return
+        # BufferError: views made from it are still alive (a failed write's traceback holds
+        # one). The anonymous mapping is then freed with its last reference.
+        with contextlib.suppress(BufferError):
+            self._view.release()
+            self._buf.close()
 
     def close(self) -> None:
-        self._view.release()
-        self._buf.close()
-        os.close(self.fd)
+        try:
+            self._fd.close(raise_errors=False)
+        finally:
+            self._release_buffer()
 
 
 def open_sink(path: Path, staging_bytes: int) -> Sink:

@@ -6,7 +6,10 @@
   metadata database and the blob store's own check, run at once, each within
   ``CHECK_TIMEOUT_S``. 200 when both pass, else 503 naming the failing check with a short
   reason (an exception class name or "timed out"; never a message, URL or trace, which could
-  hold credentials). Details go to the server log.
+  hold credentials). Details go to the server log. ``space`` reports the free space
+  (``free_bytes``, null where the store shows none, e.g. S3) and the ``min_free_bytes``
+  reserve; its ``status`` is "low" — and the answer 503 — while uploads would be refused with
+  507 because the free space is under the reserve.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from atoll.server.auth import context
+from atoll.services import space
 
 log = logging.getLogger("atoll")
 
@@ -35,10 +39,16 @@ NO_STORE = {"cache-control": "no-store"}
 OK = "ok"
 STILL_RUNNING = "earlier checks still running"
 
+LOW_SPACE = "low"
+
 _db_check_slots = threading.BoundedSemaphore(DB_CHECK_THREADS)
 
 
 class CheckStillRunning(Exception):
+    pass
+
+
+class LowSpace(Exception):
     pass
 
 
@@ -81,6 +91,9 @@ async def _run(name: str, probe: Callable[[Request], Awaitable[None]], request: 
     try:
         with anyio.fail_after(CHECK_TIMEOUT_S):
             await probe(request)
+    except LowSpace:
+        log.warning("readiness: free space is under the reserve (min_free_bytes)")
+        return LOW_SPACE
     except CheckStillRunning:
         log.warning("readiness: %s check skipped, %s", name, STILL_RUNNING)
         return STILL_RUNNING
@@ -99,14 +112,24 @@ async def health(request: Request) -> Response:
 
 async def ready(request: Request) -> Response:
     checks: dict[str, str] = {}
+    free: list[int | None] = [None]
 
     async def run(name: str, probe: Callable[[Request], Awaitable[None]]) -> None:
         checks[name] = await _run(name, probe, request)
 
+    async def _space(request: Request) -> None:
+        low, free[0] = await space.below_reserve(context(request))
+        if low:
+            raise LowSpace
+
     async with anyio.create_task_group() as tg:
         tg.start_soon(run, "database", _database)
         tg.start_soon(run, "storage", _storage)
+        tg.start_soon(run, "space", _space)
     ordered = {name: checks[name] for name in ("database", "storage")}
-    if all(result == OK for result in ordered.values()):
-        return JSONResponse({"status": "ready", "checks": ordered}, headers=NO_STORE)
-    return JSONResponse({"status": "unavailable", "checks": ordered}, status_code=503, headers=NO_STORE)
+    reserve = context(request).settings.min_free_bytes
+    body = {"checks": ordered,
+            "space": {"status": checks["space"], "free_bytes": free[0], "min_free_bytes": reserve}}
+    if all(result == OK for result in checks.values()):
+        return JSONResponse({"status": "ready", **body}, headers=NO_STORE)
+    return JSONResponse({"status": "unavailable", **body}, status_code=503, headers=NO_STORE)

@@ -54,6 +54,7 @@ async def upload(request: Request) -> Response:
     if length is not None and length > ctx.settings.max_upload_bytes:
         raise PayloadTooLarge(f"File size is too large: the limit is {ctx.settings.max_upload_bytes} bytes.")
     job = svc.Upload(ctx, t, size_hint=length)
+    await job.admit()  # 507 before the body is read when it would cross the free-space reserve
     try:
         await parse_upload(request.stream(), request.headers.get("content-type"), job, ctx.settings)
         stored = await job.finish()
