@@ -20,6 +20,7 @@ from tests.backends import on_postgres_s3
 from tests.live_server import LiveServer
 from tests.reliability.faults import fill, tmpfs
 from tests.reliability.invariants import Invariants, wait_until
+from tests.reliability.report import record
 
 pytestmark = pytest.mark.skipif(
     on_postgres_s3(), reason="postgres-s3 keeps blobs in S3 and metadata in PostgreSQL: the server has no "
@@ -139,6 +140,7 @@ def test_full_blob_disk_answers_507_frees_everything_and_recovers_without_restar
         assert inv.upload("after.bin", os.urandom(30 * MiB)).status_code == 200
         inv.check(folders=(FOLDER,))
     print(f"\nF4 blob disk full: 507 {answered_after:.2f} s after the bytes that hit ENOSPC were sent")
+    record("disk_full", status=507, answered_after_s=round(answered_after, 3), recovered_without_restart=True)
 
 
 def test_reserve_refuses_a_declared_size_before_the_body_and_a_chunked_upload_as_it_grows(

@@ -35,6 +35,7 @@ from tests.faultproxy import Fault, in_front_of
 from tests.live_server import LiveServer
 from tests.reliability.faults import strace
 from tests.reliability.invariants import FD_SLACK, Invariants, wait_until
+from tests.reliability.report import record
 
 MiB = 1024 * 1024
 FULL = os.environ.get("ATOLL_RELIABILITY_FULL") == "1"
@@ -121,6 +122,8 @@ def test_injected_io_errors_fail_the_upload_and_the_next_one_works(tmp_path: Pat
                 assert not list((data / "blobs" / "tmp").rglob("*.part")), where
         inv.check(folders=(FOLDER,))
     print(f"\nF3 {error}: {tally}")
+    record("ioerr", error=error, tried=tally.tried, hit_data_files=tally.hit_data_files,
+           hit_elsewhere_only=tally.hit_elsewhere_only, missed=tally.missed, statuses=tally.statuses)
     assert tally.hit_data_files >= len(POINTS)  # every syscall had at least one point on a file
 
 
