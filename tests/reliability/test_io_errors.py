@@ -31,7 +31,7 @@ import pytest
 
 from tests import services
 from tests.backends import on_postgres_s3, server_env
-from tests.faultproxy import Fault, in_front_of
+from tests.faultproxy import Fault, Kind, in_front_of
 from tests.live_server import LiveServer
 from tests.reliability.faults import strace
 from tests.reliability.invariants import FD_SLACK, Invariants, wait_until
@@ -162,7 +162,8 @@ def test_s3_failing_under_a_live_server_gives_a_clean_5xx_and_recovers(tmp_path:
             inv = Invariants(server, server.create_token("S3Live"))
             assert inv.upload("before.bin", os.urandom(MiB)).status_code == 200
             results = {}
-            for kind, status in (("slowdown", 503), ("reset", 503), ("500", 502)):
+            cases: list[tuple[Kind, int]] = [("slowdown", 503), ("reset", 503), ("500", 502)]
+            for kind, status in cases:
                 for size in (MiB, 11 * MiB):  # a single PUT; a multipart upload
                     proxy.faults[:] = [Fault(kind, method="PUT", target_contains="/", times=1000)]
                     r = inv.upload(f"{kind}-{size}.bin", os.urandom(size))
