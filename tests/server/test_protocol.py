@@ -101,8 +101,7 @@ def test_a_normal_request_is_served(loop: asyncio.AbstractEventLoop) -> None:
 @pytest.mark.parametrize(("head", "status"), [
     (b"GET /" + b"u" * 200 + b" HTTP/1.1\r\n\r\n", b"414"),
     (b"GET / HTTP/1.1\r\nX-A: " + b"v" * 200 + b"\r\n\r\n", b"431"),
-    (b"GET / HTTP/1.1\r\n" + b"X-A: vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\r\n" * 8 + b"\r\n",
-     b"431"),
+    (b"GET / HTTP/1.1\r\n" + (b"X-A: " + b"v" * 68 + b"\r\n") * 8 + b"\r\n", b"431"),
 ])
 def test_oversized_heads_are_refused(loop: asyncio.AbstractEventLoop, head: bytes, status: bytes) -> None:
     proto, transport = connect(loop)
