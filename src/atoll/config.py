@@ -54,6 +54,22 @@ DEFAULT_S3_ABANDONED_AFTER_S = 24 * 3600
 DEFAULT_S3_TIMEOUT_S = 30
 #: Attempts per S3 request on 5xx, SlowDown, resets and timeouts (jittered backoff between).
 DEFAULT_S3_MAX_ATTEMPTS = 5
+#: Longest request line or single header line (name + value); longer: 414 / 431.
+DEFAULT_MAX_HEADER_LINE_BYTES = 16 * 1024
+#: Largest request head (request line and all headers); larger: 431, read no further.
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+#: Seconds from a connection's opening (or a request's first byte) until its head is complete.
+DEFAULT_HEADER_READ_TIMEOUT_S = 15
+#: Longest wait for the next piece of a request body.
+DEFAULT_BODY_READ_TIMEOUT_S = 20
+#: Smallest average upload rate in bytes/s (0: off), with a credit of body_rate_window_s.
+DEFAULT_MIN_BODY_RATE = 1024
+#: How far (in seconds) a body may fall behind min_body_rate before it is cut off (408).
+DEFAULT_BODY_RATE_WINDOW_S = 20
+#: Seconds an idle keep-alive connection stays open between requests.
+DEFAULT_KEEPALIVE_TIMEOUT_S = 30
+#: Open client connections per process; beyond it a new connection gets 503 and is closed.
+DEFAULT_MAX_CONNECTIONS = 1000
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -112,6 +128,14 @@ class Settings:
     free_space_check_bytes: int = DEFAULT_FREE_SPACE_CHECK_BYTES
     max_rows_per_page: int = DEFAULT_MAX_ROWS_PER_PAGE
     max_rows_per_batch: int = DEFAULT_MAX_ROWS_PER_BATCH
+    max_header_line_bytes: int = DEFAULT_MAX_HEADER_LINE_BYTES
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    header_read_timeout_s: int = DEFAULT_HEADER_READ_TIMEOUT_S
+    body_read_timeout_s: int = DEFAULT_BODY_READ_TIMEOUT_S
+    min_body_rate: int = DEFAULT_MIN_BODY_RATE
+    body_rate_window_s: int = DEFAULT_BODY_RATE_WINDOW_S
+    keepalive_timeout_s: int = DEFAULT_KEEPALIVE_TIMEOUT_S
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from atoll.config import Settings
 from atoll.errors import AtollError
+from atoll.server.limits import BodyLimits, Limits
 from atoll.server.routes import routes
 from atoll.services.context import Context
 from atoll.wire.errors import error_body, family_for_path, server_error_body, status_for
@@ -59,6 +61,10 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
         routes=routes(),
         exception_handlers={AtollError: _domain_error, Exception: _server_error},
         lifespan=lifespan,
+        # Body deadline and minimum rate on every server; per-line header checks where the
+        # server's parser has none (uvicorn gets them in server/protocol.py).
+        middleware=[Middleware(BodyLimits, limits=Limits.of(settings),
+                               check_header_lines=settings.server != "uvicorn")],
     )
     app.router.redirect_slashes = False
     app.state.ctx = ctx
