@@ -404,7 +404,8 @@ def test_bounds_accept_what_clients_send(base: Base) -> None:
         r = base.request("POST", "gateway", "/rows/", _j(body))
         assert r.status_code == 200, r.text
 
-    post({"table_name": "Table1", "rows": [{"Name": "n", "number": 2**63 - 1, "geolocation": _nested(60, {})}]})
+    # 63 levels: body, rows, row, the cell object, 59 lists
+    post({"table_name": "Table1", "rows": [{"Name": "n", "number": 2**63 - 1, "geolocation": {"lng": 1, "x": _nested(59)}}]})
     post({"table_name": "Table1", "rows": [{"number": -(2**63), "Name": "\U0001f600"}]})
     r = base.request("GET", "gateway", "/rows/?table_name=Table1&start=9223372036854775807&limit=1000")
     assert r.status_code == 200 and r.json()["rows"] == [], r.text
@@ -415,3 +416,23 @@ def test_bounds_accept_what_clients_send(base: Base) -> None:
     emoji = b'{"table_name": "Table1", "rows": [{"Name": "\\ud83d\\ude00"}]}'  # an escaped pair is fine
     r = base.request("POST", "gateway", "/rows/", emoji)
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("row_id", ["%00", "A%00", "x" * 23, "%F0%9F%98%80" * 30])
+def test_row_ids_that_cannot_exist_are_404(base: Base, row_id: str) -> None:
+    r = base.request("GET", "gateway", f"/rows/{row_id}/?table_name=Table1")
+    assert r.status_code == 404, r.text
+    bad = _j({"table_name": "Table1", "row_ids": ["\x00", "y" * 40], "updates": [{"row_id": "\x00", "row": {}}]})
+    assert base.request("DELETE", "gateway", "/rows/", bad).status_code == 200
+    assert base.request("PUT", "gateway", "/rows/", bad).status_code == 404
+
+
+def test_depth_boundary_is_exact() -> None:
+    from atoll.errors import InvalidInput
+    from atoll.wire import json_bounds
+
+    assert json_bounds.MAX_JSON_DEPTH == 64
+    assert json_bounds.loads(_j(_nested(64))) == _nested(64)
+    with pytest.raises(InvalidInput, match="nested deeper than 64"):
+        json_bounds.loads(_j(_nested(65)))
+    assert json_bounds.loads(_j({"a": 2**63 - 1, "b": -(2**63), "c": 1.7e308})) is not None
