@@ -82,13 +82,16 @@ ACCEPTED: list[tuple[str, str]] = [
     ("a\u200fb.txt", "a\u200fb.txt"),  # RLM: a mark, allowed (right-to-left names need it)
     ("e\u0301.txt", "\u00e9.txt"),  # NFC
     ("Q3 report (final).pdf", "Q3 report (final).pdf"),
-    ("\u65e5\u672c\u8a9e \u0645\u0631\u062d\u0628\u0627.txt", "\u65e5\u672c\u8a9e \u0645\u0631\u062d\u0628\u0627.txt"),
+    (
+        "\u65e5\u672c\u8a9e \u0645\u0631\u062d\u0628\u0627.txt",
+        "\u65e5\u672c\u8a9e \u0645\u0631\u062d\u0628\u0627.txt",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "why"), REFUSED)
 def test_pure_refuses(name: str, why: str) -> None:
-    with pytest.raises(InvalidInput, match="^invalid fileName: "):
+    with pytest.raises(InvalidInput, match=r"^invalid fileName: "):
         paths.file_name(name)
 
 
@@ -126,22 +129,27 @@ def env(tmp_path: Path) -> Iterator[Env]:
     ctx = Context.open(settings)
     created = create_api_token(ctx.engine, base="Names")
     with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
-        yield Env(ctx, client, created.token, created.dtable.uuid, created.dtable.workspace_id,
-                  settings.data_dir)
+        yield Env(
+            ctx, client, created.token, created.dtable.uuid, created.dtable.workspace_id, settings.data_dir
+        )
 
 
 def _raw_upload(env: Env, filename_param: bytes, link: dict[str, str] | None = None) -> object:
     """An upload whose Content-Disposition carries ``filename_param`` byte for byte."""
     link = link or env.upload_link()
     body = (
-        b"--b\r\nContent-Disposition: form-data; name=\"parent_dir\"\r\n\r\n"
-        + link["parent_path"].encode() + b"\r\n"
-        b"--b\r\nContent-Disposition: form-data; name=\"relative_path\"\r\n\r\nfiles/names\r\n"
-        b"--b\r\nContent-Disposition: form-data; name=\"file\"; " + filename_param + b"\r\n\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="parent_dir"\r\n\r\n'
+        + link["parent_path"].encode()
+        + b"\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="relative_path"\r\n\r\nfiles/names\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="file"; ' + filename_param + b"\r\n\r\n"
         b"payload\r\n--b--\r\n"
     )
-    return env.client.post(link["upload_link"] + "?ret-json=1", content=body,
-                           headers={"content-type": "multipart/form-data; boundary=b"})
+    return env.client.post(
+        link["upload_link"] + "?ret-json=1",
+        content=body,
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
 
 
 @pytest.mark.parametrize(("name", "why"), REFUSED)
@@ -158,8 +166,13 @@ def test_upload_refuses(env: Env, name: str, why: str) -> None:
 
 @pytest.mark.parametrize(
     "param",
-    [b'filename="C:\\evil\\x.txt"', b"filename=C:\\evil\\x.txt", b'filename="\\\\server\\share\\x.txt"',
-     b'filename="C:\\\\evil\\\\x.txt"', b'filename="D:\\x.txt"'],
+    [
+        b'filename="C:\\evil\\x.txt"',
+        b"filename=C:\\evil\\x.txt",
+        b'filename="\\\\server\\share\\x.txt"',
+        b'filename="C:\\\\evil\\\\x.txt"',
+        b'filename="D:\\x.txt"',
+    ],
 )
 def test_windows_paths_are_refused_not_stripped(env: Env, param: bytes) -> None:
     link = env.upload_link()
@@ -187,7 +200,9 @@ def test_upload_accepts_and_serves_the_same_name(env: Env, name: str, stored: st
     assert got.status_code == 200 and got.content == b"payload"
 
 
-@pytest.mark.parametrize("relative_path", ["files/CON", "files/x.", "files/a\u2215b", "\u202efiles", "files/ "])
+@pytest.mark.parametrize(
+    "relative_path", ["files/CON", "files/x.", "files/a\u2215b", "\u202efiles", "files/ "]
+)
 def test_upload_refuses_new_folders_against_the_policy(env: Env, relative_path: str) -> None:
     link = env.upload_link()
     before = env.state()

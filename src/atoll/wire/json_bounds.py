@@ -29,7 +29,7 @@ INT64_MAX = 2**63 - 1
 #: Digits an integer literal may have before it is even converted (int64 has at most 19).
 MAX_INT_DIGITS = 19
 
-_INT_TEXT = re.compile(r"^[+-]?[0-9]{1,%d}$" % MAX_INT_DIGITS)
+_INT_TEXT = re.compile(rf"^[+-]?[0-9]{{1,{MAX_INT_DIGITS}}}$")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 TRUE_WORDS = frozenset({"true", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "no"})
