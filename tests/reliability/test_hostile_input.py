@@ -455,6 +455,7 @@ class Base:
     client: TestClient
     uuid: str
     auth: dict[str, str]
+    api_auth: dict[str, str]
 
     def request(self, method: str, family: str, path: str, body: bytes | None = None) -> httpx.Response:
         url = FAMILIES[family][0].format(uuid=self.uuid) + path
@@ -476,7 +477,8 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
     made = create_api_token(ctx.engine, base="Bounds")
     with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
         r = client.get("/api/v2.1/dtable/app-access-token/", headers={"Authorization": f"Token {made.token}"})
-        b = Base(client, made.dtable.uuid, {"Authorization": f"Token {r.json()['access_token']}"})
+        b = Base(client, made.dtable.uuid, {"Authorization": f"Token {r.json()['access_token']}"},
+                 {"Authorization": f"Token {made.token}"})
         columns = [{"column_name": "Name", "column_type": "text"}]
         columns += [{"column_name": t, "column_type": t} for t in COLUMN_TYPES]
         r = b.request("POST", "gateway", "/tables/", _j({"table_name": "Table1", "columns": columns}))
@@ -581,3 +583,20 @@ def test_depth_boundary_is_exact() -> None:
     with pytest.raises(InvalidInput, match="nested deeper than 64"):
         json_bounds.loads(_j(_nested(65)))
     assert json_bounds.loads(_j({"a": 2**63 - 1, "b": -(2**63), "c": 1.7e308})) is not None
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["bytes=" + "9" * 5000 + "-", "bytes=-" + "9" * 5000, "bytes=0-" + "9" * 5000,
+     "bytes=99999999999999999999999-", "bytes=0-99999999999999999999999", "bytes=\u0661-\u0662"],
+)
+@pytest.mark.parametrize("size", [10, 100_000])
+def test_hostile_range_headers_are_never_5xx(base: Base, header: str, size: int) -> None:
+    link = base.client.get("/api/v2.1/dtable/app-upload-link/", headers=base.api_auth).json()
+    r = base.client.post(link["upload_link"], data={"parent_dir": link["parent_path"], "relative_path": "r"},
+                         files={"file": (f"{size}.bin", b"x" * size)}, params={"replace": "1"})
+    assert r.status_code == 200, r.text
+    r = base.client.get("/api/v2.1/dtable/app-download-link/", params={"path": f"r/{size}.bin"},
+                        headers=base.api_auth)
+    got = base.client.get(r.json()["download_link"], headers={"Range": header.encode("utf-8")})
+    assert got.status_code in (200, 206, 400, 416), (got.status_code, got.text[:200])
