@@ -3,8 +3,8 @@
 JSON is read on any method (the client sends JSON on GET/DELETE) and parsed by
 ``wire.json_bounds``: size (``max_json_bytes``, 413), UTF-8, nesting depth, number ranges, integer
 width and surrogates are all checked here, once, for every endpoint (400 otherwise). Numbers and
-flags in the query string go through ``query_int``/``query_bool`` (``json_bounds.as_int``/
-``as_bool``), never through a bare ``int()``.
+flags from the query string go through ``json_bounds.as_int``/``as_bool`` (``query_bool`` here;
+the row endpoints' ``Call.int_arg``, which also reads the body), never through a bare ``int()``.
 """
 
 from __future__ import annotations
@@ -51,18 +51,6 @@ async def read_json(request: Request, *, required: bool = True) -> dict[str, Any
     if not isinstance(value, dict):
         raise InvalidInput("params invalid: the body must be a JSON object.")
     return value
-
-
-def query_int(
-    request: Request,
-    name: str,
-    default: int,
-    *,
-    minimum: int = json_bounds.INT64_MIN,
-    maximum: int = json_bounds.INT64_MAX,
-) -> int:
-    """An integer query parameter within ``[minimum, maximum]`` (400 otherwise)."""
-    return json_bounds.as_int(request.query_params.get(name), name, default, minimum=minimum, maximum=maximum)
 
 
 def query_bool(request: Request, name: str, default: bool = False) -> bool:
