@@ -1,21 +1,28 @@
-"""Reading bounded request bodies: JSON on any method (the client sends JSON on GET/DELETE)."""
+"""Reading bounded request bodies and query parameters.
+
+JSON is read on any method (the client sends JSON on GET/DELETE) and parsed by
+``wire.json_bounds``: size (``max_json_bytes``, 413), UTF-8, nesting depth, number ranges, integer
+width and surrogates are all checked here, once, for every endpoint (400 otherwise). Numbers and
+flags from the query string go through ``json_bounds.as_int``/``as_bool`` (``query_bool`` here;
+the row endpoints' ``Call.int_arg``, which also reads the body), never through a bare ``int()``.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
 from atoll.errors import InvalidInput, PayloadTooLarge
 from atoll.server.auth import context
+from atoll.wire import json_bounds
 
 
 def declared_length(request: Request) -> int | None:
     raw = request.headers.get("content-length")
     if raw is None:
         return None
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or len(raw) > json_bounds.MAX_INT_DIGITS:
         raise InvalidInput("Invalid Content-Length.")
     return int(raw)
 
@@ -40,18 +47,12 @@ async def read_json(request: Request, *, required: bool = True) -> dict[str, Any
         if required:
             raise InvalidInput("params invalid: a JSON body is required.")
         return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("params invalid: the body is not valid JSON.") from exc
+    value = json_bounds.loads(raw)
     if not isinstance(value, dict):
         raise InvalidInput("params invalid: the body must be a JSON object.")
     return value
 
 
 def query_bool(request: Request, name: str, default: bool = False) -> bool:
-    """``True``/``true``/``1`` (the client sends Python's ``True``/``False``)."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.strip().lower() in ("true", "1", "yes")
+    """``True``/``true``/``1``/``yes`` or ``False``/``false``/``0``/``no`` (400 otherwise)."""
+    return json_bounds.as_bool(request.query_params.get(name), name, default)

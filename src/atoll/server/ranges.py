@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+_RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$", re.IGNORECASE)
+#: Positions longer than this are larger than any file; they saturate instead of being converted
+#: (``int()`` refuses more than 4300 digits, and a long conversion is quadratic).
+MAX_POSITION_DIGITS = 19
+_HUGE = 2**63
+
+
+def _position(digits: str) -> int:
+    return int(digits) if len(digits) <= MAX_POSITION_DIGITS else _HUGE
 
 
 class RangeNotSatisfiable(Exception):
@@ -42,12 +50,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not first and not last:
         return None
     if not first:  # suffix: the last N bytes
-        length = min(int(last), size)
+        length = min(_position(last), size)
         if length == 0:
             raise RangeNotSatisfiable(size)
         return ByteRange(size - length, size)
-    start = int(first)
-    end = size if not last else min(int(last) + 1, size)
-    if start >= size or (last and int(last) < start):
+    start = _position(first)
+    end = size if not last else min(_position(last) + 1, size)
+    if start >= size or (last and _position(last) < start):
         raise RangeNotSatisfiable(size)
     return ByteRange(start, end)

@@ -23,6 +23,8 @@ from atoll.storage import BlobWriter
 #: Headers allowed in one part (Content-Disposition, Content-Type, and a few more).
 MAX_PART_HEADERS = 8
 _FILENAME_STAR = re.compile(rb"filename\*\s*=\s*([^;]+)", re.IGNORECASE)
+#: The plain ``filename=`` parameter as sent: a quoted string (with quoted pairs) or a token.
+_FILENAME_RAW = re.compile(rb';\s*filename\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)', re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
@@ -101,10 +103,27 @@ def _disposition(headers: list[tuple[bytes, bytes]]) -> tuple[str, str | None]:
         filename = params[b"filename"].decode("utf-8") if b"filename" in params else None
     except UnicodeDecodeError as exc:
         raise InvalidInput("invalid fileName: not UTF-8.") from exc
+    if filename is not None and "\\" in _raw_filename(raw):
+        # python-multipart keeps only what follows the last backslash of a name that starts
+        # like a Windows path (C:\..., \\server\...): refuse it rather than store a name
+        # the client never sent (docs/names.md: backslashes are refused).
+        raise InvalidInput("invalid fileName: a backslash (\\) is not allowed in a name.")
     star = _FILENAME_STAR.search(raw)
     if star is not None:
         filename = _reconcile_filename_star(star.group(1), filename)
     return name, filename
+
+
+def _raw_filename(header: bytes) -> str:
+    """The ``filename=`` value of a Content-Disposition header, unquoted but not stripped of any
+    Windows path (latin-1, as python-multipart reads it); ``""`` if absent."""
+    found = _FILENAME_RAW.search(header)
+    if found is None:
+        return ""
+    value = found.group(1).strip().decode("latin-1")
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1].replace("\\\\", "\\").replace('\\"', '"')
+    return value
 
 
 def _reconcile_filename_star(value: bytes, plain: str | None) -> str:

@@ -124,13 +124,13 @@ async def resolve_download(ctx: Context, ticket: Ticket) -> Asset:
 # ---------------------------------------------------------------- custom folders
 
 
-def _custom_path(path: str) -> str:
+def _custom_path(path: str, *, new: bool = False) -> str:
     """SeaTable joins custom paths by concatenation: they must start with ``/``."""
     if not path:
         raise InvalidInput("parent_dir invalid.")
     if not path.startswith("/"):
         raise NotFound("parent_dir not found.")
-    return paths.join(CUSTOM_DIR, paths.rel_path(path, "path"))
+    return paths.join(CUSTOM_DIR, paths.rel_path(path, "path", new=new))
 
 
 def _list_dir(engine: Engine, dtable_uuid: str, path: str) -> tuple[list[str], list[Asset]] | None:
@@ -153,7 +153,7 @@ async def list_custom_dir(ctx: Context, principal: Principal, path: str) -> tupl
 async def create_custom_dir(ctx: Context, principal: Principal, path: str) -> str:
     """Create a custom folder and its parents (atoll's addition; SeaTable does it in its UI)."""
     access.require_write(principal)
-    target = _custom_path(path)
+    target = _custom_path(path, new=True)
     if target == CUSTOM_DIR:
         raise InvalidInput("path invalid: name the folder to create under /.")
     await ctx.run_db(_ensure_dir, ctx.engine, principal.dtable.uuid, target)
@@ -166,7 +166,7 @@ async def custom_file_info(ctx: Context, principal: Principal, path: str, name: 
     if not name:
         raise InvalidInput("name invalid.")
     folder = paths.join(CUSTOM_DIR, paths.rel_path(path, "path"))
-    asset = await find_asset(ctx, principal.dtable.uuid, paths.join(folder, paths.file_name(name)))
+    asset = await find_asset(ctx, principal.dtable.uuid, paths.join(folder, paths.file_name(name, new=False)))
     if asset is None:
         raise NotFound(f"File {name} not found.")
     return asset
@@ -279,7 +279,7 @@ class Upload:
         if name == "parent_dir":
             self.parent_dir = self._check_parent(value)
         elif name == "relative_path":
-            self.relative_path = paths.rel_path(value, "relative path", allow_absolute=False)
+            self.relative_path = paths.rel_path(value, "relative path", allow_absolute=False, new=True)
         elif name == "replace":
             if value.strip() not in ("0", "1"):
                 raise InvalidInput("Invalid argument replace.")

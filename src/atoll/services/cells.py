@@ -67,7 +67,8 @@ OPTION_COLORS = (
 )
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_DURATION = re.compile(r"^(\d+):([0-5]?\d)(?::([0-5]?\d(?:\.\d+)?))?$")
+#: ``h:mm[:ss[.f]]`` with at most 15 digits of hours (far beyond any duration; int() is bounded).
+_DURATION = re.compile(r"^([0-9]{1,15}):([0-5]?[0-9])(?::([0-5]?[0-9](?:\.[0-9]+)?))?$")
 
 
 class Columns:
@@ -365,7 +366,10 @@ def _parse_iso(text: str) -> tuple[datetime, bool] | None:
         return None
     has_time = len(text) > 10
     if when.tzinfo is not None:
-        when = when.astimezone().replace(tzinfo=None)
+        try:
+            when = when.astimezone().replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+14:00 has no server-local time
+            return None
     return when.replace(microsecond=0), has_time
 
 

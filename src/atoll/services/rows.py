@@ -28,6 +28,8 @@ from atoll.timeutil import iso_ms, utcnow
 from atoll.wire.rows import ROW_NOT_FOUND
 
 ROW_ID_BYTES = 16  # 22 characters of URL-safe base64, like SeaTable
+#: The rows table holds ids of at most this many characters; a longer string names no row.
+MAX_ROW_ID_CHARS = 22
 ACTOR_DOMAIN = "auth.local"
 
 
@@ -39,6 +41,12 @@ class RowPage:
 
 def new_row_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def could_be_row_id(value: Any) -> bool:
+    """Whether ``value`` can name a stored row at all. Anything else names no row and never
+    reaches the database (PostgreSQL refuses NUL in text parameters)."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_ROW_ID_CHARS and "\x00" not in value
 
 
 def actor(principal: Principal) -> str:
@@ -87,7 +95,7 @@ def list_rows(
 def get_row(engine: Engine, dtable_uuid: str, ref: TableRef, row_id: str) -> RowPage:
     with read_tx(engine) as conn:
         table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
-        row = q.get_row(conn, dtable_uuid, table["_id"], row_id)
+        row = q.get_row(conn, dtable_uuid, table["_id"], row_id) if could_be_row_id(row_id) else None
     if row is None:
         raise NotFound(ROW_NOT_FOUND)
     return RowPage(table["columns"], [row])
@@ -178,7 +186,7 @@ def append_rows(
 
 
 def _new_seqs(conn: Connection, dtable_uuid: str, table_id: str, count: int, anchor: Any) -> list[int]:
-    anchor_row = q.get_row(conn, dtable_uuid, table_id, anchor) if isinstance(anchor, str) else None
+    anchor_row = q.get_row(conn, dtable_uuid, table_id, anchor) if could_be_row_id(anchor) else None
     if anchor_row is not None:
         after = q.next_seq_after(conn, dtable_uuid, table_id, anchor_row.seq)
         if after is not None and after - anchor_row.seq <= count:
@@ -209,7 +217,8 @@ def update_rows(
         stored = q.lock_doc(conn, dtable_uuid)
         table = find_table(stored.doc, ref)
         values, options_added = _normalize_all(table, [item.get("row") for item in items], "updates")
-        found = q.get_rows(conn, dtable_uuid, table["_id"], [item["row_id"] for item in items])
+        wanted = [item["row_id"] for item in items if could_be_row_id(item["row_id"])]
+        found = q.get_rows(conn, dtable_uuid, table["_id"], wanted)
         for item in items:
             if item["row_id"] not in found:
                 raise NotFound(f"row {item['row_id']} not found")
@@ -237,7 +246,7 @@ def delete_rows(engine: Engine, dtable_uuid: str, ref: TableRef, row_ids: Any, *
         raise InvalidInput("row_ids invalid: expected a list of strings.")
     with write_tx(engine) as conn:
         table = find_table(q.lock_doc(conn, dtable_uuid).doc, ref)
-        return q.delete_rows(conn, dtable_uuid, table["_id"], ids)
+        return q.delete_rows(conn, dtable_uuid, table["_id"], [i for i in ids if could_be_row_id(i)])
 
 
 def _save_if(conn: Connection, dtable_uuid: str, stored: q.StoredDoc, changed: bool) -> None:

@@ -25,6 +25,7 @@ from atoll.services import tables as table_service
 from atoll.services import views as view_service
 from atoll.services.context import Context
 from atoll.services.structure import TableRef
+from atoll.wire import json_bounds
 from atoll.wire import rows as wire_rows
 from atoll.wire import tables as wire_tables
 from atoll.wire.errors import Family, family_for_path
@@ -48,16 +49,9 @@ class Call:
     def table(self) -> TableRef:
         return TableRef.from_args(self.args)
 
-    def int_arg(self, name: str, default: int) -> int:
-        raw = self.args.get(name)
-        if raw is None or raw == "":
-            return default
-        if isinstance(raw, bool):
-            raise InvalidInput(f"{name} invalid.")
-        try:
-            return int(raw)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"{name} invalid.") from exc
+    def int_arg(self, name: str, default: int, *, minimum: int = json_bounds.INT64_MIN) -> int:
+        """A number from the query string or the body (the body wins), bounded to 64 bits."""
+        return json_bounds.as_int(self.args.get(name), name, default, minimum=minimum)
 
 
 async def _call(request: Request, *, write: bool | None = None) -> Call:
@@ -191,7 +185,7 @@ async def _list_rows(request: Request) -> Response:
             view_name=call.args.get("view_name"),
             order_by=call.args.get("order_by"),
             direction=call.args.get("direction"),
-            start=call.int_arg("start", 0),
+            start=call.int_arg("start", 0, minimum=0),
             limit=min(limit, max_page) if limit > 0 else max_page,
         )
     )
