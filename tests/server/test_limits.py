@@ -75,3 +75,37 @@ def test_header_lines_are_checked_one_by_one_and_in_total() -> None:
     assert header_violation({**scope, "query_string": b"q" * 200}, LIMITS) == 414
     assert header_violation({**scope, "headers": [(b"a", b"b" * 200)]}, LIMITS) == 431
     assert header_violation({**scope, "headers": [(b"a", b"b" * 90)] * 4}, LIMITS) == 431
+
+
+def test_a_steady_body_outlasting_the_deadline_many_times_is_never_cut() -> None:
+    # One timer per request: it fires while pieces keep coming and must move on, not cut.
+    steady = [{"type": "http.request", "body": b"x" * 100, "more_body": True} for _ in range(40)]
+    steady.append({"type": "http.request", "body": b"", "more_body": False})
+    seen, sent = run(LIMITS, list(steady), pause=0.01)  # 0.4 s in all, deadline 0.05 s per wait
+    assert seen == steady
+    assert sent[0]["status"] == 200
+
+
+def test_a_cancellation_from_outside_is_not_swallowed() -> None:
+    async def scenario() -> None:
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            await receive()
+
+        async def receive() -> dict[str, Any]:
+            await asyncio.Event().wait()
+            raise AssertionError
+
+        async def send(message: Any) -> None:
+            raise AssertionError("nothing may be sent")
+
+        limits = Limits(**{**LIMITS.__dict__, "body_read_timeout_s": 60})
+        task = asyncio.create_task(BodyLimits(app, limits)(UPLOAD, receive, send))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return
+        raise AssertionError("the outside cancellation was swallowed")
+
+    asyncio.run(scenario())
