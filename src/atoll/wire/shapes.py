@@ -13,7 +13,35 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from atoll.wire.schema import open_shape
 
+# ---- the front door ------------------------------------------------------------------------
+
+
+class Connect(TypedDict):
+    """How to get a token and connect, with this server's public URL filled in."""
+
+    get_a_token: Annotated[str, "the shell command that prints a new API token for a base"]
+    official_client: Annotated[str, "Python, with seatable-api"]
+    atoll_sdk: Annotated[str, "Python, with atoll's SDK"]
+
+
+class FrontDoor(TypedDict):
+    """``GET /`` as JSON: what this server is and where to go next."""
+
+    name: Literal["atoll"]
+    description: str
+    version: str
+    public_url: str
+    docs: Annotated[str, "the API reference (HTML)"]
+    openapi: Annotated[str, "the OpenAPI 3.1 document"]
+    health: str
+    ready: str
+    connect: Connect
+
+
 # ---- health and auth ---------------------------------------------------------------------
+
+Pong = Literal["pong"]
+
 
 
 class GatewayPong(TypedDict):
