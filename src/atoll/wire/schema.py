@@ -8,8 +8,9 @@ unions, ``list``/``Sequence``, ``dict[str, X]``, ``Annotated[X, "description"]``
 (``additionalProperties: false``) unless decorated with ``open_shape``: rows, whose keys are the
 base's own column names, and documents stored verbatim.
 
-TypedDicts read here must live in modules without ``from __future__ import annotations``:
-Python 3.11 cannot tell ``NotRequired`` keys from string annotations.
+Python 3.11 does not see ``NotRequired``/``Required`` in string annotations
+(``from __future__ import annotations``) when it computes ``__required_keys__``; the markers
+are read again from the resolved hints here.
 """
 
 from __future__ import annotations
@@ -94,10 +95,17 @@ class SchemaBuilder:
         self.components[name] = {}  # placeholder: recursive shapes end here
         hints = typing.get_type_hints(cls, include_extras=True)
         props: dict[str, Any] = {}
+        required_keys = set(cls.__required_keys__)
         for key, hint in hints.items():
+            # Python 3.11 misses NotRequired/Required in string annotations: look again.
+            marker = get_origin(hint)
+            if marker is typing.NotRequired:
+                required_keys.discard(key)
+            elif marker is typing.Required:
+                required_keys.add(key)
             props[key] = self.schema(_strip_required(hint))
         out: dict[str, Any] = {"type": "object", "properties": props}
-        required = sorted(cls.__required_keys__)
+        required = sorted(required_keys)
         if required:
             out["required"] = required
         out["additionalProperties"] = bool(getattr(cls, _OPEN_ATTR, False))
