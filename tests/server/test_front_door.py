@@ -62,7 +62,8 @@ def test_front_page_is_html_with_strict_csp(client: TestClient) -> None:
     page = r.text
     assert "evil.example" not in page
     assert VERSION in page
-    for text in (f'href="{PUBLIC_URL}/docs"', f'href="{PUBLIC_URL}/api/health"', f'href="{PUBLIC_URL}/openapi.json"',
+    for text in (f'href="{PUBLIC_URL}/docs"', f'href="{PUBLIC_URL}/api/health"',
+                 f'href="{PUBLIC_URL}/openapi.json"',
                  "atoll token create --base", "from seatable_api import Base",
                  f"Base(api_token, &quot;{PUBLIC_URL}&quot;)", "import atoll", 'href="/favicon.ico"'):
         assert text in page, text

@@ -223,10 +223,11 @@ def test_atolls_answers_validate(client: TestClient, ctx: Context, doc: dict[str
     r = client.post(link["upload_link"] + "?ret-json=1", files={"file": ("a.txt", b"hi")},
                     data={"parent_dir": link["parent_path"], "relative_path": "files/2026-01"})
     Draft202012Validator(response_schema(doc, "POST", up)).validate(r.json())
-    call("GET", "/api/v2.1/dtable/app-download-link/", "/api/v2.1/dtable/app-download-link/?path=files/2026-01/a.txt",
-         api)
-    call("POST", "/api/v2.1/dtable/custom/app-asset-dir/", "/api/v2.1/dtable/custom/app-asset-dir/?path=/Main", api)
-    call("GET", "/api/v2.1/dtable/custom/app-asset-dir/", "/api/v2.1/dtable/custom/app-asset-dir/?path=/Main", api)
+    download = "/api/v2.1/dtable/app-download-link/"
+    call("GET", download, download + "?path=files/2026-01/a.txt", api)
+    folder = "/api/v2.1/dtable/custom/app-asset-dir/"
+    call("POST", folder, folder + "?path=/Main", api)
+    call("GET", folder, folder + "?path=/Main", api)
     custom = call("GET", "/api/v2.1/dtable/custom/app-upload-link/",
                   "/api/v2.1/dtable/custom/app-upload-link/?path=/Main", api)
     client.post(custom["upload_link"], files={"file": ("c.txt", b"c")},
@@ -237,49 +238,54 @@ def test_atolls_answers_validate(client: TestClient, ctx: Context, doc: dict[str
     for prefix in (GW, V1):
         base = prefix.replace("{dtable_uuid}", made.dtable.uuid)
         table = f"T{len(seen)}"
+
+        def on(method: str, template: str, url: str, prefix: str = prefix, base: str = base,
+               **kw: Any) -> Any:
+            return call(method, prefix + template, base + url, jwt, **kw)
+
         cols = [{"column_name": "Name", "column_type": "text"},
                 {"column_name": "When", "column_type": "date"},
                 {"column_name": "Pick", "column_type": "single-select"}]
-        call("POST", prefix + "/tables/", base + "/tables/", jwt, json={"table_name": table, "columns": cols})
-        call("GET", prefix + "/metadata/", base + "/metadata/", jwt)
-        call("GET", prefix + "/columns/", base + f"/columns/?table_name={table}", jwt)
-        call("POST", prefix + "/columns/", base + "/columns/", jwt,
+        on("POST", "/tables/", "/tables/", json={"table_name": table, "columns": cols})
+        on("GET", "/metadata/", "/metadata/")
+        on("GET", "/columns/", f"/columns/?table_name={table}")
+        on("POST", "/columns/", "/columns/",
              json={"table_name": table, "column_name": "N", "column_type": "number"})
-        call("PUT", prefix + "/columns/", base + "/columns/", jwt,
+        on("PUT", "/columns/", "/columns/",
              json={"table_name": table, "column": "N", "op_type": "freeze_column", "frozen": True})
-        call("POST", prefix + "/batch-append-columns/", base + "/batch-append-columns/", jwt,
+        on("POST", "/batch-append-columns/", "/batch-append-columns/",
              json={"table_name": table, "columns": [{"column_name": "E", "column_type": "email"}]})
-        call("POST", prefix + "/column-options/", base + "/column-options/", jwt,
+        on("POST", "/column-options/", "/column-options/",
              json={"table_name": table, "column": "Pick", "options": [{"name": "a", "color": "#fff"}]})
         rows = [{"Name": "x", "When": "2030-06-20", "Pick": "a"}, {"Name": "y"}]
-        made_rows = call("POST", prefix + "/rows/", base + "/rows/", jwt, json={"table_name": table, "rows": rows})
-        call("POST", prefix + "/rows/", base + "/rows/", jwt, json={"table_name": table, "row": {"Name": "z"}})
-        call("POST", prefix + "/batch-append-rows/", base + "/batch-append-rows/", jwt,
+        made_rows = on("POST", "/rows/", "/rows/", json={"table_name": table, "rows": rows})
+        on("POST", "/rows/", "/rows/", json={"table_name": table, "row": {"Name": "z"}})
+        on("POST", "/batch-append-rows/", "/batch-append-rows/",
              json={"table_name": table, "rows": rows})
-        listed = call("GET", prefix + "/rows/", base + f"/rows/?table_name={table}", jwt)
-        call("GET", prefix + "/rows/", base + f"/rows/?table_name={table}&convert_keys=true", jwt)
+        listed = on("GET", "/rows/", f"/rows/?table_name={table}")
+        on("GET", "/rows/", f"/rows/?table_name={table}&convert_keys=true")
         row_id = listed["rows"][0]["_id"]
-        call("GET", prefix + "/rows/{row_id}/", base + f"/rows/{row_id}/?table_name={table}", jwt)
-        call("PUT", prefix + "/rows/", base + "/rows/", jwt,
+        on("GET", "/rows/{row_id}/", f"/rows/{row_id}/?table_name={table}")
+        on("PUT", "/rows/", "/rows/",
              json={"table_name": table, "updates": [{"row_id": row_id, "row": {"Name": "w"}}]})
-        call("PUT", prefix + "/batch-update-rows/", base + "/batch-update-rows/", jwt,
+        on("PUT", "/batch-update-rows/", "/batch-update-rows/",
              json={"table_name": table, "updates": [{"row_id": row_id, "row": {"Name": "v"}}]})
-        call("POST", prefix + "/filtered-rows/", base + "/filtered-rows/", jwt,
+        on("POST", "/filtered-rows/", "/filtered-rows/",
              json={"table_name": table, "filters": [{"column_name": "Name", "filter_predicate": "is",
                                                      "filter_term": "v"}]})
-        call("GET", prefix + "/views/", base + f"/views/?table_name={table}", jwt)
-        call("POST", prefix + "/views/", base + f"/views/?table_name={table}", jwt, json={"name": "V2"})
-        call("GET", prefix + "/views/{view_name}/", base + f"/views/V2/?table_name={table}", jwt)
-        call("PUT", prefix + "/views/{view_name}/", base + f"/views/V2/?table_name={table}", jwt,
+        on("GET", "/views/", f"/views/?table_name={table}")
+        on("POST", "/views/", f"/views/?table_name={table}", json={"name": "V2"})
+        on("GET", "/views/{view_name}/", f"/views/V2/?table_name={table}")
+        on("PUT", "/views/{view_name}/", f"/views/V2/?table_name={table}",
              json={"name": "V3", "sorts": []})
-        call("DELETE", prefix + "/views/{view_name}/", base + f"/views/V3/?table_name={table}", jwt)
-        call("DELETE", prefix + "/rows/", base + "/rows/", jwt, json={"table_name": table, "row_ids": [row_id]})
-        ids = [r["_id"] for r in call("GET", prefix + "/rows/", base + f"/rows/?table_name={table}", jwt)["rows"]]
-        call("DELETE", prefix + "/batch-delete-rows/", base + "/batch-delete-rows/", jwt,
+        on("DELETE", "/views/{view_name}/", f"/views/V3/?table_name={table}")
+        on("DELETE", "/rows/", "/rows/", json={"table_name": table, "row_ids": [row_id]})
+        ids = [r["_id"] for r in on("GET", "/rows/", f"/rows/?table_name={table}")["rows"]]
+        on("DELETE", "/batch-delete-rows/", "/batch-delete-rows/",
              json={"table_name": table, "row_ids": ids[:1]})
-        call("DELETE", prefix + "/columns/", base + "/columns/", jwt, json={"table_name": table, "column": "E"})
-        call("PUT", prefix + "/tables/", base + "/tables/", jwt, json={"table_name": table, "new_table_name": table + "b"})
-        call("DELETE", prefix + "/tables/", base + "/tables/", jwt, json={"table_name": table + "b"})
+        on("DELETE", "/columns/", "/columns/", json={"table_name": table, "column": "E"})
+        on("PUT", "/tables/", "/tables/", json={"table_name": table, "new_table_name": table + "b"})
+        on("DELETE", "/tables/", "/tables/", json={"table_name": table + "b"})
         assert made_rows
     call("DELETE", "/api/v2.1/dtable/app-asset/", "/api/v2.1/dtable/app-asset/?path=files/2026-01/a.txt", api)
     assert len(seen) > 60
