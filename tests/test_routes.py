@@ -21,7 +21,8 @@ from atoll.server.routes import routes
 from tests.backends import make_settings
 
 PUBLIC = {"/api2/ping/", "/api2/ping", "/api-gateway/api/v2/ping/", "/api-gateway/api/v2/ping",
-          "/api/health/", "/api/health", "/api/ready/", "/api/ready"}
+          "/api/health/", "/api/health", "/api/ready/", "/api/ready",
+          "/", "/docs", "/openapi.json", "/favicon.ico"}  # the front door
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "PROPFIND"]
 FILLERS = {"dtable_uuid": str(uuid.uuid4()), "workspace_id": "1", "ticket": "not-a-ticket",
            "row_id": "A" * 22, "view_name": "Default View", "name": "x.txt", "path": "files/x.txt"}

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from atoll.config import Settings
 from atoll.errors import AtollError
+from atoll.server.endpoints.home import not_found
 from atoll.server.limits import BodyLimits, Limits
 from atoll.server.routes import routes
 from atoll.services.context import Context
@@ -59,7 +60,8 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
 
     app = Starlette(
         routes=routes(),
-        exception_handlers={AtollError: _domain_error, Exception: _server_error},
+        exception_handlers={AtollError: _domain_error, Exception: _server_error,
+                            404: not_found},  # unknown paths: family-shaped, points at /docs
         lifespan=lifespan,
         # Body deadline and minimum rate on every server; per-line header checks where the
         # server's parser has none (uvicorn gets them in server/protocol.py).

@@ -1,83 +1,262 @@
-"""Every URL the server answers, in one list.
+"""Every URL the server answers, in one list, each with what the OpenAPI document says about it.
 
 Routes are served with and without the trailing slash and never redirect: the official
-client's POSTs would lose their bodies on a redirect (wire contract §2.5).
+client's POSTs would lose their bodies on a redirect (wire contract §2.5). Each route carries,
+per method, an ``Op``: summary, auth kind, query parameters and the request and response body
+*types* (``wire/shapes.py``, the same types the wire functions return). ``server/openapi.py``
+builds ``/openapi.json`` from this list alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import access, assets, health, rows, transfer
+from atoll.server.endpoints import access, assets, health, home, rows, transfer
+from atoll.wire import shapes as s
 
 Endpoint = Callable[..., Any]
 
 GATEWAY = "/api-gateway/api/v2/dtables/{dtable_uuid}"
-V1_BASES = ("/api-gateway/api/v1/dtables/{dtable_uuid}", "/dtable-server/api/v1/dtables/{dtable_uuid}")
+V1_GATEWAY = "/api-gateway/api/v1/dtables/{dtable_uuid}"
+V1_SERVER = "/dtable-server/api/v1/dtables/{dtable_uuid}"
+V1_BASES = (V1_GATEWAY, V1_SERVER)
 
 
-def both(path: str, endpoint: Endpoint, methods: Sequence[str]) -> list[BaseRoute]:
-    """``path`` with and without its trailing slash."""
-    bare = path.rstrip("/")
-    return [
-        Route(bare + "/", endpoint, methods=list(methods)),
-        Route(bare, endpoint, methods=list(methods)),
-    ]
+class Auth(Enum):
+    NONE = "none"
+    API_TOKEN = "api-token"  # Authorization: Token <40 hex>
+    ACCESS_TOKEN = "access-token"  # Authorization: Token <JWT from app-access-token>
+    API_OR_ACCESS_TOKEN = "api-or-access-token"
+    TICKET = "ticket"  # the link ticket in the URL
 
 
-def base_routes(prefix: str) -> list[BaseRoute]:
+@dataclass(frozen=True)
+class Param:
+    name: str
+    description: str = ""
+    type: Any = str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One more answer an operation gives: status, description, media type and body type."""
+
+    status: int
+    description: str
+    media: str | None = None
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class Op:
+    summary: str
+    auth: Auth
+    response: Any = None  # the body type of the success answer (None: no body)
+    media: str = "application/json"
+    status: int = 200
+    query: tuple[Param, ...] = ()
+    body: Any = None  # the JSON request body type
+    description: str = ""
+    seatable: bool = True  # False: atoll's own (SeaTable has no such operation)
+    also: tuple[Reply, ...] = ()
+
+
+class ApiRoute(Route):
+    """A Starlette route with its operations; ``twin_of`` names the slash form it mirrors."""
+
+    def __init__(self, path: str, endpoint: Endpoint, ops: Mapping[str, Op], *, tag: str,
+                 twin_of: str | None = None) -> None:
+        super().__init__(path, endpoint, methods=list(ops))
+        self.ops = dict(ops)
+        self.tag = tag
+        self.twin_of = twin_of
+
+
+@dataclass
+class Table:
+    tag: str
+    out: list[BaseRoute] = field(default_factory=list)
+
+    def both(self, path: str, endpoint: Endpoint, ops: Mapping[str, Op]) -> None:
+        """``path`` with and without its trailing slash."""
+        bare = path.rstrip("/")
+        self.out.append(ApiRoute(bare + "/", endpoint, ops, tag=self.tag))
+        self.out.append(ApiRoute(bare, endpoint, ops, tag=self.tag, twin_of=bare + "/"))
+
+    def one(self, path: str, endpoint: Endpoint, ops: Mapping[str, Op]) -> None:
+        self.out.append(ApiRoute(path, endpoint, ops, tag=self.tag))
+
+
+# ---- parameters shared by many operations ------------------------------------------------
+
+TABLE_NAME = Param("table_name", "the table's name (or give table_id)")
+TABLE_ID = Param("table_id", "the table's _id")
+VIEW_NAME = Param("view_name", "a view of the table")
+CONVERT_KEYS = Param("convert_keys", "true: cells keyed by column name (gateway)", bool)
+PATH = Param("path", "a path inside the base's assets, e.g. files/2026-01/a.txt")
+CUSTOM_PATH = Param("path", "a folder under custom/, e.g. /Main")
+TABLE_Q = (TABLE_NAME, TABLE_ID)
+ARGS_NOTE = ("Arguments come from the query string and the JSON body (the body wins); the official "
+             "client sends JSON on GET and DELETE too. Read-only tokens get 403 on every write.")
+
+
+def base_routes(prefix: str, tag: str) -> list[BaseRoute]:
     """Tables, columns, rows and views of one base; the same paths for v1 and the gateway."""
-    out: list[BaseRoute] = []
-    out += both(prefix + "/metadata/", rows.metadata, ["GET"])
-    out += both(prefix + "/tables/", rows.tables, ["POST", "PUT", "DELETE"])
-    out += both(prefix + "/columns/", rows.columns, ["GET", "POST", "PUT", "DELETE"])
-    out += both(prefix + "/batch-append-columns/", rows.batch_append_columns, ["POST"])
-    out += both(prefix + "/column-options/", rows.column_options, ["POST"])
-    out += both(prefix + "/rows/", rows.rows, ["GET", "POST", "PUT", "DELETE"])
-    out += both(prefix + "/rows/{row_id}/", rows.row, ["GET"])
-    out += both(prefix + "/batch-append-rows/", rows.batch_append_rows, ["POST"])
-    out += both(prefix + "/batch-update-rows/", rows.batch_update_rows, ["PUT"])
-    out += both(prefix + "/batch-delete-rows/", rows.batch_delete_rows, ["DELETE"])
-    out += both(prefix + "/views/", rows.views, ["GET", "POST"])
-    out += both(prefix + "/views/{view_name}/", rows.view, ["GET", "PUT", "DELETE"])
-    out += both(prefix + "/filtered-rows/", rows.filtered_rows, ["GET", "POST"])
-    return out
+    gw = prefix == GATEWAY
+    t = Table(tag)
+    tok = Auth.ACCESS_TOKEN
+
+    def op(summary: str, response: Any, body: Any = None, query: tuple[Param, ...] = TABLE_Q,
+           description: str = ARGS_NOTE) -> Op:
+        return Op(summary, tok, response, query=query, body=body, description=description)
+
+    rows_type = s.GatewayRows if gw else s.V1Rows
+    row_type = s.GatewayRow if gw else s.V1Row
+    deleted = s.GatewayDeleted if gw else s.Success
+    appended = s.GatewayAppend if gw else s.BatchAppend | s.RawRow
+    list_query = (*TABLE_Q, VIEW_NAME, Param("start", "rows to skip", int),
+                  Param("limit", "rows to return (at most max_rows_per_page)", int),
+                  Param("order_by", "a column name"), Param("direction", "asc or desc"), CONVERT_KEYS)
+    t.both(prefix + "/metadata/", rows.metadata,
+           {"GET": op("The base's tables, columns and views", s.Metadata, query=())})
+    t.both(prefix + "/tables/", rows.tables, {
+        "POST": op("Add a table (exactly the given columns)", s.Table, s.AddTableBody, query=()),
+        "PUT": op("Rename a table", s.Success, s.RenameTableBody),
+        "DELETE": op("Delete a table", s.Success, s.TableArg),
+    })
+    t.both(prefix + "/columns/", rows.columns, {
+        "GET": op("List a table's columns", s.Columns, query=(*TABLE_Q, VIEW_NAME)),
+        "POST": op("Insert a column", s.Column, s.InsertColumnBody),
+        "PUT": op("Rename, resize, freeze, move or retype a column", s.Column, s.UpdateColumnBody),
+        "DELETE": op("Delete a column", s.Success, s.ColumnArg),
+    })
+    t.both(prefix + "/batch-append-columns/", rows.batch_append_columns,
+           {"POST": op("Append columns; answers only the new ones", s.Columns, s.AppendColumnsBody)})
+    t.both(prefix + "/column-options/", rows.column_options,
+           {"POST": op("Add options to a select column", s.Success, s.ColumnOptionsBody)})
+    t.both(prefix + "/rows/", rows.rows, {
+        "GET": op("List rows", rows_type, query=list_query),
+        "POST": op("Append rows" if gw else "Append (rows) or insert (row, anchor_row_id) rows",
+                   appended, s.AppendRowsBody),
+        "PUT": op("Update rows", s.Success, s.UpdateRowsBody),
+        "DELETE": op("Delete rows", deleted, s.DeleteRowsBody),
+    })
+    t.both(prefix + "/rows/{row_id}/", rows.row,
+           {"GET": op("One row", row_type, query=(*TABLE_Q, CONVERT_KEYS))})
+    t.both(prefix + "/batch-append-rows/", rows.batch_append_rows,
+           {"POST": op("Append rows", s.BatchAppend, s.AppendRowsBody)})
+    t.both(prefix + "/batch-update-rows/", rows.batch_update_rows,
+           {"PUT": op("Update rows", s.Success, s.UpdateRowsBody)})
+    t.both(prefix + "/batch-delete-rows/", rows.batch_delete_rows,
+           {"DELETE": op("Delete rows", deleted, s.DeleteRowsBody)})
+    t.both(prefix + "/views/", rows.views, {
+        "GET": op("List a table's views", s.Views),
+        "POST": op("Add a view", s.View, s.AddViewBody),
+    })
+    t.both(prefix + "/views/{view_name}/", rows.view, {
+        "GET": op("One view", s.View),
+        "PUT": op("Rename a view or store its settings", s.View, s.UpdateViewBody),
+        "DELETE": op("Delete a view", s.Success),
+    })
+    filtered = op("Rows matching filters (keyed by column name)", rows_type, s.FilterRowsBody,
+                  description=ARGS_NOTE + " Filters are read from a JSON body, on GET too.")
+    t.both(prefix + "/filtered-rows/", rows.filtered_rows, {"GET": filtered, "POST": filtered})
+    return t.out
 
 
 def routes() -> list[BaseRoute]:
     out: list[BaseRoute] = []
+    # the front door (atoll's own)
+    front = Table("atoll")
+    front.one("/", home.front_door, {"GET": Op(
+        "What this server is and how to connect", Auth.NONE, None, media="text/html", seatable=False,
+        description="HTML; the same as JSON when the request prefers application/json.",
+        also=(Reply(200, "The same information as JSON", "application/json", s.FrontDoor),))})
+    front.one("/docs", home.docs, {"GET": Op(
+        "This API's reference, rendered from /openapi.json", Auth.NONE, None, media="text/html",
+        seatable=False)})
+    front.one("/openapi.json", home.openapi_json, {"GET": Op(
+        "The OpenAPI 3.1 document of every route", Auth.NONE, dict[str, Any], seatable=False)})
+    front.one("/favicon.ico", home.favicon, {"GET": Op(
+        "The icon (SVG)", Auth.NONE, None, media="image/svg+xml", seatable=False)})
+    out += front.out
     # health
-    out += both("/api2/ping/", access.ping, ["GET"])
-    out += both("/api-gateway/api/v2/ping/", access.gateway_ping, ["GET"])
-    out += both("/api/health/", health.health, ["GET"])  # liveness (no I/O)
-    out += both("/api/ready/", health.ready, ["GET"])  # readiness (database and blob store)
+    ping = Table("health")
+    ping.both("/api2/ping/", access.ping, {"GET": Op("Ping (dtable-web)", Auth.NONE, s.Pong)})
+    ping.both("/api-gateway/api/v2/ping/", access.gateway_ping,
+              {"GET": Op("Ping (api-gateway)", Auth.NONE, s.GatewayPong)})
+    ping.both("/api/health/", health.health, {"GET": Op(  # liveness (no I/O)
+        "Liveness: the process answers (no I/O)", Auth.NONE, s.Health, seatable=False)})
+    ping.both("/api/ready/", health.ready, {"GET": Op(  # readiness (database and blob store)
+        "Readiness: database, blob store and free space", Auth.NONE, s.Ready, seatable=False,
+        also=(Reply(503, "Not ready: the failing check is named", "application/json", s.Ready),))})
+    out += ping.out
     # auth (dtable-web, API token)
-    out += both("/api/v2.1/dtable/app-access-token/", access.app_access_token, ["GET"])
+    auth = Table("auth")
+    auth.both("/api/v2.1/dtable/app-access-token/", access.app_access_token, {"GET": Op(
+        "Exchange an API token for an access token to the base", Auth.API_TOKEN, s.AppAccessToken)})
+    out += auth.out
     # system assets (dtable-web, API token)
-    out += both("/api/v2.1/dtable/app-upload-link/", assets.upload_link, ["GET"])
-    out += both("/api/v2.1/dtable/app-download-link/", assets.download_link, ["GET"])
-    out += both("/api/v2.1/dtable/app-asset/", assets.delete_asset, ["DELETE"])
+    web = Table("assets")
+    web.both("/api/v2.1/dtable/app-upload-link/", assets.upload_link, {"GET": Op(
+        "An upload link for the base's assets (rw tokens)", Auth.API_TOKEN, s.UploadLink)})
+    web.both("/api/v2.1/dtable/app-download-link/", assets.download_link, {"GET": Op(
+        "A download link for one asset", Auth.API_TOKEN, s.DownloadLink, query=(PATH,))})
+    web.both("/api/v2.1/dtable/app-asset/", assets.delete_asset, {"DELETE": Op(
+        "Delete one asset", Auth.API_TOKEN, s.Success, query=(PATH,))})
     # custom folders (dtable-web, API token)
-    out += both("/api/v2.1/dtable/custom/app-asset-dir/", assets.custom_dir, ["GET", "POST"])
-    out += both("/api/v2.1/dtable/custom/app-asset-file/", assets.custom_file, ["GET"])
-    out += both("/api/v2.1/dtable/custom/app-upload-link/", assets.custom_upload_link, ["GET"])
-    out += both("/api/v2.1/dtable/custom/app-download-link/", assets.custom_download_link, ["GET"])
+    web.both("/api/v2.1/dtable/custom/app-asset-dir/", assets.custom_dir, {
+        "GET": Op("List a custom folder", Auth.API_TOKEN, s.CustomDir, query=(CUSTOM_PATH,)),
+        "POST": Op("Create a custom folder (and its parents)", Auth.API_TOKEN, s.Success,
+                   query=(CUSTOM_PATH,), seatable=False),
+    })
+    web.both("/api/v2.1/dtable/custom/app-asset-file/", assets.custom_file, {"GET": Op(
+        "One file of a custom folder", Auth.API_TOKEN, s.CustomFile, query=(CUSTOM_PATH, Param("name")))})
+    web.both("/api/v2.1/dtable/custom/app-upload-link/", assets.custom_upload_link, {"GET": Op(
+        "An upload link into an existing custom folder", Auth.API_TOKEN, s.CustomUploadLink,
+        query=(CUSTOM_PATH,))})
+    web.both("/api/v2.1/dtable/custom/app-download-link/", assets.custom_download_link, {"GET": Op(
+        "A download link for a file of a custom folder", Auth.API_TOKEN, s.DownloadLink,
+        query=(Param("path", "the file's path under custom/, e.g. /Main/a.txt"),))})
+    out += web.out
     # file server (ticket in the URL)
-    out += both("/seafhttp/upload-api/{ticket}/", transfer.upload, ["POST", "OPTIONS"])
-    out.append(Route("/seafhttp/files/{ticket}/{name:path}", transfer.download, methods=["GET", "HEAD"]))
+    files = Table("file server")
+    files.both("/seafhttp/upload-api/{ticket}/", transfer.upload, {
+        "POST": Op(
+            "Upload files (multipart: file..., parent_dir, relative_path, replace)", Auth.TICKET,
+            list[s.UploadedFile], query=(Param("ret-json", "present: answer JSON instead of ids"),),
+            description="Streams each file part to the blob store and commits all files of the "
+                        "request at once. Without ret-json the answer is the file ids, tab-separated.",
+            also=(Reply(200, "Without ret-json: the file ids, tab-separated", "text/plain", str),)),
+        "OPTIONS": Op("CORS preflight", Auth.NONE),
+    })
+    files.one("/seafhttp/files/{ticket}/{name:path}", transfer.download, {
+        "GET": Op("Download a file (Range, ETag, HEAD)", Auth.TICKET, None,
+                  media="application/octet-stream", query=(Param("dl", "1: always as attachment"),),
+                  also=(Reply(206, "Partial content (one range)"), Reply(304, "Not modified"),
+                        Reply(416, "Range not satisfiable"))),
+        "HEAD": Op("The download's headers", Auth.TICKET),
+    })
+    out += files.out
     # browser-facing asset URLs stored in cells (API token or access token)
-    out.append(
-        Route(
-            "/workspace/{workspace_id:int}/asset/{dtable_uuid}/{path:path}",
-            transfer.asset_url,
-            methods=["GET", "HEAD"],
-        )
-    )
+    cells = Table("asset URLs")
+    cells.one("/workspace/{workspace_id:int}/asset/{dtable_uuid}/{path:path}", transfer.asset_url, {
+        "GET": Op(
+            "The URL stored in file and image cells: redirects to a fresh download link",
+            Auth.API_OR_ACCESS_TOKEN, status=302, query=(Param("dl", "1: always as attachment"),),
+            also=(Reply(403, "Without a token: a short HTML page when the request prefers text/html "
+                             "(a browser), the JSON error otherwise", "text/html", str),)),
+        "HEAD": Op("Whether the asset exists (200/404, no redirect)", Auth.API_OR_ACCESS_TOKEN),
+    })
+    out += cells.out
     # bases: gateway v2 and dtable-server v1
-    out += base_routes(GATEWAY)
-    for prefix in V1_BASES:
-        out += base_routes(prefix)
+    out += base_routes(GATEWAY, "bases (api-gateway v2)")
+    out += base_routes(V1_GATEWAY, "bases (v1 under /api-gateway)")
+    out += base_routes(V1_SERVER, "bases (dtable-server v1)")
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import Connection, Engine
 
@@ -22,6 +22,7 @@ from atoll.services.structure import (
     valid_name,
 )
 from atoll.wire import tables as w
+from atoll.wire.shapes import ColumnOp
 
 #: Columns one table may hold (SeaTable: 500).
 MAX_COLUMNS_PER_TABLE = 500
@@ -50,7 +51,7 @@ _INSERT_EXTRAS: dict[str, dict[str, Any]] = {
     "auto-number": {"max_used_auto_number": 0},
 }
 
-COLUMN_OPS = ("rename_column", "resize_column", "freeze_column", "move_column", "modify_column_type")
+COLUMN_OPS: tuple[str, ...] = get_args(ColumnOp)
 
 
 def column_specs(columns: Any, *, default: bool = True) -> list[tuple[str, str, Any]]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from atoll.models import Principal
+from atoll.wire.shapes import AppAccessToken
 
 
 def dtable_server_url(public_url: str) -> str:
@@ -16,7 +15,7 @@ def dtable_db_url(public_url: str) -> str:
     return public_url.rstrip("/") + "/dtable-db/"
 
 
-def app_access_token_json(principal: Principal, access_token: str, public_url: str) -> dict[str, Any]:
+def app_access_token_json(principal: Principal, access_token: str, public_url: str) -> AppAccessToken:
     """SeaTable 6.x's seven keys, plus ``dtable_db`` (clients <= 3.x read it; see
     docs/seatable-compatibility.md)."""
     return {

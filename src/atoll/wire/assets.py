@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from atoll.models import Asset
+from atoll.wire.shapes import (
+    CustomDir,
+    CustomFile,
+    CustomUploadLink,
+    DownloadLink,
+    Success,
+    UploadedFile,
+    UploadLink,
+)
 
 ASSET_ROOT = "/asset"
 CUSTOM_DIR = "/custom"
@@ -28,7 +36,7 @@ def download_url(public_url: str, ticket: str, name: str) -> str:
 
 def upload_link_json(
     public_url: str, ticket: str, dtable_uuid: str, workspace_id: int, year_month: str
-) -> dict[str, Any]:
+) -> UploadLink:
     return {
         "upload_link": upload_url(public_url, ticket),
         "parent_path": asset_root(dtable_uuid),
@@ -40,7 +48,7 @@ def upload_link_json(
 
 def custom_upload_link_json(
     public_url: str, ticket: str, dtable_uuid: str, relative_path: str, workspace_id: int
-) -> dict[str, Any]:
+) -> CustomUploadLink:
     return {
         "upload_link": upload_url(public_url, ticket),
         "parent_path": asset_root(dtable_uuid) + CUSTOM_DIR,
@@ -49,7 +57,7 @@ def custom_upload_link_json(
     }
 
 
-def download_link_json(link: str) -> dict[str, Any]:
+def download_link_json(link: str) -> DownloadLink:
     return {"download_link": link}
 
 
@@ -58,7 +66,7 @@ def file_id(asset: Asset) -> str:
     return asset.sha256[:40]
 
 
-def uploaded_json(assets: list[Asset]) -> list[dict[str, Any]]:
+def uploaded_json(assets: list[Asset]) -> list[UploadedFile]:
     """``?ret-json=1``: one object per uploaded file."""
     return [{"name": a.name, "id": file_id(a), "size": a.size} for a in assets]
 
@@ -68,11 +76,11 @@ def uploaded_text(assets: list[Asset]) -> str:
     return "\t".join(file_id(a) for a in assets)
 
 
-def custom_dir_json(dirs: list[str], files: list[Asset]) -> dict[str, Any]:
+def custom_dir_json(dirs: list[str], files: list[Asset]) -> CustomDir:
     return {"dir": [{"name": d} for d in dirs], "file": [{"name": f.name} for f in files]}
 
 
-def custom_file_json(asset: Asset) -> dict[str, Any]:
+def custom_file_json(asset: Asset) -> CustomFile:
     return {
         "dirent": {
             "is_file": True,
@@ -84,5 +92,5 @@ def custom_file_json(asset: Asset) -> dict[str, Any]:
     }
 
 
-def success_json() -> dict[str, Any]:
+def success_json() -> Success:
     return {"success": True}

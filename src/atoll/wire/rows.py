@@ -15,9 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from atoll.wire.tables import SUCCESS
+from atoll.wire.shapes import (
+    BatchAppend,
+    GatewayAppend,
+    GatewayDeleted,
+    GatewayRow,
+    GatewayRows,
+    RawRow,
+    Success,
+    V1Row,
+    V1Rows,
+)
 
 #: Column types whose value comes from the row's system fields, not its data.
 SYSTEM_COLUMN_FIELDS = {
@@ -91,7 +101,7 @@ def cell_value(column: dict[str, Any], row: RowLike, *, gateway: bool) -> Any:
     return value
 
 
-def gateway_row(row: RowLike, columns: Sequence[dict[str, Any]], *, by_name: bool) -> dict[str, Any]:
+def gateway_row(row: RowLike, columns: Sequence[dict[str, Any]], *, by_name: bool) -> GatewayRow:
     out: dict[str, Any] = {
         "_id": row.row_id,
         "_ctime": row.ctime,
@@ -104,20 +114,20 @@ def gateway_row(row: RowLike, columns: Sequence[dict[str, Any]], *, by_name: boo
     }
     for column in columns:
         out[column["name"] if by_name else column["key"]] = cell_value(column, row, gateway=True)
-    return out
+    return cast(GatewayRow, out)
 
 
-def v1_row(row: RowLike, columns: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def v1_row(row: RowLike, columns: Sequence[dict[str, Any]]) -> V1Row:
     out: dict[str, Any] = {"_id": row.row_id, "_ctime": row.ctime, "_mtime": row.mtime}
     for column in columns:
         value = cell_value(column, row, gateway=False)
         if value is not None:
             out[column["name"]] = value
-    return out
+    return cast(V1Row, out)
 
 
-def raw_row(row: RowLike) -> dict[str, Any]:
-    return {
+def raw_row(row: RowLike) -> RawRow:
+    out: dict[str, Any] = {
         **row.data,
         "_id": row.row_id,
         "_ctime": row.ctime,
@@ -125,11 +135,12 @@ def raw_row(row: RowLike) -> dict[str, Any]:
         "_creator": row.creator,
         "_last_modifier": row.last_modifier,
     }
+    return cast(RawRow, out)
 
 
 def row_json(
     row: RowLike, columns: Sequence[dict[str, Any]], *, gateway: bool, by_name: bool
-) -> dict[str, Any]:
+) -> GatewayRow | V1Row:
     """One row for list/get: the gateway shape, or v1's (always name-keyed)."""
     if gateway:
         return gateway_row(row, columns, by_name=by_name)
@@ -138,11 +149,13 @@ def row_json(
 
 def rows_json(
     rows: Sequence[RowLike], columns: Sequence[dict[str, Any]], *, gateway: bool, by_name: bool
-) -> dict[str, Any]:
-    return {"rows": [row_json(r, columns, gateway=gateway, by_name=by_name) for r in rows]}
+) -> GatewayRows | V1Rows:
+    if gateway:
+        return {"rows": [gateway_row(r, columns, by_name=by_name) for r in rows]}
+    return {"rows": [v1_row(r, columns) for r in rows]}
 
 
-def gateway_append_json(rows: Sequence[RowLike]) -> dict[str, Any]:
+def gateway_append_json(rows: Sequence[RowLike]) -> GatewayAppend:
     """Gateway ``POST rows/``: count, ids and the first row keyed by column key."""
     return {
         "inserted_row_count": len(rows),
@@ -151,16 +164,16 @@ def gateway_append_json(rows: Sequence[RowLike]) -> dict[str, Any]:
     }
 
 
-def batch_append_json(count: int) -> dict[str, Any]:
+def batch_append_json(count: int) -> BatchAppend:
     """v1 ``batch-append-rows/``."""
     return {"inserted_row_count": count}
 
 
-def success_json() -> dict[str, Any]:
-    return dict(SUCCESS)
+def success_json() -> Success:
+    return {"success": True}
 
 
-def delete_rows_json(deleted: int, *, gateway: bool) -> dict[str, Any]:
+def delete_rows_json(deleted: int, *, gateway: bool) -> GatewayDeleted | Success:
     if gateway:
         return {"success": True, "deleted_rows": deleted}
-    return dict(SUCCESS)
+    return {"success": True}

@@ -8,9 +8,11 @@ same objects, so most functions here build or trim them.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Final, cast
 
-FORMAT_VERSION = 9
+from atoll.wire.shapes import Column, Columns, Metadata, MetadataTable, Table, View, Views
+
+FORMAT_VERSION: Final = 9
 DEFAULT_COLUMN_WIDTH = 200
 DEFAULT_VIEW_NAME = "Default View"
 DEFAULT_VIEW_ID = "0000"
@@ -83,11 +85,12 @@ def new_table(table_id: str, name: str, columns: list[dict[str, Any]]) -> dict[s
     }
 
 
-def metadata_json(version: int, tables: list[dict[str, Any]], settings: Any) -> dict[str, Any]:
+def metadata_json(version: int, tables: list[dict[str, Any]], settings: Any) -> Metadata:
     """``GET metadata/``: tables without rows or view structure."""
-    out_tables = []
+    out_tables: list[MetadataTable] = []
     for table in tables:
-        out_tables.append({k: copy.deepcopy(v) for k, v in table.items() if k not in _TABLE_ONLY_KEYS})
+        trimmed = {k: copy.deepcopy(v) for k, v in table.items() if k not in _TABLE_ONLY_KEYS}
+        out_tables.append(cast(MetadataTable, trimmed))
     return {
         "metadata": {
             "tables": out_tables,
@@ -98,26 +101,26 @@ def metadata_json(version: int, tables: list[dict[str, Any]], settings: Any) -> 
     }
 
 
-def table_json(table: dict[str, Any]) -> dict[str, Any]:
+def table_json(table: dict[str, Any]) -> Table:
     """``POST tables/``: the new table with empty ``rows``/``id_row_map``; views carry ``link_rows``."""
     out = copy.deepcopy(table)
     out["rows"] = []
     out["id_row_map"] = {}
     out["views"] = [{**view, "link_rows": {}} for view in out["views"]]
-    return out
+    return cast(Table, out)
 
 
-def columns_json(columns: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"columns": copy.deepcopy(columns)}
+def columns_json(columns: list[dict[str, Any]]) -> Columns:
+    return {"columns": [column_json(c) for c in columns]}
 
 
-def column_json(column: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(column)
+def column_json(column: dict[str, Any]) -> Column:
+    return cast(Column, copy.deepcopy(column))
 
 
-def views_json(views: list[dict[str, Any]]) -> dict[str, Any]:
+def views_json(views: list[dict[str, Any]]) -> Views:
     return {"views": [view_json(v) for v in views]}
 
 
-def view_json(view: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(view)
+def view_json(view: dict[str, Any]) -> View:
+    return cast(View, copy.deepcopy(view))

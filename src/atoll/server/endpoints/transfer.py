@@ -10,6 +10,7 @@ import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     FileResponse,
+    HTMLResponse,
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
@@ -17,10 +18,12 @@ from starlette.responses import (
     StreamingResponse,
 )
 
-from atoll.errors import NotFound, PayloadTooLarge, PermissionDenied
-from atoll.models import Asset, Ticket
+from atoll.errors import AuthenticationFailed, NotFound, PayloadTooLarge, PermissionDenied
+from atoll.models import Asset, Principal, Ticket
+from atoll.server import pages
 from atoll.server.auth import any_principal, context, ticket
 from atoll.server.bodies import declared_length
+from atoll.server.negotiation import prefers_html
 from atoll.server.ranges import ByteRange, RangeNotSatisfiable, parse_range
 from atoll.server.streaming import parse_upload
 from atoll.services import assets as svc
@@ -169,13 +172,31 @@ async def _send_stream(request: Request, asset: Asset, media: str, headers: dict
     return StreamingResponse(body(), status_code=status, headers=headers, media_type=media)
 
 
-async def asset_url(request: Request) -> Response:
-    """``/workspace/<wid>/asset/<uuid>/<path>``: redirect to a ticketed link (HEAD: 200/404)."""
+async def _asset_principal(request: Request) -> Principal:
     principal = await any_principal(request)
-    dtable_uuid = request.path_params["dtable_uuid"]
-    require_base(principal, dtable_uuid)
+    require_base(principal, request.path_params["dtable_uuid"])
     if request.path_params["workspace_id"] != principal.dtable.workspace_id:
         raise PermissionDenied("Permission denied.")
+    return principal
+
+
+def _browser_forbidden(request: Request) -> Response:
+    """The 403 for a browser that opened a cell's URL: a short page on how to get a link."""
+    docs = context(request).settings.public_url + "/docs"
+    return HTMLResponse(pages.asset_forbidden(docs), status_code=403,
+                        headers={**pages.HTML_HEADERS, "cache-control": "no-store", "vary": "Accept"})
+
+
+async def asset_url(request: Request) -> Response:
+    """``/workspace/<wid>/asset/<uuid>/<path>``: redirect to a ticketed link (HEAD: 200/404).
+    Without a valid token: 403, as an HTML page when the request prefers text/html (a browser
+    opening the URL), the family's JSON error otherwise (API clients)."""
+    try:
+        principal = await _asset_principal(request)
+    except (AuthenticationFailed, PermissionDenied):
+        if request.method == "GET" and prefers_html(request):
+            return _browser_forbidden(request)
+        raise
     ctx = context(request)
     path = paths.rel_path(request.path_params["path"], "path")
     asset = await svc.find_asset(ctx, principal.dtable.uuid, path)
