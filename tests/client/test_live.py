@@ -293,7 +293,25 @@ def test_connection_refused_is_transfer_error() -> None:
     b._sleep = slept.append
     with pytest.raises(atoll.TransferError) as info:
         b.auth()
-    assert info.value.status is None and len(slept) == 2
+    # nothing ever answered: not transient, so no retry; the message names the server
+    assert info.value.status is None and slept == []
+    assert str(info.value).startswith(f"cannot connect to http://127.0.0.1:{port}: ")
+
+
+def test_connection_refused_is_retried_once_the_server_answered(
+    server: LiveServer, token: str
+) -> None:
+    b = atoll.Base(token, server.url, retries=2)
+    b.auth()
+    slept: list[float] = []
+    b._sleep = slept.append
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    b.server_url = f"http://127.0.0.1:{port}"  # the server "went away"
+    with pytest.raises(atoll.TransferError, match=f"cannot connect to http://127.0.0.1:{port}"):
+        b.list_custom_assets("/")
+    assert len(slept) == 2
 
 
 def test_timeout_against_a_stalled_server() -> None:
