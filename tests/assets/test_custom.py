@@ -73,7 +73,8 @@ def test_custom_errors(env: Env) -> None:
     assert r.status_code == 400 and r.json() == {
         "error_msg": "path missing: give a custom folder path such as / or /Main"}
     r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/", "name": ""}, headers=env.auth())
-    assert r.status_code == 400 and r.json() == {"error_msg": "name missing: give the file's name in the folder"}
+    assert r.status_code == 400
+    assert r.json() == {"error_msg": "name missing: give the file's name in the folder"}
     r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/", "name": "x.txt"}, headers=env.auth())
     assert r.status_code == 404 and r.json() == {"error_msg": "file x.txt does not exist in folder /"}
     r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/Main/", "name": "x.txt"},

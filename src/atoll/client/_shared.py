@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 import random
-from http import HTTPStatus
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal
 
 from atoll.client.exceptions import (
