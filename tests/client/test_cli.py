@@ -95,17 +95,15 @@ def test_file_commands_document_every_option() -> None:
 
 def test_connection_refused_fails_fast_and_names_the_url(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    started = time.monotonic()
     out = atoll_cli("ls", env={"ATOLL_SERVER_URL": url, "ATOLL_API_TOKEN": "0" * 40})
-    elapsed = time.monotonic() - started
     assert out.returncode == 1
     assert out.stderr.startswith(f"Error: cannot connect to {url}: "), out.stderr
     assert "Is atoll running there" in out.stderr and len(out.stderr.strip().splitlines()) == 1
-    assert elapsed < 2.0 + 1.5  # the run itself; the client part is measured below
-    runner = CliRunner()
+    # the command's own time (a process start adds the interpreter's, which load varies)
     started = time.monotonic()
-    res = runner.invoke(main, ["ls", "--server-url", url, "--api-token", "0" * 40])
-    assert time.monotonic() - started < 2.0 and res.exit_code == 1
+    res = CliRunner().invoke(main, ["ls", "--server-url", url, "--api-token", "0" * 40])
+    assert time.monotonic() - started < 2.0
+    assert res.exit_code == 1 and res.stderr.startswith(f"Error: cannot connect to {url}: ")
 
 
 def test_server_url_without_scheme_is_a_usage_error() -> None:

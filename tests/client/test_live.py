@@ -229,7 +229,7 @@ def test_errors_carry_status_and_message(server: LiveServer, base: atoll.Base) -
     assert info.value.status == 403 and info.value.message
     with pytest.raises(atoll.BadRequestError) as info2:
         base.get_file_download_link("files/1999-01/missing.txt")
-    assert "not found" in info2.value.message
+    assert info2.value.message == "file files/1999-01/missing.txt does not exist"
     with pytest.raises(atoll.NotFoundError) as info3:
         base.list_rows("NoSuchTable")
     assert "NoSuchTable" in info3.value.message
@@ -401,7 +401,7 @@ def test_cli_errors(cli: Any, tmp_path: Path) -> None:
     assert r.stderr.strip().startswith("Error: HTTP 403")
     assert len(r.stderr.strip().splitlines()) == 1
     r = cli("download", "files/1999-01/nope.txt", "-o", str(tmp_path))
-    assert r.exit_code == 1 and "not found" in r.stderr
+    assert r.exit_code == 1 and "file files/1999-01/nope.txt does not exist" in r.stderr
     r = cli("download", "custom-asset://2bbe9499-e1df-4086-bdd3-d130d6c91bd3.png")
     assert r.exit_code == 1 and "custom-asset" in r.stderr
     r = cli("ls", env={"ATOLL_API_TOKEN": ""})
