@@ -88,7 +88,7 @@ def test_link_is_multi_use_and_follows_replace(env: Env) -> None:
 def test_missing_path(env: Env) -> None:
     r = env.download_link("files/2020-01/nonexistent.txt")
     assert r.status_code == 400
-    assert r.json() == {"error_msg": "path files/2020-01/nonexistent.txt not found."}
+    assert r.json() == {"error_msg": "file files/2020-01/nonexistent.txt does not exist"}
 
 
 def test_forged_and_wrong_op_tickets(env: Env) -> None:

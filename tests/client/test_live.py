@@ -229,7 +229,7 @@ def test_errors_carry_status_and_message(server: LiveServer, base: atoll.Base) -
     assert info.value.status == 403 and info.value.message
     with pytest.raises(atoll.BadRequestError) as info2:
         base.get_file_download_link("files/1999-01/missing.txt")
-    assert "not found" in info2.value.message
+    assert info2.value.message == "file files/1999-01/missing.txt does not exist"
     with pytest.raises(atoll.NotFoundError) as info3:
         base.list_rows("NoSuchTable")
     assert "NoSuchTable" in info3.value.message
@@ -293,7 +293,25 @@ def test_connection_refused_is_transfer_error() -> None:
     b._sleep = slept.append
     with pytest.raises(atoll.TransferError) as info:
         b.auth()
-    assert info.value.status is None and len(slept) == 2
+    # nothing ever answered: not transient, so no retry; the message names the server
+    assert info.value.status is None and slept == []
+    assert str(info.value).startswith(f"cannot connect to http://127.0.0.1:{port}: ")
+
+
+def test_connection_refused_is_retried_once_the_server_answered(
+    server: LiveServer, token: str
+) -> None:
+    b = atoll.Base(token, server.url, retries=2)
+    b.auth()
+    slept: list[float] = []
+    b._sleep = slept.append
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    b.server_url = f"http://127.0.0.1:{port}"  # the server "went away"
+    with pytest.raises(atoll.TransferError, match=f"cannot connect to http://127.0.0.1:{port}"):
+        b.list_custom_assets("/")
+    assert len(slept) == 2
 
 
 def test_timeout_against_a_stalled_server() -> None:
@@ -383,7 +401,7 @@ def test_cli_errors(cli: Any, tmp_path: Path) -> None:
     assert r.stderr.strip().startswith("Error: HTTP 403")
     assert len(r.stderr.strip().splitlines()) == 1
     r = cli("download", "files/1999-01/nope.txt", "-o", str(tmp_path))
-    assert r.exit_code == 1 and "not found" in r.stderr
+    assert r.exit_code == 1 and "file files/1999-01/nope.txt does not exist" in r.stderr
     r = cli("download", "custom-asset://2bbe9499-e1df-4086-bdd3-d130d6c91bd3.png")
     assert r.exit_code == 1 and "custom-asset" in r.stderr
     r = cli("ls", env={"ATOLL_API_TOKEN": ""})

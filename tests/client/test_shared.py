@@ -106,7 +106,12 @@ def test_dtable_web_specs() -> None:
          "Parent dir doesn't exist."),
         (413, b"File size is too large", TooLargeError, "File size is too large"),
         (442, b"File size is too large.", TooLargeError, "File size is too large."),
-        (502, b"", ServerError, "HTTP 502"),
+        (502, b"", ServerError, "Bad Gateway"),
+        (404, b"<html><head><title>404</title></head><body>" + b"x" * 5000 + b"</body></html>",
+         NotFoundError, "Not Found (the answer is an HTML page, not an atoll or SeaTable message)"),
+        (500, b"Traceback (most recent call last):\n  File ...\nKeyError: 'x'\n", ServerError,
+         "Internal Server Error (the answer is 60 bytes of text, not an atoll or SeaTable message)"),
+        (599, b"", ServerError, "HTTP 599"),
         (409, b'{"non_field_errors": ["nope"]}', AtollHTTPError, "nope"),
     ],
 )

@@ -1,19 +1,50 @@
 """The ``atoll`` command: operator commands (serve, token) and file commands (upload, download,
-ls). Thin: parsing and printing only; the work happens in services and the SDK."""
+ls, mkdir). Thin: parsing and printing only; the work happens in services and the SDK."""
 
 from __future__ import annotations
+
+import inspect
 
 import click
 
 from atoll.cli import data, files, operator
 
+#: Help is wrapped at this width (or the terminal's, if narrower), never cut.
+HELP_WIDTH = 100
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"],
+                               "max_content_width": HELP_WIDTH})
 @click.version_option(package_name="atoll")
 def main() -> None:
-    """atoll: a SeaTable-compatible server, SDK and CLI for bases, rows, files and images."""
+    """atoll: a SeaTable-compatible server, SDK and CLI for bases, rows, files and images.
+
+    Operator commands, on the server's machine: serve, token, fsck, gc, db, storage.
+
+    File commands, against any atoll or SeaTable server: upload, download, ls, mkdir. They take
+    --server-url and --api-token (or ATOLL_SERVER_URL and ATOLL_API_TOKEN).
+    """
+
+
+def first_sentence(help_text: str) -> str:
+    """The first sentence of a command's help, whole: what ``COMMAND --help`` lists for it.
+    (click's default cuts it to the space left beside the name and appends ``...``.)"""
+    paragraph = inspect.cleandoc(help_text).split("\n\n", 1)[0]
+    text = " ".join(paragraph.replace("\b", "").split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
+def complete_short_help(command: click.Command) -> None:
+    """Give every command without a ``short_help`` its whole first sentence, recursively."""
+    if command.short_help is None and command.help:
+        command.short_help = first_sentence(command.help)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            complete_short_help(sub)
 
 
 operator.register(main)
 files.register(main)
 data.register(main)
+complete_short_help(main)

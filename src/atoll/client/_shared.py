@@ -17,6 +17,7 @@ import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal
 
 from atoll.client.exceptions import (
@@ -29,7 +30,9 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 CHUNK_SIZE = 256 * 1024
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_ERROR_TEXT = 500
+#: A plain-text error body longer than this (or of several lines, or markup) is not a message
+#: but a page: it is summarised to its status line instead of being shown.
+MAX_ERROR_TEXT = 300
 
 Credential = Literal["api_token", "access_token", "none"]
 Params = list[tuple[str, str]]
@@ -138,10 +141,19 @@ def error_message(status: int, content: bytes) -> str:
             if isinstance(value, list) and value and isinstance(value[0], str):
                 return value[0]
     if not text:
-        return f"HTTP {status}"
-    if len(text) > MAX_ERROR_TEXT:
-        text = text[:MAX_ERROR_TEXT] + "…"
+        return reason_phrase(status)
+    if text.startswith("<") or "\n" in text or len(text) > MAX_ERROR_TEXT:
+        kind = "an HTML page" if text.startswith("<") else f"{len(content)} bytes of text"
+        return f"{reason_phrase(status)} (the answer is {kind}, not an atoll or SeaTable message)"
     return text
+
+
+def reason_phrase(status: int) -> str:
+    """``Not Found`` for 404: with ``HTTP 404: `` in front (``str(err)``), the status line."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def http_error(status: int, content: bytes) -> AtollHTTPError:

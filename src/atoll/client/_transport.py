@@ -19,6 +19,7 @@ import httpx
 from atoll.client import _requests_files as rf
 from atoll.client import _shared as sh
 from atoll.client.exceptions import (
+    AtollHTTPError,
     TokenExpiredError,
     TransferError,
     TransferTimeoutError,
@@ -52,11 +53,28 @@ class _Incomplete(Exception):
     """The body ended before Content-Length bytes (or the source changed size mid-upload)."""
 
 
-def _transfer_error(exc: BaseException) -> TransferError:
+def _where(exc: BaseException, server_url: str) -> str:
+    """The URL to name in a message: the server URL the caller gave, or the origin of another
+    host (a file server); never the path or query (a link's path carries its ticket)."""
+    request = getattr(exc, "_request", None)
+    if not isinstance(request, httpx.Request):
+        return server_url
+    url = str(request.url)
+    if url == server_url or url.startswith(server_url + "/"):
+        return server_url
+    return f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}"
+
+
+def _transfer_error(exc: BaseException, server_url: str) -> TransferError:
     detail = str(exc) or type(exc).__name__
+    where = _where(exc, server_url)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return TransferTimeoutError(f"timed out connecting to {where}: {detail}")
     if isinstance(exc, httpx.TimeoutException):
-        return TransferTimeoutError(f"timed out: {detail}")
-    return TransferError(f"transfer failed: {detail}")
+        return TransferTimeoutError(f"timed out talking to {where}: {detail}")
+    if isinstance(exc, httpx.ConnectError):
+        return TransferError(f"cannot connect to {where}: {detail}")
+    return TransferError(f"transfer from/to {where} failed: {detail}")
 
 
 class UploadSource:
@@ -157,6 +175,9 @@ class TransportMixin:
     _http: httpx.Client
     _sleep: Callable[[float], None]
     _session: sh.Session | None
+    #: Set once any server answered: before that, a refused connection is not retried (a wrong
+    #: URL or a stopped server fails at once instead of after seconds of backoff).
+    _reached: bool
 
     if TYPE_CHECKING:
 
@@ -181,16 +202,27 @@ class TransportMixin:
         attempt = 0
         while True:
             try:
-                return op()
+                result = op()
             except _StatusRetry as r:
+                self._reached = True
                 if attempt >= self.retries or not can_restart():
                     raise sh.http_error(r.status, r.content) from None
                 delay = self._retry.delay(attempt, r.retry_after)
+            except AtollHTTPError:
+                self._reached = True  # an answer, if not a welcome one
+                raise
             except (httpx.TransportError, _Incomplete) as exc:
-                safe = idempotent or isinstance(exc, _CONNECT_PHASE)
+                connect_phase = isinstance(exc, _CONNECT_PHASE)
+                if not connect_phase:
+                    self._reached = True
+                # a connection that never worked is not transient: no retry until one did
+                safe = (idempotent or connect_phase) and self._reached
                 if attempt >= self.retries or not safe or not can_restart():
-                    raise _transfer_error(exc) from exc
+                    raise _transfer_error(exc, self.server_url) from exc
                 delay = self._retry.delay(attempt)
+            else:
+                self._reached = True
+                return result
             self._sleep(delay)
             attempt += 1
 

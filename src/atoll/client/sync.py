@@ -51,6 +51,7 @@ class Base(FilesMixin, RowsMixin):
         self._http = http if http is not None else httpx.Client(follow_redirects=False)
         self._sleep: Callable[[float], None] = time.sleep
         self._session: sh.Session | None = None
+        self._reached = False
         # the official client's public attributes, filled by auth()
         self.jwt_token: str | None = None
         self.headers: dict[str, str] | None = None

@@ -32,6 +32,39 @@ log = logging.getLogger("atoll.assets")
 #: How often a metadata commit is retried when a concurrent writer took the same name.
 COMMIT_RETRIES = 5
 
+# ---------------------------------------------------------------- messages
+# One vocabulary for every "missing" and "invalid" answer: what is missing, as the user named
+# it (never the internal ``/custom/...`` path), and what to do next. Statuses stay SeaTable's.
+
+#: atoll's route that creates a custom folder (with the API token, like every app-* route).
+MKDIR_ROUTE = "/api/v2.1/dtable/custom/app-asset-dir/?path="
+
+
+def folder_missing(path: str) -> str:
+    """A custom folder that does not exist, as the user wrote it."""
+    if path.startswith("/"):
+        shown = "/" + path.strip("/")
+        return (f"folder {shown} does not exist; create it with `atoll mkdir {shown}` or "
+                f"POST {MKDIR_ROUTE}{shown} (API token)")
+    return (f"folder {path} does not exist: custom folder paths start with / "
+            f"(try /{path.strip('/')})")
+
+
+def file_missing(shown: str, folder: str | None = None) -> str:
+    where = f" in folder /{folder.strip('/')}" if folder is not None else ""
+    return f"file {shown} does not exist{where}"
+
+
+def _shown(path: str) -> str:
+    """An asset path as the user knows it: a custom file as its custom-folder path."""
+    if paths.is_under(path, CUSTOM_DIR):
+        return "/" + path[len(CUSTOM_DIR):].lstrip("/")
+    return path.lstrip("/")
+
+
+PATH_MISSING = "path missing: give the file's path, e.g. files/2025-08/report.pdf or /Main/a.png"
+FOLDER_PATH_MISSING = "path missing: give a custom folder path such as / or /Main"
+
 
 # ---------------------------------------------------------------- links
 
@@ -60,7 +93,7 @@ async def issue_custom_upload_link(ctx: Context, principal: Principal, path: str
     await ctx.run_db(_ensure_dir, ctx.engine, uuid_, CUSTOM_DIR)
     target = paths.join(CUSTOM_DIR, folder)
     if not await ctx.run_db(_dir_exists, ctx.engine, uuid_, target):
-        raise NotFound("parent_dir not found.")
+        raise NotFound(folder_missing(path or "/"))
     relative = (path or "/").lstrip("/")
     ticket = _ticket(ctx, "upload", uuid_, asset_root(uuid_) + CUSTOM_DIR)
     return UploadLink(ticket=ticket, year_month=year_month(), relative_path=relative)
@@ -69,11 +102,11 @@ async def issue_custom_upload_link(ctx: Context, principal: Principal, path: str
 async def issue_download_link(ctx: Context, principal: Principal, raw_path: str) -> tuple[str, Asset]:
     """A ticket for one asset; ``raw_path`` is relative to ``/asset/<uuid>``."""
     if not raw_path.strip("/"):
-        raise InvalidInput("path invalid.")
+        raise InvalidInput(PATH_MISSING)
     path = paths.rel_path(raw_path, "path")
     asset = await find_asset(ctx, principal.dtable.uuid, path)
     if asset is None:
-        raise PathNotFound(f"path {raw_path} not found.")
+        raise PathNotFound(file_missing(_shown(path)))
     return _ticket(ctx, "download", principal.dtable.uuid, asset.path), asset
 
 
@@ -127,9 +160,9 @@ async def resolve_download(ctx: Context, ticket: Ticket) -> Asset:
 def _custom_path(path: str, *, new: bool = False) -> str:
     """SeaTable joins custom paths by concatenation: they must start with ``/``."""
     if not path:
-        raise InvalidInput("parent_dir invalid.")
+        raise InvalidInput(FOLDER_PATH_MISSING)
     if not path.startswith("/"):
-        raise NotFound("parent_dir not found.")
+        raise NotFound(folder_missing(path))
     return paths.join(CUSTOM_DIR, paths.rel_path(path, "path", new=new))
 
 
@@ -146,7 +179,7 @@ async def list_custom_dir(ctx: Context, principal: Principal, path: str) -> tupl
     if listing is None:
         if target == CUSTOM_DIR:
             return [], []
-        raise NotFound("parent_dir not found.")
+        raise NotFound(folder_missing(path))
     return listing
 
 
@@ -155,27 +188,27 @@ async def create_custom_dir(ctx: Context, principal: Principal, path: str) -> st
     access.require_write(principal)
     target = _custom_path(path, new=True)
     if target == CUSTOM_DIR:
-        raise InvalidInput("path invalid: name the folder to create under /.")
+        raise InvalidInput("path invalid: / always exists; name the folder to create, e.g. /Main")
     await ctx.run_db(_ensure_dir, ctx.engine, principal.dtable.uuid, target)
     return target
 
 
 async def custom_file_info(ctx: Context, principal: Principal, path: str, name: str) -> Asset:
     if not path:
-        raise InvalidInput("parent_dir invalid.")
+        raise InvalidInput(FOLDER_PATH_MISSING)
     if not name:
-        raise InvalidInput("name invalid.")
+        raise InvalidInput("name missing: give the file's name in the folder")
     folder = paths.join(CUSTOM_DIR, paths.rel_path(path, "path"))
     asset = await find_asset(ctx, principal.dtable.uuid, paths.join(folder, paths.file_name(name, new=False)))
     if asset is None:
-        raise NotFound(f"File {name} not found.")
+        raise NotFound(file_missing(name, _shown(folder)))
     return asset
 
 
 def custom_asset_path(raw_path: str) -> str:
     """A custom download path (relative to ``custom/``) as a path relative to the asset root."""
     if not raw_path.strip("/"):
-        raise InvalidInput("path invalid.")
+        raise InvalidInput(PATH_MISSING)
     return paths.join(CUSTOM_DIR, paths.rel_path(raw_path, "path"))
 
 
@@ -194,11 +227,11 @@ def _delete(engine: Engine, dtable_uuid: str, path: str) -> Asset | None:
 async def delete_asset(ctx: Context, principal: Principal, raw_path: str) -> None:
     access.require_write(principal)
     if not raw_path.strip("/"):
-        raise InvalidInput("Invalid path.")
+        raise InvalidInput(PATH_MISSING)
     path = paths.rel_path(raw_path, "path")
     asset = await ctx.run_db(_delete, ctx.engine, principal.dtable.uuid, path)
     if asset is None:
-        raise NotFound("File not found.")
+        raise NotFound(file_missing(_shown(path)))
     await _forget_blob(ctx, asset.blob_key)
 
 

@@ -1,0 +1,268 @@
+"""The file commands as a user meets them: help, errors that say what to do, mkdir, progress."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import os
+import pty
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from atoll.cli import first_sentence, main
+from atoll.cli.files import Progress
+from tests.live_server import LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path_factory.mktemp("cli") / "data") as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def token(server: LiveServer) -> str:
+    return server.create_token("CLI")
+
+
+def atoll_cli(*args: str, env: dict[str, str], **kw: object) -> subprocess.CompletedProcess[str]:
+    """``python -m atoll ARGS`` as a user runs it: a real process, stdout and stderr pipes."""
+    full = {**os.environ, **env}
+    return subprocess.run([sys.executable, "-m", "atoll", *args], env=full, text=True,
+                          capture_output=True, timeout=60, check=False, **kw)  # type: ignore[call-overload]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- help ------------------------------------------------------------------------------------
+
+
+Listed = Iterator[tuple[tuple[str, ...], click.Command]]
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Listed:
+    for name, cmd in group.commands.items():
+        yield (*path, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*path, name))
+
+
+def test_help_is_complete_for_every_command() -> None:
+    runner = CliRunner()
+    listed = [((), main), *list(_commands(main))]
+    assert len(listed) > 15
+    for path, cmd in listed:
+        out = runner.invoke(main, [*path, "--help"], terminal_width=80)
+        assert out.exit_code == 0, (path, out.output)
+        body = [line for line in out.output.splitlines() if not line.startswith("Usage:")]
+        cut = [line for line in body if line.rstrip().endswith("...")]  # click's mark of a cut
+        assert not cut, (path, cut)
+        assert cmd.help and cmd.help.strip(), f"atoll {' '.join(path)} has no help"
+        if isinstance(cmd, click.Group):
+            flat = " ".join(out.output.split())
+            for sub in cmd.commands.values():
+                assert sub.help is not None
+                want = sub.short_help or first_sentence(sub.help)
+                assert " ".join(want.split()) in flat, (path, sub.name)
+                assert want.endswith((".", ")")), (sub.name, want)
+
+
+def test_file_commands_document_every_option() -> None:
+    for name in ("upload", "download", "ls", "mkdir"):
+        cmd = main.commands[name]
+        for param in cmd.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"atoll {name} {param.opts[0]} has no help"
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def test_connection_refused_fails_fast_and_names_the_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    out = atoll_cli("ls", env={"ATOLL_SERVER_URL": url, "ATOLL_API_TOKEN": "0" * 40})
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"Error: cannot connect to {url}: "), out.stderr
+    assert "Is atoll running there" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    # the command's own time (a process start adds the interpreter's, which load varies)
+    started = time.monotonic()
+    res = CliRunner().invoke(main, ["ls", "--server-url", url, "--api-token", "0" * 40])
+    assert time.monotonic() - started < 2.0
+    assert res.exit_code == 1 and res.stderr.startswith(f"Error: cannot connect to {url}: ")
+
+
+def test_server_url_without_scheme_is_a_usage_error() -> None:
+    res = CliRunner().invoke(main, ["ls", "--server-url", "127.0.0.1:8000", "--api-token", "x" * 40])
+    assert res.exit_code == 2 and "must start with http:// or https://" in res.stderr
+
+
+def test_wrong_token_names_its_last_4_characters_and_the_server(server: LiveServer) -> None:
+    wrong = "0123456789abcdef0123456789abcdef0123abcd"
+    out = atoll_cli("ls", env={"ATOLL_SERVER_URL": server.url, "ATOLL_API_TOKEN": wrong})
+    assert out.returncode == 1
+    line = out.stderr.strip()
+    assert line.startswith("Error: HTTP 403: Permission denied.")
+    assert f"The API token …abcd was refused by {server.url}" in line
+    assert wrong[:-4] not in line  # never the whole token
+    assert len(line.splitlines()) == 1
+
+
+def test_read_only_token_names_the_base(server: LiveServer, tmp_path: Path) -> None:
+    ro = server.create_token("CLI", permission="r")
+    f = tmp_path / "x.txt"
+    f.write_text("x")
+    out = atoll_cli("upload", str(f), env={"ATOLL_SERVER_URL": server.url, "ATOLL_API_TOKEN": ro})
+    assert out.returncode == 1
+    assert f'(API token …{ro[-4:]} of base "CLI" at {server.url}.)' in out.stderr
+
+
+class _HtmlHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!DOCTYPE html><html><head><title>Welcome to nginx</title></head><body>" + (
+            b"<p>lots of markup</p>" * 500) + b"</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_html_error_page_is_summarised_to_its_status_line() -> None:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HtmlHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        res = CliRunner().invoke(main, ["ls", "--server-url", url, "--api-token", "t" * 40])
+        assert res.exit_code == 1
+        assert res.stderr.startswith("Error: HTTP 404: Not Found (the answer is an HTML page, not "
+                                     "an atoll or SeaTable message).")
+        assert f"Is {url} an atoll or SeaTable server?" in res.stderr
+        assert "<" not in res.stderr and "markup" not in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# -- mkdir and the folder messages ------------------------------------------------------------
+
+
+def test_mkdir_then_upload_and_ls(server: LiveServer, token: str, tmp_path: Path) -> None:
+    env = {"ATOLL_SERVER_URL": server.url, "ATOLL_API_TOKEN": token}
+    runner = CliRunner(env=env)
+    missing = runner.invoke(main, ["ls", "/Reports"])
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == (
+        "Error: HTTP 404: folder /Reports does not exist; create it with `atoll mkdir /Reports` "
+        "or POST /api/v2.1/dtable/custom/app-asset-dir/?path=/Reports (API token)")
+    no_slash = runner.invoke(main, ["ls", "Reports"])
+    assert "custom folder paths start with / (try /Reports)" in no_slash.stderr
+    assert "/custom/Reports" not in missing.stderr + no_slash.stderr  # no internal path
+
+    made = runner.invoke(main, ["mkdir", "/Reports/2025", "/Other"])
+    assert made.exit_code == 0, made.output
+    assert [json.loads(x) for x in made.stdout.splitlines()] == [{"path": "/Reports/2025"},
+                                                                 {"path": "/Other"}]
+    again = runner.invoke(main, ["mkdir", "/Reports/2025/"])
+    assert again.exit_code == 0 and json.loads(again.stdout) == {"path": "/Reports/2025"}
+    assert runner.invoke(main, ["mkdir", "Reports"]).exit_code == 2
+    assert runner.invoke(main, ["mkdir", "/"]).exit_code == 2
+
+    f = tmp_path / "q1.txt"
+    f.write_text("quarter")
+    up = runner.invoke(main, ["upload", "--custom-folder", "/Reports/2025", str(f)])
+    assert up.exit_code == 0, up.output
+    assert json.loads(up.stdout)["name"] == "q1.txt"
+    listing = runner.invoke(main, ["ls", "/Reports"])
+    assert json.loads(listing.stdout) == {"dir": [{"name": "2025"}], "file": []}
+    gone = runner.invoke(main, ["download", "/Reports/2025/nope.txt", "-o", str(tmp_path)])
+    assert gone.exit_code == 1
+    assert gone.stderr.strip() == "Error: HTTP 400: file /Reports/2025/nope.txt does not exist"
+    gone = runner.invoke(main, ["download", "files/1999-01/nope.txt", "-o", str(tmp_path)])
+    assert gone.stderr.strip() == "Error: HTTP 400: file files/1999-01/nope.txt does not exist"
+
+
+# -- progress --------------------------------------------------------------------------------
+
+
+def test_progress_line_has_bytes_rate_and_eta() -> None:
+    now = [100.0]
+    stream = io.StringIO()
+    bar = Progress("big.iso", stream, tty=True, clock=lambda: now[0])
+    MiB = 1024 * 1024
+    bar(0, 10 * MiB)
+    now[0] += 2.0
+    bar(4 * MiB, 10 * MiB)
+    assert stream.getvalue().endswith("\rbig.iso  4.0 MiB / 10.0 MiB  40%  2.0 MiB/s  ETA 0:03")
+    now[0] += 3.0
+    bar(10 * MiB, 10 * MiB)
+    bar.close()
+    assert stream.getvalue().endswith("big.iso  10.0 MiB / 10.0 MiB  100%  2.0 MiB/s  in 0:05\n")
+    unknown = io.StringIO()
+    bar = Progress("s", unknown, tty=False, clock=lambda: now[0])
+    bar(0, None)
+    assert unknown.getvalue() == "s  0 B  0 B/s\n"
+
+
+def _big_file(tmp_path: Path) -> Path:
+    f = tmp_path / "big.bin"
+    f.write_bytes(os.urandom(3 * 1024 * 1024))
+    return f
+
+
+def test_progress_on_a_terminal_only(server: LiveServer, token: str, tmp_path: Path) -> None:
+    env = {"ATOLL_SERVER_URL": server.url, "ATOLL_API_TOKEN": token}
+    f = _big_file(tmp_path)
+    # not a terminal: stderr stays empty, the result (with the stored name) is on stdout
+    out = atoll_cli("upload", "--replace", str(f), env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    assert json.loads(out.stdout)["name"] == "big.bin"
+    # asked for: plain lines
+    out = atoll_cli("upload", "--replace", "--progress", str(f), env=env)
+    assert out.returncode == 0 and "big.bin  3.0 MiB / 3.0 MiB  100%" in out.stderr
+
+    # a pseudo-terminal on stderr: the line is redrawn in place
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "atoll", "upload", "--replace", str(f)],
+                                env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        seen = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        stdout, _ = proc.communicate(timeout=30)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0
+    text = seen.decode()
+    assert "\rbig.bin  " in text and "3.0 MiB / 3.0 MiB  100%" in text and "/s" in text
+    assert json.loads(stdout)["name"] == "big.bin"
+    assert "big.bin" not in stdout.decode().split('"name"')[0]  # stdout is only the JSON
