@@ -128,7 +128,7 @@ def test_known_paths_keep_their_own_404s(client: TestClient, ctx: Context) -> No
     made = create_api_token(ctx.engine, base="Front404")
     r = client.get("/api/v2.1/dtable/app-download-link/", params={"path": "files/none.txt"},
                    headers={"Authorization": f"Token {made.token}"})
-    assert r.status_code == 400 and r.json() == {"error_msg": "path files/none.txt not found."}
+    assert r.status_code == 400 and r.json() == {"error_msg": "file files/none.txt does not exist"}
     assert client.post("/api2/ping/").status_code == 405  # a wrong method stays 405
 
 
