@@ -17,13 +17,14 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from atoll.server.endpoints import access, assets, health, home, rows, transfer
+from atoll.wire import endpoints as ep
 from atoll.wire import shapes as s
 
 Endpoint = Callable[..., Any]
 
-GATEWAY = "/api-gateway/api/v2/dtables/{dtable_uuid}"
-V1_GATEWAY = "/api-gateway/api/v1/dtables/{dtable_uuid}"
-V1_SERVER = "/dtable-server/api/v1/dtables/{dtable_uuid}"
+GATEWAY = ep.GATEWAY
+V1_GATEWAY = ep.V1_GATEWAY
+V1_SERVER = ep.V1_SERVER
 V1_BASES = (V1_GATEWAY, V1_SERVER)
 
 
@@ -123,50 +124,50 @@ def base_routes(prefix: str, tag: str) -> list[BaseRoute]:
     list_query = (*TABLE_Q, VIEW_NAME, Param("start", "rows to skip", int),
                   Param("limit", "rows to return (at most max_rows_per_page)", int),
                   Param("order_by", "a column name"), Param("direction", "asc or desc"), CONVERT_KEYS)
-    t.both(prefix + "/metadata/", rows.metadata,
+    t.both(prefix + ep.METADATA, rows.metadata,
            {"GET": op("The base's tables, columns and views", s.Metadata, query=())})
-    t.both(prefix + "/tables/", rows.tables, {
+    t.both(prefix + ep.TABLES, rows.tables, {
         "POST": op("Add a table (exactly the given columns)", s.Table, s.AddTableBody, query=()),
         "PUT": op("Rename a table", s.Success, s.RenameTableBody),
         "DELETE": op("Delete a table", s.Success, s.TableArg),
     })
-    t.both(prefix + "/columns/", rows.columns, {
+    t.both(prefix + ep.COLUMNS, rows.columns, {
         "GET": op("List a table's columns", s.Columns, query=(*TABLE_Q, VIEW_NAME)),
         "POST": op("Insert a column", s.Column, s.InsertColumnBody),
         "PUT": op("Rename, resize, freeze, move or retype a column", s.Column, s.UpdateColumnBody),
         "DELETE": op("Delete a column", s.Success, s.ColumnArg),
     })
-    t.both(prefix + "/batch-append-columns/", rows.batch_append_columns,
+    t.both(prefix + ep.BATCH_APPEND_COLUMNS, rows.batch_append_columns,
            {"POST": op("Append columns; answers only the new ones", s.Columns, s.AppendColumnsBody)})
-    t.both(prefix + "/column-options/", rows.column_options,
+    t.both(prefix + ep.COLUMN_OPTIONS, rows.column_options,
            {"POST": op("Add options to a select column", s.Success, s.ColumnOptionsBody)})
-    t.both(prefix + "/rows/", rows.rows, {
+    t.both(prefix + ep.ROWS, rows.rows, {
         "GET": op("List rows", rows_type, query=list_query),
         "POST": op("Append rows" if gw else "Append (rows) or insert (row, anchor_row_id) rows",
                    appended, s.AppendRowsBody),
         "PUT": op("Update rows", s.Success, s.UpdateRowsBody),
         "DELETE": op("Delete rows", deleted, s.DeleteRowsBody),
     })
-    t.both(prefix + "/rows/{row_id}/", rows.row,
+    t.both(prefix + ep.ROW, rows.row,
            {"GET": op("One row", row_type, query=(*TABLE_Q, CONVERT_KEYS))})
-    t.both(prefix + "/batch-append-rows/", rows.batch_append_rows,
+    t.both(prefix + ep.BATCH_APPEND_ROWS, rows.batch_append_rows,
            {"POST": op("Append rows", s.BatchAppend, s.AppendRowsBody)})
-    t.both(prefix + "/batch-update-rows/", rows.batch_update_rows,
+    t.both(prefix + ep.BATCH_UPDATE_ROWS, rows.batch_update_rows,
            {"PUT": op("Update rows", s.Success, s.UpdateRowsBody)})
-    t.both(prefix + "/batch-delete-rows/", rows.batch_delete_rows,
+    t.both(prefix + ep.BATCH_DELETE_ROWS, rows.batch_delete_rows,
            {"DELETE": op("Delete rows", deleted, s.DeleteRowsBody)})
-    t.both(prefix + "/views/", rows.views, {
+    t.both(prefix + ep.VIEWS, rows.views, {
         "GET": op("List a table's views", s.Views),
         "POST": op("Add a view", s.View, s.AddViewBody),
     })
-    t.both(prefix + "/views/{view_name}/", rows.view, {
+    t.both(prefix + ep.VIEW, rows.view, {
         "GET": op("One view", s.View),
         "PUT": op("Rename a view or store its settings", s.View, s.UpdateViewBody),
         "DELETE": op("Delete a view", s.Success),
     })
     filtered = op("Rows matching filters (keyed by column name)", rows_type, s.FilterRowsBody,
                   description=ARGS_NOTE + " Filters are read from a JSON body, on GET too.")
-    t.both(prefix + "/filtered-rows/", rows.filtered_rows, {"GET": filtered, "POST": filtered})
+    t.both(prefix + ep.FILTERED_ROWS, rows.filtered_rows, {"GET": filtered, "POST": filtered})
     return t.out
 
 
@@ -188,8 +189,8 @@ def routes() -> list[BaseRoute]:
     out += front.out
     # health
     ping = Table("health")
-    ping.both("/api2/ping/", access.ping, {"GET": Op("Ping (dtable-web)", Auth.NONE, s.Pong)})
-    ping.both("/api-gateway/api/v2/ping/", access.gateway_ping,
+    ping.both(ep.PING, access.ping, {"GET": Op("Ping (dtable-web)", Auth.NONE, s.Pong)})
+    ping.both(ep.GATEWAY_PING, access.gateway_ping,
               {"GET": Op("Ping (api-gateway)", Auth.NONE, s.GatewayPong)})
     ping.both("/api/health/", health.health, {"GET": Op(  # liveness (no I/O)
         "Liveness: the process answers (no I/O)", Auth.NONE, s.Health, seatable=False)})
@@ -199,35 +200,35 @@ def routes() -> list[BaseRoute]:
     out += ping.out
     # auth (dtable-web, API token)
     auth = Table("auth")
-    auth.both("/api/v2.1/dtable/app-access-token/", access.app_access_token, {"GET": Op(
+    auth.both(ep.APP_ACCESS_TOKEN, access.app_access_token, {"GET": Op(
         "Exchange an API token for an access token to the base", Auth.API_TOKEN, s.AppAccessToken)})
     out += auth.out
     # system assets (dtable-web, API token)
     web = Table("assets")
-    web.both("/api/v2.1/dtable/app-upload-link/", assets.upload_link, {"GET": Op(
+    web.both(ep.APP_UPLOAD_LINK, assets.upload_link, {"GET": Op(
         "An upload link for the base's assets (rw tokens)", Auth.API_TOKEN, s.UploadLink)})
-    web.both("/api/v2.1/dtable/app-download-link/", assets.download_link, {"GET": Op(
+    web.both(ep.APP_DOWNLOAD_LINK, assets.download_link, {"GET": Op(
         "A download link for one asset", Auth.API_TOKEN, s.DownloadLink, query=(PATH,))})
-    web.both("/api/v2.1/dtable/app-asset/", assets.delete_asset, {"DELETE": Op(
+    web.both(ep.APP_ASSET, assets.delete_asset, {"DELETE": Op(
         "Delete one asset", Auth.API_TOKEN, s.Success, query=(PATH,))})
     # custom folders (dtable-web, API token)
-    web.both("/api/v2.1/dtable/custom/app-asset-dir/", assets.custom_dir, {
+    web.both(ep.CUSTOM_ASSET_DIR, assets.custom_dir, {
         "GET": Op("List a custom folder", Auth.API_TOKEN, s.CustomDir, query=(CUSTOM_PATH,)),
         "POST": Op("Create a custom folder (and its parents)", Auth.API_TOKEN, s.Success,
                    query=(CUSTOM_PATH,), seatable=False),
     })
-    web.both("/api/v2.1/dtable/custom/app-asset-file/", assets.custom_file, {"GET": Op(
+    web.both(ep.CUSTOM_ASSET_FILE, assets.custom_file, {"GET": Op(
         "One file of a custom folder", Auth.API_TOKEN, s.CustomFile, query=(CUSTOM_PATH, Param("name")))})
-    web.both("/api/v2.1/dtable/custom/app-upload-link/", assets.custom_upload_link, {"GET": Op(
+    web.both(ep.CUSTOM_UPLOAD_LINK, assets.custom_upload_link, {"GET": Op(
         "An upload link into an existing custom folder", Auth.API_TOKEN, s.CustomUploadLink,
         query=(CUSTOM_PATH,))})
-    web.both("/api/v2.1/dtable/custom/app-download-link/", assets.custom_download_link, {"GET": Op(
+    web.both(ep.CUSTOM_DOWNLOAD_LINK, assets.custom_download_link, {"GET": Op(
         "A download link for a file of a custom folder", Auth.API_TOKEN, s.DownloadLink,
         query=(Param("path", "the file's path under custom/, e.g. /Main/a.txt"),))})
     out += web.out
     # file server (ticket in the URL)
     files = Table("file server")
-    files.both("/seafhttp/upload-api/{ticket}/", transfer.upload, {
+    files.both(ep.UPLOAD_API, transfer.upload, {
         "POST": Op(
             "Upload files (multipart: file..., parent_dir, relative_path, replace)", Auth.TICKET,
             list[s.UploadedFile], query=(Param("ret-json", "present: answer JSON instead of ids"),),
@@ -236,7 +237,7 @@ def routes() -> list[BaseRoute]:
             also=(Reply(200, "Without ret-json: the file ids, tab-separated", "text/plain", str),)),
         "OPTIONS": Op("CORS preflight", Auth.NONE),
     })
-    files.one("/seafhttp/files/{ticket}/{name:path}", transfer.download, {
+    files.one(ep.FILES, transfer.download, {
         "GET": Op("Download a file (Range, ETag, HEAD)", Auth.TICKET, None,
                   media="application/octet-stream", query=(Param("dl", "1: always as attachment"),),
                   also=(Reply(206, "Partial content (one range)"), Reply(304, "Not modified"),
@@ -246,7 +247,7 @@ def routes() -> list[BaseRoute]:
     out += files.out
     # browser-facing asset URLs stored in cells (API token or access token)
     cells = Table("asset URLs")
-    cells.one("/workspace/{workspace_id:int}/asset/{dtable_uuid}/{path:path}", transfer.asset_url, {
+    cells.one(ep.ASSET_URL, transfer.asset_url, {
         "GET": Op(
             "The URL stored in file and image cells: redirects to a fresh download link",
             Auth.API_OR_ACCESS_TOKEN, status=302, query=(Param("dl", "1: always as attachment"),),
