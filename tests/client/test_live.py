@@ -261,7 +261,7 @@ class FlakyTransport(httpx.BaseTransport):
 
 def _flaky_base(server: LiveServer, token: str, flaky: FlakyTransport) -> atoll.Base:
     b = atoll.Base(token, server.url, http=httpx.Client(transport=flaky))
-    b._sleep = lambda s: None
+    b._transport.sleep = lambda s: None
     return b
 
 
@@ -290,7 +290,7 @@ def test_connection_refused_is_transfer_error() -> None:
         port = s.getsockname()[1]
     b = atoll.Base("t", f"http://127.0.0.1:{port}", retries=2)
     slept: list[float] = []
-    b._sleep = slept.append
+    b._transport.sleep = slept.append
     with pytest.raises(atoll.TransferError) as info:
         b.auth()
     # nothing ever answered: not transient, so no retry; the message names the server
@@ -304,7 +304,7 @@ def test_connection_refused_is_retried_once_the_server_answered(
     b = atoll.Base(token, server.url, retries=2)
     b.auth()
     slept: list[float] = []
-    b._sleep = slept.append
+    b._transport.sleep = slept.append
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

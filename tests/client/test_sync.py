@@ -29,7 +29,7 @@ def fake() -> FakeSeaTable:
 def make_base(fake: httpx.BaseTransport, **kw: Any) -> tuple[Base, list[float]]:
     base = atoll.Base(API_TOKEN, SERVER + "/", http=httpx.Client(transport=fake), **kw)
     sleeps: list[float] = []
-    base._sleep = sleeps.append
+    base._transport.sleep = sleeps.append
     return base, sleeps
 
 
@@ -460,5 +460,5 @@ def test_insert_column_validates_type_before_request(fake: FakeSeaTable, base: B
 
 def test_context_manager_closes_own_client() -> None:
     with atoll.Base(API_TOKEN, SERVER) as b:
-        http = b._http
+        http = b._transport.http
     assert http.is_closed

@@ -22,7 +22,6 @@ import click
 import httpx
 
 from atoll.client import AtollHTTPError, AuthError, Base, TransferError
-from atoll.client._requests_files import resolve_save_path
 from atoll.wire import urls
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -315,12 +314,9 @@ def download(
         label = unquote(os.path.basename(source.rstrip("/"))) or source
         with base, _progress(label, progress) as bar:
             if "://" in source or source.startswith("/workspace/"):
-                asset_path = urls.asset_path_from_url(source, str(base.dtable_uuid))
-                written = resolve_save_path(dest, urls.asset_name(asset_path))
-                base.download_file(source, dest, progress=bar)
+                written = base.download_file(source, dest, progress=bar)
             elif source.startswith("/"):
-                written = resolve_save_path(dest, urls.asset_name(source))
-                base.download_custom_file(source, dest, progress=bar)
+                written = base.download_custom_file(source, dest, progress=bar)
             else:
                 written = base.download_asset(source, dest, progress=bar)
         _emit({"path": os.path.abspath(written), "size": Path(written).stat().st_size})

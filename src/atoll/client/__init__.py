@@ -1,13 +1,14 @@
 """atoll's Python SDK: ``atoll.Base`` is a streaming, retrying drop-in for ``seatable_api.Base``.
 
-Layout: without I/O, ``_shared`` holds what requests and responses have in common (session,
-request spec, JSON and error parsing, retry policy), ``_requests_files`` and ``_requests_rows``
-build the file and the api-gateway requests. ``sync`` assembles ``Base`` from the mixins
-``_transport`` (the bytes on ``httpx.Client``: retries, timeouts, streaming), ``_files`` and
-``_rows``; ``exceptions`` holds the typed errors.
+Layout, as httpx's: ``_requests`` builds every request and parses every answer without I/O
+(paths from ``wire/endpoints.py``); ``_transport`` moves the bytes (a ``Transport`` on
+``httpx.Client``: retries, timeouts, streaming); ``sync`` is ``Base``, which holds a transport
+and has one method per operation; ``exceptions`` holds the typed errors.
+
+``__all__`` below is the one list of exported names (``atoll`` re-exports it).
 """
 
-from atoll.client._requests_rows import ColumnTypes
+from atoll.client._requests import ColumnTypes
 from atoll.client.exceptions import (
     AtollHTTPError,
     AuthError,

@@ -1,6 +1,7 @@
-"""The moving of bytes for ``atoll.Base``: the ``httpx.Client`` exchange, timeouts, retries
-with backoff, one re-``auth()`` on an expired base token, the streamed multipart upload body and
-the streamed fetch of a download into a temp file renamed into place."""
+"""The moving of bytes for ``atoll.Base``: a :class:`Transport` (held by ``Base``, not inherited)
+owns the ``httpx.Client``, timeouts and retries with backoff; it sends one JSON exchange, the
+streamed multipart upload body, or streams a download into a temp file renamed into place.
+Credentials and the re-``auth()`` on an expired base token are ``Base``'s."""
 
 from __future__ import annotations
 
@@ -10,20 +11,15 @@ import io
 import os
 import secrets
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 import httpx
 
-from atoll.client import _requests_files as rf
-from atoll.client import _shared as sh
-from atoll.client.exceptions import (
-    AtollHTTPError,
-    TokenExpiredError,
-    TransferError,
-    TransferTimeoutError,
-)
+from atoll.client import _requests as rq
+from atoll.client.exceptions import AtollHTTPError, TransferError, TransferTimeoutError
 
 T = TypeVar("T")
 
@@ -137,12 +133,12 @@ class UploadSource:
             self._file.seek(self._start)
         self.started = True
         if self._bytes is not None:
-            for i in range(0, self._bytes.nbytes, sh.CHUNK_SIZE):
-                yield bytes(self._bytes[i : i + sh.CHUNK_SIZE])
+            for i in range(0, self._bytes.nbytes, rq.CHUNK_SIZE):
+                yield bytes(self._bytes[i : i + rq.CHUNK_SIZE])
         elif self._file is not None:
             remaining = self.size
             while remaining is None or remaining > 0:
-                n = sh.CHUNK_SIZE if remaining is None else min(sh.CHUNK_SIZE, remaining)
+                n = rq.CHUNK_SIZE if remaining is None else min(rq.CHUNK_SIZE, remaining)
                 chunk = self._file.read(n)
                 if not chunk:
                     if remaining:
@@ -162,35 +158,35 @@ class UploadSource:
                     yield bytes(chunk)
 
 
+class Transport:
+    """The retrying ``httpx.Client`` every request of one ``atoll.Base`` goes through."""
 
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        timeout: float | None,
+        retries: int,
+        http: httpx.Client | None,
+    ) -> None:
+        self.server_url = server_url
+        self.timeout = timeout
+        self.retries = retries
+        self.retry = rq.RetryPolicy(retries=retries)
+        self.own_http = http is None
+        self.http = http if http is not None else httpx.Client(follow_redirects=False)
+        self.sleep: Callable[[float], None] = time.sleep
+        #: Set once any server answered: before that, a refused connection is not retried (a
+        #: wrong URL or a stopped server fails at once instead of after seconds of backoff).
+        self.reached = False
 
-class TransportMixin:
-    """The plumbing every method of ``atoll.Base`` goes through; ``Base.__init__`` sets these."""
-
-    token: str
-    server_url: str
-    timeout: float | None
-    retries: int
-    _retry: sh.RetryPolicy
-    _http: httpx.Client
-    _sleep: Callable[[float], None]
-    _session: sh.Session | None
-    #: Set once any server answered: before that, a refused connection is not retried (a wrong
-    #: URL or a stopped server fails at once instead of after seconds of backoff).
-    _reached: bool
-
-    if TYPE_CHECKING:
-
-        def auth(self, with_socket_io: bool = False, *, timeout: TimeoutArg = DEFAULT) -> Any: ...
+    def close(self) -> None:
+        """Close the connection pool, if this transport created it."""
+        if self.own_http:
+            self.http.close()
 
     def _timeout(self, timeout: TimeoutArg) -> httpx.Timeout:
         return httpx.Timeout(self.timeout if timeout is DEFAULT else timeout)
-
-    def _sess(self) -> sh.Session:
-        if self._session is None:
-            self.auth()
-        assert self._session is not None
-        return self._session
 
     def _retrying(
         self,
@@ -204,26 +200,26 @@ class TransportMixin:
             try:
                 result = op()
             except _StatusRetry as r:
-                self._reached = True
+                self.reached = True
                 if attempt >= self.retries or not can_restart():
-                    raise sh.http_error(r.status, r.content) from None
-                delay = self._retry.delay(attempt, r.retry_after)
+                    raise rq.http_error(r.status, r.content) from None
+                delay = self.retry.delay(attempt, r.retry_after)
             except AtollHTTPError:
-                self._reached = True  # an answer, if not a welcome one
+                self.reached = True  # an answer, if not a welcome one
                 raise
             except (httpx.TransportError, _Incomplete) as exc:
                 connect_phase = isinstance(exc, _CONNECT_PHASE)
                 if not connect_phase:
-                    self._reached = True
+                    self.reached = True
                 # a connection that never worked is not transient: no retry until one did
-                safe = (idempotent or connect_phase) and self._reached
+                safe = (idempotent or connect_phase) and self.reached
                 if attempt >= self.retries or not safe or not can_restart():
                     raise _transfer_error(exc, self.server_url) from exc
-                delay = self._retry.delay(attempt)
+                delay = self.retry.delay(attempt)
             else:
-                self._reached = True
+                self.reached = True
                 return result
-            self._sleep(delay)
+            self.sleep(delay)
             attempt += 1
 
     @staticmethod
@@ -231,47 +227,30 @@ class TransportMixin:
         """Raise _StatusRetry for a transient status where repeating is safe. 429 is always
         safe: the server refused the request without acting on it."""
         status = response.status_code
-        if sh.retryable_status(status) and (idempotent or status == 429):
+        if rq.retryable_status(status) and (idempotent or status == 429):
             raise _StatusRetry(
-                status, response.read(), sh.parse_retry_after(response.headers.get("retry-after"))
+                status, response.read(), rq.parse_retry_after(response.headers.get("retry-after"))
             )
 
-    def _build(self, spec: sh.RequestSpec, timeout: TimeoutArg) -> httpx.Request:
-        if spec.credential == "api_token":
-            headers = sh.auth_headers(self.token)
-        elif spec.credential == "access_token":
-            headers = sh.auth_headers(self._sess().access_token)
-        else:
-            headers = {}
-        return self._http.build_request(
-            spec.method,
-            spec.url,
-            params=list(spec.params) if spec.params is not None else None,
-            headers=headers,
-            content=spec.body_bytes(),
-            timeout=self._timeout(timeout),
-        )
+    def send_json(self, spec: rq.RequestSpec, headers: dict[str, str], timeout: TimeoutArg) -> Any:
+        """One JSON exchange with retries: the parsed answer, or the typed error."""
 
-    def _call(self, spec_fn: Callable[[], sh.RequestSpec], timeout: TimeoutArg) -> Any:
-        """One JSON exchange, with retries and one re-auth on an expired base token."""
-        reauthed = False
-        while True:
-            spec = spec_fn()
+        def op() -> Any:
+            request = self.http.build_request(
+                spec.method,
+                spec.url,
+                params=list(spec.params) if spec.params is not None else None,
+                headers=headers,
+                content=spec.body_bytes(),
+                timeout=self._timeout(timeout),
+            )
+            response = self.http.send(request)
+            self._check_retry(response, spec.idempotent)
+            return rq.parse_json(response.status_code, response.content)
 
-            def op(spec: sh.RequestSpec = spec) -> Any:
-                response = self._http.send(self._build(spec, timeout))
-                self._check_retry(response, spec.idempotent)
-                return sh.parse_json(response.status_code, response.content)
+        return self._retrying(op, idempotent=spec.idempotent)
 
-            try:
-                return self._retrying(op, idempotent=spec.idempotent)
-            except TokenExpiredError:
-                if spec.credential != "access_token" or reauthed:
-                    raise
-                reauthed = True
-                self.auth(timeout=timeout)
-
-    def _upload(
+    def upload(
         self,
         upload_link: str,
         fields: Sequence[tuple[str, str | None]],
@@ -282,7 +261,8 @@ class TransportMixin:
         progress: Progress | None,
         timeout: TimeoutArg,
     ) -> dict[str, Any]:
-        layout = rf.MultipartLayout(
+        """Stream one multipart upload; the file server's answer for the file."""
+        layout = rq.MultipartLayout(
             [(k, v) for k, v in fields if v is not None], name, boundary=secrets.token_hex(16)
         )
         total = source.size
@@ -303,17 +283,17 @@ class TransportMixin:
             headers = {"Content-Type": layout.content_type}
             if total is not None:
                 headers["Content-Length"] = str(layout.content_length(total))
-            request = self._http.build_request(
-                "POST", rf.upload_url(upload_link), headers=headers, content=body(),
+            request = self.http.build_request(
+                "POST", rq.upload_url(upload_link), headers=headers, content=body(),
                 timeout=self._timeout(timeout),
             )
-            response = self._http.send(request)
+            response = self.http.send(request)
             self._check_retry(response, idempotent)
-            return rf.parse_upload_response(response.status_code, response.content)
+            return rq.parse_upload_response(response.status_code, response.content)
 
         return self._retrying(op, idempotent=idempotent, can_restart=source.can_restart)
 
-    def _fetch(
+    def fetch(
         self,
         link: str,
         save_path: str | os.PathLike[str],
@@ -321,17 +301,18 @@ class TransportMixin:
         progress: Progress | None,
         timeout: TimeoutArg,
     ) -> Path:
-        target = rf.resolve_save_path(save_path, name)
+        """Stream ``link`` to ``save_path`` (a directory receives ``name``); the path written."""
+        target = rq.resolve_save_path(save_path, name)
         if os.fspath(save_path).endswith(("/", os.sep)):
             target.parent.mkdir(parents=True, exist_ok=True)
 
         def op() -> Path:
-            request = self._http.build_request("GET", link, timeout=self._timeout(timeout))
-            response = self._http.send(request, stream=True, follow_redirects=True)
+            request = self.http.build_request("GET", link, timeout=self._timeout(timeout))
+            response = self.http.send(request, stream=True, follow_redirects=True)
             try:
                 if response.status_code != 200:
                     self._check_retry(response, True)
-                    raise sh.http_error(response.status_code, response.read())
+                    raise rq.http_error(response.status_code, response.read())
                 self._stream_to(response, target, progress)
             finally:
                 response.close()
@@ -352,7 +333,7 @@ class TransportMixin:
                 if progress:
                     progress(0, total)
                 # decoded bytes; with identity encoding that is the raw body
-                for chunk in response.iter_bytes(sh.CHUNK_SIZE):
+                for chunk in response.iter_bytes(rq.CHUNK_SIZE):
                     f.write(chunk)
                     received += len(chunk)
                     if progress:

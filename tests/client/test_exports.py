@@ -1,0 +1,46 @@
+"""The SDK's exported names, pinned: ``atoll.client.__all__`` is the one list, ``atoll``
+re-exports it, and nothing public is left out of it."""
+
+from __future__ import annotations
+
+import types
+
+import atoll
+import atoll.client
+
+SDK_NAMES = [
+    "AtollHTTPError",
+    "AuthError",
+    "BadRequestError",
+    "Base",
+    "ColumnTypes",
+    "NotFoundError",
+    "ServerError",
+    "TokenExpiredError",
+    "TooLargeError",
+    "TransferError",
+    "TransferTimeoutError",
+]
+
+
+def _public(module: types.ModuleType) -> set[str]:
+    """Names a user sees in ``dir(module)``: not private, not a submodule."""
+    return {
+        name for name, value in vars(module).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+
+
+def test_sdk_exports() -> None:
+    assert atoll.client.__all__ == SDK_NAMES
+    assert _public(atoll.client) == set(SDK_NAMES)
+    for name in SDK_NAMES:
+        assert getattr(atoll.client, name).__module__.startswith("atoll.client.")
+
+
+def test_package_reexports_the_sdk() -> None:
+    assert atoll.__all__ == [*SDK_NAMES, "__version__"]
+    for name in SDK_NAMES:
+        assert getattr(atoll, name) is getattr(atoll.client, name)
+    assert isinstance(atoll.__version__, str)
+    assert _public(atoll) == set(SDK_NAMES)
