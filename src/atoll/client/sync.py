@@ -56,8 +56,6 @@ class Base:
         http: httpx.Client | None = None,
     ) -> None:
         self.token = api_token
-        self.timeout = timeout
-        self.retries = retries
         self._transport = Transport(
             rq.normalize_server_url(server_url), timeout=timeout, retries=retries, http=http
         )
@@ -81,6 +79,24 @@ class Base:
     @server_url.setter
     def server_url(self, value: str) -> None:
         self._transport.server_url = value
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds per socket operation (the default of every call's ``timeout=``)."""
+        return self._transport.timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._transport.timeout = value
+
+    @property
+    def retries(self) -> int:
+        """How many times a transient failure is retried."""
+        return self._transport.retries
+
+    @retries.setter
+    def retries(self, value: int) -> None:
+        self._transport.retries = value
 
     def __str__(self) -> str:
         return f"<SeaTable Base [ {self.dtable_name} ]>"
