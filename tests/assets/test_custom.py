@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.assets.conftest import Env
+from tests.errors import error_of
 
 BASE = "/api/v2.1/dtable/custom"
 
@@ -60,15 +61,15 @@ def test_custom_folder_flow(env: Env) -> None:
 
 def test_custom_errors(env: Env) -> None:
     r = env.client.get(f"{BASE}/app-upload-link/", params={"path": "/Nope/"}, headers=env.auth())
-    assert r.status_code == 404 and r.json() == {"error_msg": "parent_dir not found."}
+    assert r.status_code == 404 and error_of(r) == {"error_msg": "parent_dir not found."}
     r = env.client.get(f"{BASE}/app-asset-dir/", params={"path": "Main"}, headers=env.auth())
     assert r.status_code == 404
     r = env.client.get(f"{BASE}/app-asset-dir/", params={"path": ""}, headers=env.auth())
-    assert r.status_code == 400 and r.json() == {"error_msg": "parent_dir invalid."}
+    assert r.status_code == 400 and error_of(r) == {"error_msg": "parent_dir invalid."}
     r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/", "name": ""}, headers=env.auth())
-    assert r.status_code == 400 and r.json() == {"error_msg": "name invalid."}
+    assert r.status_code == 400 and error_of(r) == {"error_msg": "name invalid."}
     r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/", "name": "x.txt"}, headers=env.auth())
-    assert r.status_code == 404 and r.json() == {"error_msg": "File x.txt not found."}
+    assert r.status_code == 404 and error_of(r) == {"error_msg": "File x.txt not found."}
     r = env.client.get(f"{BASE}/app-download-link/", params={"path": "/none.txt"}, headers=env.auth())
     assert r.status_code == 400
     assert _mkdir(env, "/../x") == 400

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.errors import error_of
 from tests.rows.conftest import Api
 
 COLUMNS = [
@@ -234,7 +235,7 @@ def test_unknown_table_and_row(api: Api) -> None:
     resp = api.call(
         "GET", "/rows/AAAAAAAAAAAAAAAAAAAAAA/", params={"table_name": "Table1", "convert_keys": "True"}
     )
-    assert resp.status_code == 404 and resp.json() == {"error_message": "row _id not exits"}
+    assert resp.status_code == 404 and error_of(resp) == {"error_message": "row _id not exits"}
     resp = api.call(
         "PUT",
         "/rows/",
