@@ -245,23 +245,36 @@ def _log_access(scope: Scope, rid: str, ex: _Exchange, elapsed: float) -> None:
         "complete": ex.complete,
         "request_id": rid,
     }
-    access_log.info("%s %s %s", fields["method"], fields["path"], ex.status,
-                    extra={"access": fields})
+    _emit("%s %s %s", (fields["method"], fields["path"], ex.status), fields)
+
+
+def _emit(msg: str, args: tuple[Any, ...], fields: dict[str, Any]) -> None:
+    """``access_log.info(msg, *args, extra={"access": fields})`` without the caller lookup."""
+    record = logging.LogRecord(access_log.name, logging.INFO, __file__, 0, msg, args, None)
+    record.access = fields
+    access_log.handle(record)
 
 
 def log_refusal(status: int, peer: str, rid: str) -> None:
     """The access line for a request refused before it reached the app (head limits)."""
     if access_log.isEnabledFor(logging.INFO):
-        access_log.info("- - %s", status, extra={"access": {
+        _emit("- - %s", (status,), {
             "client": peer, "method": "-", "path": "-", "query": "", "status": status,
             "bytes": 0, "bytes_in": 0, "duration_ms": 0.0, "complete": True,
             "request_id": rid,
-        }})
+        })
 
 
 # -- formatting ---------------------------------------------------------------------------------
+_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
+
+
 def _timestamp(record: logging.LogRecord) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+    """ISO 8601 UTC with milliseconds; the seconds part is formatted once per second."""
+    second = int(record.created)
+    if second != _second[0]:
+        _second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
+    return f"{_second[1]}.{int(record.msecs):03d}Z"
 
 
 def _access_text(fields: dict[str, Any]) -> str:
@@ -339,6 +352,10 @@ def configure_logging(log_format: str, level: str) -> None:
         setattr(handler, _HANDLER_MARK, True)
         root.addHandler(handler)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    # Neither format shows thread or process names: skip looking them up for every record.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     numeric = logging.getLevelName(level.upper())
     logging.getLogger("atoll").setLevel(numeric)
     root.setLevel(max(numeric, logging.WARNING))
