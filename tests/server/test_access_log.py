@@ -285,3 +285,30 @@ def test_formatters() -> None:
         assert data["message"] == "hello" and data["request_id"] == "r1"
     finally:
         accesslog._current.reset(token)
+
+
+def test_shutdown_watch_notes_requests_in_flight_and_chains() -> None:
+    import os
+
+    from atoll.server.accesslog import Traffic, watch_shutdown
+
+    got: list[int] = []
+    original = signal.signal(signal.SIGTERM, lambda signum, _frame: got.append(signum))
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+        traffic = Traffic(in_flight=3, served=10)
+        undo = watch_shutdown(traffic)
+        traffic.in_flight = 2
+        os.kill(os.getpid(), signal.SIGTERM)
+        traffic.in_flight = 0
+        os.kill(os.getpid(), signal.SIGTERM)  # a second signal changes nothing
+        assert got == [signal.SIGTERM, signal.SIGTERM]  # the server's own handler still runs
+        assert traffic.in_flight_at_signal == 2
+        assert traffic.stopped_line() == (
+            "atoll stopped: drained 2 request(s) in flight, served 10 since start")
+        undo()
+        assert signal.getsignal(signal.SIGTERM) is previous
+        traffic.in_flight = 1
+        assert traffic.stopped_line().endswith(", 1 cut off")
+    finally:
+        signal.signal(signal.SIGTERM, original)

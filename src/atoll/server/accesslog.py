@@ -134,21 +134,30 @@ class Traffic:
         return line
 
 
-def watch_shutdown(traffic: Traffic) -> None:
-    """Note how many requests are in flight when the server is told to stop.
+def watch_shutdown(traffic: Traffic) -> Callable[[], None]:
+    """Note how many requests are in flight when the server is told to stop; returns an undo.
 
     Chains onto the handler the server installed for SIGTERM and SIGINT (uvicorn's
     ``handle_exit``; asyncio's no-op on granian's worker, whose loop still gets the signal), so
     the server's own shutdown is unchanged. Does nothing off the main thread (test clients).
     """
+    installed: list[tuple[int, Any, Any]] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
             previous = signal.getsignal(sig)
             if not callable(previous):
                 continue
-            signal.signal(sig, _chained(traffic, previous))
+            ours = _chained(traffic, previous)
+            signal.signal(sig, ours)
+            installed.append((sig, previous, ours))
         except ValueError:  # not the main thread
-            return
+            break
+
+    def undo() -> None:
+        for sig, previous, ours in installed:
+            if signal.getsignal(sig) is ours:
+                signal.signal(sig, previous)
+    return undo
 
 
 def _chained(traffic: Traffic, previous: Callable[[int, FrameType | None], Any]

@@ -77,9 +77,10 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
         swept = await ctx.blobs.sweep()
         if swept:
             log.warning("removed %d temp file(s) left by an interrupted upload", swept)
-        watch_shutdown(traffic)
+        unwatch = watch_shutdown(traffic)
         log.info("atoll started: pid %d accepting requests at %s", os.getpid(), settings.public_url)
         yield
+        unwatch()
         log.info("%s", traffic.stopped_line())
 
     app = _App(
