@@ -45,7 +45,8 @@ def names(api: Api, table: str = "Table1", **params: Any) -> list[Any]:
 
 
 def error_text(resp: Any, family: str) -> str:
-    body = resp.json()
+    body = error_of(resp)  # the request id checked and taken off
+    assert isinstance(body, dict), body
     key = "error_message" if family == "gw" else "error_msg"
     assert set(body) == {key}, body
     text: str = body[key]
