@@ -42,6 +42,13 @@ DEFAULT_FREE_SPACE_CHECK_BYTES = 16 * MiB
 DEFAULT_MAX_ROWS_PER_PAGE = 1000
 #: Rows per batch write at most (SeaTable: 1000).
 DEFAULT_MAX_ROWS_PER_BATCH = 1000
+#: How ``atoll serve`` writes its log (access lines, errors): one ``text`` line or one ``json``
+#: object per record (docs/deployment.md, "Logs").
+DEFAULT_LOG_FORMAT = "text"
+LOG_FORMATS = ("text", "json")
+#: Least severe record logged; access lines are ``info``, so ``warning`` turns them off.
+DEFAULT_LOG_LEVEL = "info"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 #: Smallest S3 multipart part (S3's own minimum); parts grow so no upload needs over 10,000.
 DEFAULT_S3_PART_BYTES = 8 * MiB
 #: S3 parts uploading at once per upload (memory per upload is about this + 1 parts).
@@ -128,6 +135,8 @@ class Settings:
     free_space_check_bytes: int = DEFAULT_FREE_SPACE_CHECK_BYTES
     max_rows_per_page: int = DEFAULT_MAX_ROWS_PER_PAGE
     max_rows_per_batch: int = DEFAULT_MAX_ROWS_PER_BATCH
+    log_format: str = DEFAULT_LOG_FORMAT
+    log_level: str = DEFAULT_LOG_LEVEL
     max_header_line_bytes: int = DEFAULT_MAX_HEADER_LINE_BYTES
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     header_read_timeout_s: int = DEFAULT_HEADER_READ_TIMEOUT_S
@@ -147,6 +156,11 @@ class Settings:
             object.__setattr__(self, "db_url", f"sqlite:///{db_path}")
         if not self.storage:
             object.__setattr__(self, "storage", (self.data_dir / "blobs").resolve().as_uri())
+        for name, allowed in (("log_format", LOG_FORMATS), ("log_level", LOG_LEVELS)):
+            value = str(getattr(self, name)).lower()
+            if value not in allowed:
+                raise ValueError(f"{_env_name(name)} must be one of {', '.join(allowed)}, not {value!r}")
+            object.__setattr__(self, name, value)
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -7,6 +7,7 @@ import pytest
 
 from atoll.services.access import create_api_token, revoke_api_token
 from tests.assets.conftest import PUBLIC_URL, Env
+from tests.errors import error_of
 
 ACCESS = "/api/v2.1/dtable/app-access-token/"
 
@@ -38,7 +39,7 @@ def test_prefixes(env: Env, header: str) -> None:
 def test_bad_credentials(env: Env, header: str | None) -> None:
     headers = {"Authorization": header} if header is not None else {}
     r = env.client.get(ACCESS, headers=headers)
-    assert r.status_code == 403 and r.json() == {"error_msg": "Permission denied."}
+    assert r.status_code == 403 and error_of(r) == {"error_msg": "Permission denied."}
 
 
 def test_revoked_token(env: Env) -> None:
@@ -67,7 +68,7 @@ def test_expired_access_token(env: Env) -> None:
                          algorithm="HS256")
     url = f"/workspace/{env.workspace_id}/asset/{env.uuid}/files/x.txt"
     r = env.client.get(url, headers={"Authorization": "Token " + expired})
-    assert r.status_code == 403 and r.json() == {"error_msg": "Token expired."}
+    assert r.status_code == 403 and error_of(r) == {"error_msg": "Token expired."}
 
 
 @pytest.mark.parametrize("alg_token", ["none", "other-key", "no-exp"])

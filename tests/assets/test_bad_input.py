@@ -8,6 +8,7 @@ import pytest
 
 from atoll.services.access import create_api_token, issue_ticket
 from tests.assets.conftest import Env
+from tests.errors import error_of
 
 BAD_PATHS = ["../x", "a/../../b", "..\\x", "a\\b", "x\x00y", "%2e%2e/x", "%252e%252e/x", "．．/x",
              "..%c0%af", "a/\x01"]
@@ -44,7 +45,7 @@ def test_parent_dir_must_match_ticket(env: Env) -> None:
     other = f"/asset/{uuid.uuid4()}"
     for parent in (other, link["parent_path"] + "/files", "/asset"):
         r = env.upload("x.txt", b"x", link=link, parent_dir=parent)
-        assert r.status_code == 403 and r.text == "Parent dir doesn't match."  # type: ignore[attr-defined]
+        assert r.status_code == 403 and error_of(r) == "Parent dir doesn't match."
         _assert_unchanged(env, before, r)
     for parent in (link["parent_path"] + "/../" + str(uuid.uuid4()), link["parent_path"] + "\\..", ""):
         r = env.upload("x.txt", b"x", link=link, parent_dir=parent)
@@ -56,11 +57,11 @@ def test_missing_fields(env: Env) -> None:
     link = env.upload_link()
     before = env.state()
     r = env.client.post(link["upload_link"], files={"file": ("x.txt", b"x")})
-    assert r.status_code == 400 and r.text == "No parent_dir given."
+    assert r.status_code == 400 and error_of(r) == "No parent_dir given."
     _assert_unchanged(env, before, r)
     r = env.client.post(link["upload_link"], data={"parent_dir": link["parent_path"]},
                         files={"other": ("x.txt", b"x")})
-    assert r.status_code == 400 and r.text == "No file in multipart form."
+    assert r.status_code == 400 and error_of(r) == "No file in multipart form."
     _assert_unchanged(env, before, r)
 
 
@@ -69,7 +70,7 @@ def test_replace_must_be_0_or_1(env: Env, replace: str) -> None:
     link = env.upload_link()
     before = env.state()
     r = env.upload("x.txt", b"x", link=link, replace=replace)
-    assert r.status_code == 400 and r.text == "Invalid argument replace."  # type: ignore[attr-defined]
+    assert r.status_code == 400 and error_of(r) == "Invalid argument replace."
     _assert_unchanged(env, before, r)
 
 
@@ -147,7 +148,7 @@ def test_forged_expired_and_wrong_base_tickets(env: Env) -> None:
     for bad in (ticket[:-3] + "abc", "not-a-ticket", "a.b.c"):
         r = env.client.post(f"/seafhttp/upload-api/{bad}", data={"parent_dir": link["parent_path"]},
                             files={"file": ("x.txt", b"x")})
-        assert r.status_code == 403 and r.text == "Access token not found"
+        assert r.status_code == 403 and error_of(r) == "Access token not found"
         _assert_unchanged(env, before, r)
     expired = issue_ticket("upload", env.uuid, link["parent_path"], env.ctx.secret, -30)
     r = env.client.post(f"/seafhttp/upload-api/{expired}", data={"parent_dir": link["parent_path"]},

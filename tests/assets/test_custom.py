@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.assets.conftest import Env
+from tests.errors import error_of
 
 BASE = "/api/v2.1/dtable/custom"
 
@@ -61,31 +62,31 @@ def test_custom_folder_flow(env: Env) -> None:
 def test_custom_errors(env: Env) -> None:
     r = env.client.get(f"{BASE}/app-upload-link/", params={"path": "/Nope/"}, headers=env.auth())
     # statuses are SeaTable's; messages say what is missing as the user named it, and what to do
-    assert r.status_code == 404 and r.json() == {"error_msg": (
+    assert r.status_code == 404 and error_of(r) == {"error_msg": (
         "folder /Nope does not exist; create it with `atoll mkdir /Nope` or "
         "POST /api/v2.1/dtable/custom/app-asset-dir/?path=/Nope (API token)")}
     r = env.client.get(f"{BASE}/app-asset-dir/", params={"path": "/Nope/deeper"}, headers=env.auth())
-    assert r.status_code == 404 and r.json()["error_msg"].startswith("folder /Nope/deeper does not exist;")
+    assert r.status_code == 404 and error_of(r)["error_msg"].startswith("folder /Nope/deeper does not exist;")
     r = env.client.get(f"{BASE}/app-asset-dir/", params={"path": "Main"}, headers=env.auth())
-    assert r.status_code == 404 and r.json() == {"error_msg": (
+    assert r.status_code == 404 and error_of(r) == {"error_msg": (
         "folder Main does not exist: custom folder paths start with / (try /Main)")}
     r = env.client.get(f"{BASE}/app-asset-dir/", params={"path": ""}, headers=env.auth())
-    assert r.status_code == 400 and r.json() == {
+    assert r.status_code == 400 and error_of(r) == {
         "error_msg": "path missing: give a custom folder path such as / or /Main"}
     r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/", "name": ""}, headers=env.auth())
     assert r.status_code == 400
-    assert r.json() == {"error_msg": "name missing: give the file's name in the folder"}
+    assert error_of(r) == {"error_msg": "name missing: give the file's name in the folder"}
     r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/", "name": "x.txt"}, headers=env.auth())
-    assert r.status_code == 404 and r.json() == {"error_msg": "file x.txt does not exist in folder /"}
+    assert r.status_code == 404 and error_of(r) == {"error_msg": "file x.txt does not exist in folder /"}
     r = env.client.get(f"{BASE}/app-asset-file/", params={"path": "/Main/", "name": "x.txt"},
                        headers=env.auth())
-    assert r.status_code == 404 and r.json() == {"error_msg": "file x.txt does not exist in folder /Main"}
+    assert r.status_code == 404 and error_of(r) == {"error_msg": "file x.txt does not exist in folder /Main"}
     r = env.client.get(f"{BASE}/app-download-link/", params={"path": "/none.txt"}, headers=env.auth())
-    assert r.status_code == 400 and r.json() == {"error_msg": "file /none.txt does not exist"}
+    assert r.status_code == 400 and error_of(r) == {"error_msg": "file /none.txt does not exist"}
     r = env.client.get(f"{BASE}/app-download-link/", params={"path": "/Main/a/none.txt"}, headers=env.auth())
-    assert r.status_code == 400 and r.json() == {"error_msg": "file /Main/a/none.txt does not exist"}
+    assert r.status_code == 400 and error_of(r) == {"error_msg": "file /Main/a/none.txt does not exist"}
     # no internal path in any message: the system link names a custom file by its folder path
     r = env.download_link("custom/Main/none.txt")
-    assert r.status_code == 400 and r.json() == {"error_msg": "file /Main/none.txt does not exist"}
+    assert r.status_code == 400 and error_of(r) == {"error_msg": "file /Main/none.txt does not exist"}
     assert _mkdir(env, "/../x") == 400
     assert _mkdir(env, "/") == 400

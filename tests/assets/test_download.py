@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from atoll.wire.disposition import content_disposition
 from tests.assets.conftest import PUBLIC_URL, Env
+from tests.errors import error_of
 
 CONTENT = bytes(range(256)) * 64
 
@@ -88,7 +89,7 @@ def test_link_is_multi_use_and_follows_replace(env: Env) -> None:
 def test_missing_path(env: Env) -> None:
     r = env.download_link("files/2020-01/nonexistent.txt")
     assert r.status_code == 400
-    assert r.json() == {"error_msg": "file files/2020-01/nonexistent.txt does not exist"}
+    assert error_of(r) == {"error_msg": "file files/2020-01/nonexistent.txt does not exist"}
 
 
 def test_forged_and_wrong_op_tickets(env: Env) -> None:
@@ -96,10 +97,10 @@ def test_forged_and_wrong_op_tickets(env: Env) -> None:
     ticket = link.split("/seafhttp/files/")[1].split("/")[0]
     forged = ticket[:-2] + ("AA" if not ticket.endswith("AA") else "BB")
     r = env.client.get(f"/seafhttp/files/{forged}/data.bin")
-    assert r.status_code == 403 and r.text == "Access token not found"
+    assert r.status_code == 403 and error_of(r) == "Access token not found"
     upload_ticket = env.upload_link()["upload_link"].rsplit("/", 1)[1]
     r = env.client.get(f"/seafhttp/files/{upload_ticket}/data.bin")
-    assert r.status_code == 403 and r.text == "Operation does not match access token."
+    assert r.status_code == 403 and error_of(r) == "Operation does not match access token."
 
 
 def test_asset_url_redirects_with_token(env: Env) -> None:

@@ -7,6 +7,7 @@ import re
 
 from atoll.timeutil import year_month
 from tests.assets.conftest import PUBLIC_URL, Env
+from tests.errors import error_of
 
 
 def test_upload_link_shape(env: Env) -> None:
@@ -117,6 +118,6 @@ def test_delete_asset(env: Env) -> None:
     assert env.download_link("files/2026-11/gone.txt").status_code == 400
     r = env.client.delete("/api/v2.1/dtable/app-asset/", params={"path": "/files/2026-11/gone.txt"},
                           headers=env.auth())
-    assert r.status_code == 404 and r.json() == {"error_msg": "file files/2026-11/gone.txt does not exist"}
+    assert r.status_code == 404 and error_of(r) == {"error_msg": "file files/2026-11/gone.txt does not exist"}
     files, assets, _ = env.state()
     assert assets == 0 and files == (frozenset(), frozenset())  # no blob, no unfinished write

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.errors import error_of
 from tests.rows.conftest import Api
 
 COLUMNS = [
@@ -44,7 +45,8 @@ def names(api: Api, table: str = "Table1", **params: Any) -> list[Any]:
 
 
 def error_text(resp: Any, family: str) -> str:
-    body = resp.json()
+    body = error_of(resp)  # the request id checked and taken off
+    assert isinstance(body, dict), body
     key = "error_message" if family == "gw" else "error_msg"
     assert set(body) == {key}, body
     text: str = body[key]
@@ -234,7 +236,7 @@ def test_unknown_table_and_row(api: Api) -> None:
     resp = api.call(
         "GET", "/rows/AAAAAAAAAAAAAAAAAAAAAA/", params={"table_name": "Table1", "convert_keys": "True"}
     )
-    assert resp.status_code == 404 and resp.json() == {"error_message": "row _id not exits"}
+    assert resp.status_code == 404 and error_of(resp) == {"error_message": "row _id not exits"}
     resp = api.call(
         "PUT",
         "/rows/",

@@ -21,6 +21,7 @@ from atoll.server.endpoints.home import VERSION
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
 from tests.backends import make_settings
+from tests.errors import error_of
 
 PUBLIC_URL = "https://atoll.example.org"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -121,14 +122,14 @@ def test_unknown_file_server_path_is_plain_text_and_long_paths_are_cut(client: T
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain")
     assert "/seafhttp/nothing" in r.text
     r = client.get("/api/v2.1/" + "x" * 5000)
-    assert r.status_code == 404 and len(r.json()["error_msg"]) < 400
+    assert r.status_code == 404 and len(error_of(r)["error_msg"]) < 400
 
 
 def test_known_paths_keep_their_own_404s(client: TestClient, ctx: Context) -> None:
     made = create_api_token(ctx.engine, base="Front404")
     r = client.get("/api/v2.1/dtable/app-download-link/", params={"path": "files/none.txt"},
                    headers={"Authorization": f"Token {made.token}"})
-    assert r.status_code == 400 and r.json() == {"error_msg": "file files/none.txt does not exist"}
+    assert r.status_code == 400 and error_of(r) == {"error_msg": "file files/none.txt does not exist"}
     assert client.post("/api2/ping/").status_code == 405  # a wrong method stays 405
 
 
@@ -151,7 +152,7 @@ def test_api_clients_keep_the_json_403(client: TestClient, ctx: Context, accept:
     url = f"/workspace/{made.dtable.workspace_id}/asset/{made.dtable.uuid}/images/2026-01/a.png"
     headers = {"accept": accept} if accept else {}
     r = client.get(url, headers=headers)
-    assert r.status_code == 403 and r.json() == {"error_msg": "Permission denied."}
+    assert r.status_code == 403 and error_of(r) == {"error_msg": "Permission denied."}
     r = client.head(url, headers={"accept": BROWSER})
     assert r.status_code == 403 and not r.headers["content-type"].startswith("text/html")
     # with the token it still redirects (404 here: no such file)

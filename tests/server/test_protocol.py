@@ -108,7 +108,10 @@ def test_oversized_heads_are_refused(loop: asyncio.AbstractEventLoop, head: byte
     proto.data_received(head)
     assert status_of(transport).startswith(b"HTTP/1.1 " + status) and transport.eof
     proto.data_received(b"more")  # read and dropped after the refusal
-    assert len(transport.written) < 200
+    answer = bytes(transport.written)
+    assert answer.count(b"HTTP/1.1") == 1 and len(answer) < 300
+    rid = answer.split(b"x-request-id: ", 1)[1].split(b"\r\n", 1)[0]  # the id is in head and body
+    assert answer.endswith(b"(request id " + rid + b")\n")
 
 
 def test_an_unfinished_head_is_refused_once_over_the_total(loop: asyncio.AbstractEventLoop) -> None:

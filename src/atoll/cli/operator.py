@@ -10,10 +10,20 @@ import anyio
 import click
 
 from atoll.cli.options import backend_options, load_settings
-from atoll.config import DEFAULT_HOST, DEFAULT_PORT, Settings
+from atoll.config import (
+    DEFAULT_HOST,
+    DEFAULT_LOG_FORMAT,
+    DEFAULT_LOG_LEVEL,
+    DEFAULT_PORT,
+    LOG_FORMATS,
+    LOG_LEVELS,
+    Settings,
+)
 from atoll.errors import AtollError
 from atoll.services import access, maintenance
 from atoll.services.context import Context
+
+log = logging.getLogger("atoll")
 
 SERVERS = ("uvicorn", "granian")
 ASGI_FACTORY = "atoll.server.asgi:app_from_env"
@@ -24,6 +34,16 @@ FD_HEADROOM = 64
 #: the ASGI layer refuses heads over max_header_bytes that fit in it (431).
 GRANIAN_MIN_BUFFER = 8192 + 4096 * 100
 GRANIAN_MAX_HEADER_TIMEOUT_MS = 60_000
+#: granian's logging config (main process and worker): no handlers of its own, so its records
+#: reach the root handler of configure_logging, in atoll's format.
+GRANIAN_LOGGING: dict[str, object] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": False},
+    },
+}
 
 
 def open_context(settings: Settings) -> Context:
@@ -45,7 +65,8 @@ def _safe(url: str) -> str:
 
 def _export(settings: Settings) -> None:
     """Hand the settings to the server worker process through its environment."""
-    for name in ("host", "port", "data_dir", "public_url", "db_url", "storage", "server"):
+    for name in ("host", "port", "data_dir", "public_url", "db_url", "storage", "server",
+                 "log_format", "log_level"):
         os.environ["ATOLL_" + name.upper()] = str(getattr(settings, name))
 
 
@@ -58,15 +79,24 @@ def _export(settings: Settings) -> None:
                    "Default: http://HOST:PORT")
 @click.option("--server", "server_impl", envvar="ATOLL_SERVER", default="uvicorn",
               type=click.Choice(SERVERS), show_default=True)
+@click.option("--log-format", envvar="ATOLL_LOG_FORMAT", default=DEFAULT_LOG_FORMAT,
+              type=click.Choice(LOG_FORMATS, case_sensitive=False), show_default=True,
+              help="Log on stderr: one text line or one JSON object per record.")
+@click.option("--log-level", envvar="ATOLL_LOG_LEVEL", default=DEFAULT_LOG_LEVEL,
+              type=click.Choice(LOG_LEVELS, case_sensitive=False), show_default=True,
+              help="Least severe record logged; access lines are info.")
 def serve(host: str, port: int, data_dir: str, db_url: str | None, storage: str | None,
-          public_url: str | None, server_impl: str) -> None:
+          public_url: str | None, server_impl: str, log_format: str, log_level: str) -> None:
     """Run the server (SQLite + local folder under --data-dir by default)."""
+    from atoll.server.accesslog import configure_logging
+
     settings = load_settings(data_dir, db_url, storage, host=host, port=port, public_url=public_url,
-                             server=server_impl)
+                             server=server_impl, log_format=log_format, log_level=log_level)
+    configure_logging(settings.log_format, settings.log_level)
     open_context(settings)  # schema and secret ready (or a clear refusal) before workers start
     _export(settings)
-    click.echo(f"atoll serving at {settings.public_url} ({server_impl}); metadata {_safe(settings.db_url)}, "
-               f"blobs {settings.storage}", err=True)
+    log.info("atoll serving at %s (%s); metadata %s, blobs %s", settings.public_url, server_impl,
+             _safe(settings.db_url), settings.storage)
     _warn_if_fds_below(settings.max_connections)
     if server_impl == "uvicorn":
         _serve_uvicorn(settings)
@@ -77,9 +107,9 @@ def serve(host: str, port: int, data_dir: str, db_url: str | None, storage: str 
 def _warn_if_fds_below(max_connections: int) -> None:
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < max_connections + FD_HEADROOM:
-        click.echo(f"warning: the open-file limit ({soft}) is below max_connections "
-                   f"({max_connections}) + {FD_HEADROOM}; raise it (ulimit -n, LimitNOFILE) "
-                   f"or lower ATOLL_MAX_CONNECTIONS", err=True)
+        log.warning("the open-file limit (%d) is below max_connections (%d) + %d; raise it "
+                    "(ulimit -n, LimitNOFILE) or lower ATOLL_MAX_CONNECTIONS",
+                    soft, max_connections, FD_HEADROOM)
 
 
 def _serve_uvicorn(settings: Settings) -> None:
@@ -88,8 +118,11 @@ def _serve_uvicorn(settings: Settings) -> None:
     from atoll.server.limits import Limits
     from atoll.server.protocol import protocol_class
 
+    # log_config=None: uvicorn keeps its hands off logging, so its warnings reach the handler
+    # configure_logging put on the root logger; atoll writes the access log itself.
     uvicorn.run(ASGI_FACTORY, factory=True, host=settings.host, port=settings.port,
-                log_level="warning", http=protocol_class(Limits.of(settings)),
+                log_config=None, log_level="warning", access_log=False,
+                http=protocol_class(Limits.of(settings)),
                 timeout_keep_alive=settings.keepalive_timeout_s)
 
 
@@ -103,7 +136,8 @@ def _serve_granian(settings: Settings) -> None:
     logging.getLogger("granian").setLevel(logging.WARNING)
     head = max(GRANIAN_MIN_BUFFER, settings.max_header_bytes)
     Granian(ASGI_FACTORY, address=settings.host, port=settings.port, interface=Interfaces.ASGI,
-            factory=True, workers=1, log_level=LogLevels.warning,
+            factory=True, workers=1, log_level=LogLevels.warning, log_access=False,
+            log_dictconfig=GRANIAN_LOGGING,
             backpressure=settings.max_connections,
             http1_settings=HTTP1Settings(
                 header_read_timeout=min(GRANIAN_MAX_HEADER_TIMEOUT_MS,

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import logging
-import re
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp
 
 from atoll.config import Settings
 from atoll.errors import AtollError
+from atoll.server.accesslog import AccessLog, Traffic, loggable_path, request_id, watch_shutdown
 from atoll.server.endpoints.home import not_found
 from atoll.server.limits import BodyLimits, Limits
 from atoll.server.routes import routes
 from atoll.services.context import Context
-from atoll.wire.errors import error_body, family_for_path, server_error_body, status_for
+from atoll.wire.errors import (
+    error_body,
+    family_for_path,
+    server_error_body,
+    status_for,
+    with_request_id,
+)
 
 log = logging.getLogger("atoll")
 
@@ -32,35 +41,53 @@ def _respond(status: int, body: dict[str, object] | str) -> Response:
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AtollError)
     family = family_for_path(request.url.path)
-    return _respond(status_for(exc), error_body(exc, family))
+    return _respond(status_for(exc), error_body(exc, family, request_id(request.scope)))
 
 
-_TICKET_IN_PATH = re.compile(r"^(/seafhttp/(?:files|upload-api)/)[^/]+")
-
-
-def loggable_path(path: str) -> str:
-    """The request path with any link ticket replaced, so logs never hold a capability."""
-    return _TICKET_IN_PATH.sub(r"\1<ticket>", path)
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own answers (404 no such route, 405 method): its text, plus the request id."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse(with_request_id(exc.detail, request_id(request.scope)),
+                             status_code=exc.status_code, headers=exc.headers)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, loggable_path(request.url.path))
-    return _respond(500, server_error_body(family_for_path(request.url.path)))
+    rid = request_id(request.scope)
+    log.exception("unhandled error on %s %s (request id %s)", request.method,
+                  loggable_path(request.url.path), rid)
+    return _respond(500, server_error_body(family_for_path(request.url.path), rid))
+
+
+class _App(Starlette):
+    """Starlette with ``AccessLog`` outside everything, Starlette's 500 handler included."""
+
+    traffic: Traffic
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return AccessLog(super().build_middleware_stack(), self.traffic)
 
 
 def create_app(settings: Settings, *, context: Context | None = None) -> Starlette:
     ctx = context or Context.open(settings)
+    traffic = Traffic()
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         swept = await ctx.blobs.sweep()
         if swept:
             log.warning("removed %d temp file(s) left by an interrupted upload", swept)
+        unwatch = watch_shutdown(traffic)
+        log.info("atoll started: pid %d accepting requests at %s", os.getpid(), settings.public_url)
         yield
+        unwatch()
+        log.info("%s", traffic.stopped_line())
 
-    app = Starlette(
+    app = _App(
         routes=routes(),
-        exception_handlers={AtollError: _domain_error, Exception: _server_error,
+        exception_handlers={AtollError: _domain_error, HTTPException: _http_error,
+                            Exception: _server_error,
                             404: not_found},  # unknown paths: family-shaped, points at /docs
         lifespan=lifespan,
         # Body deadline and minimum rate on every server; per-line header checks where the
@@ -69,5 +96,6 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
                                check_header_lines=settings.server != "uvicorn")],
     )
     app.router.redirect_slashes = False
+    app.traffic = traffic
     app.state.ctx = ctx
     return app

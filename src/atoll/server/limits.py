@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atoll.config import Settings
+from atoll.server.accesslog import request_id
+from atoll.wire.errors import with_request_id
 
 #: The answer's first line when a head breaks a limit, by status.
 REASONS = {
@@ -77,9 +79,14 @@ def has_body(scope: Scope) -> bool:
     return False
 
 
-async def send_plain(send: Send, status: int) -> None:
-    """A short text answer that also closes the connection."""
-    body = REASONS.get(status, "Error").encode() + b".\n"
+def plain_body(status: int, request_id: str = "") -> bytes:
+    """``Request Timeout. (request id …)`` and a newline."""
+    return (with_request_id(REASONS.get(status, "Error") + ".", request_id) + "\n").encode()
+
+
+async def send_plain(send: Send, status: int, request_id: str = "") -> None:
+    """A short text answer that also closes the connection (``AccessLog`` adds X-Request-Id)."""
+    body = plain_body(status, request_id)
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
@@ -194,7 +201,7 @@ class BodyLimits:
         if self.check_header_lines:
             status = header_violation(scope, self.limits)
             if status is not None:
-                await send_plain(send, status)
+                await send_plain(send, status, request_id(scope))
                 return
         if not has_body(scope):
             await self.app(scope, receive, send)
@@ -208,4 +215,4 @@ class BodyLimits:
         finally:
             guard.close()
         if guard.cut and not guard.started:
-            await send_plain(send, 408)
+            await send_plain(send, 408, request_id(scope))

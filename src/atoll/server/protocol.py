@@ -16,7 +16,8 @@ It relies on these parts of ``uvicorn.protocols.http.httptools_impl.HttpToolsPro
 by tests/server/test_protocol.py: the parser callbacks ``on_message_begin``, ``on_url``,
 ``on_header``, ``on_headers_complete``, ``on_message_complete``; ``data_received`` turning an
 exception raised in a callback into ``send_400_response``; and the attributes ``transport``,
-``connections``, ``loop``, ``cycle`` (``response_complete``, ``keep_alive``) and ``url``.
+``connections``, ``loop``, ``client``, ``cycle`` (``response_complete``, ``keep_alive``) and
+``url``. Each refusal carries a request id (``X-Request-Id`` and the body) and gets an access line.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from atoll.server.limits import REASONS, Limits
+from atoll.server.accesslog import log_refusal, new_request_id
+from atoll.server.limits import REASONS, Limits, plain_body
 
 log = logging.getLogger("atoll")
 
@@ -40,10 +42,11 @@ class _Refused(Exception):
     """Raised in a parser callback to stop parsing; uvicorn then calls send_400_response."""
 
 
-def _answer(status: int) -> bytes:
-    body = REASONS[status].encode() + b".\n"
+def _answer(status: int, request_id: str) -> bytes:
+    body = plain_body(status, request_id)
     return (f"HTTP/1.1 {status} {REASONS[status]}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode() + body
+            f"content-length: {len(body)}\r\nx-request-id: {request_id}\r\nconnection: close\r\n\r\n"
+            ).encode() + body
 
 
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
@@ -149,7 +152,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.cycle.keep_alive = False
             self.transport.pause_reading()
             return
-        self.transport.write(_answer(status))
+        rid = new_request_id()
+        log_refusal(status, self.client[0] if self.client else "-", rid)
+        self.transport.write(_answer(status, rid))
         if self.transport.can_write_eof():
             self.transport.write_eof()
             self.loop.call_later(LINGER_S, self.transport.close)

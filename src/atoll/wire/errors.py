@@ -4,6 +4,11 @@ SeaTable's components each shape errors their own way (wire contract §2.7):
 dtable-web ``{"error_msg": ...}``, api-gateway ``{"error_message": ...}``, the Seafile file
 server plain text. The official client recognises exactly one structured error everywhere:
 403 ``{"error_msg": "Token expired."}``.
+
+Every body also names the request (docs/deployment.md, "Request ids"): JSON bodies get an extra
+key ``request_id``, text bodies end in `` (request id <id>)``. The official client (2.6.11 and
+4.0.0, ``parse_response``) reads ``err.get("error_msg")`` and compares only that value, so the
+extra key leaves token expiry recognised; every other error it passes on as the body's text.
 """
 
 from __future__ import annotations
@@ -70,19 +75,31 @@ def family_for_path(path: str) -> Family:
     return Family.DTABLE_WEB
 
 
-def error_body(exc: AtollError, family: Family) -> dict[str, Any] | str:
+def with_request_id(message: str, request_id: str) -> str:
+    """A text body naming the request: the message first, so a client showing it reads as before."""
+    return f"{message} (request id {request_id})" if request_id else message
+
+
+def _body(family: Family, message: str, request_id: str) -> dict[str, Any] | str:
+    if family is Family.FILE_SERVER:
+        return with_request_id(message, request_id)
+    key = "error_message" if family is Family.GATEWAY else "error_msg"
+    body: dict[str, Any] = {key: message}
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
+def error_body(exc: AtollError, family: Family, request_id: str = "") -> dict[str, Any] | str:
     """The body for ``exc``: a JSON object, or text for the file server."""
     if isinstance(exc, TokenExpired):
-        return {"error_msg": "Token expired."}
-    if family is Family.FILE_SERVER:
-        return exc.message
-    if family is Family.GATEWAY:
-        return {"error_message": exc.message}
-    return {"error_msg": exc.message}
+        # The one body the official client recognises: "error_msg" on every family.
+        body: dict[str, Any] = {"error_msg": "Token expired."}
+        if request_id:
+            body["request_id"] = request_id
+        return body
+    return _body(family, exc.message, request_id)
 
 
-def server_error_body(family: Family) -> dict[str, Any] | str:
-    if family is Family.FILE_SERVER:
-        return "Internal Server Error"
-    key = "error_message" if family is Family.GATEWAY else "error_msg"
-    return {key: "Internal Server Error"}
+def server_error_body(family: Family, request_id: str = "") -> dict[str, Any] | str:
+    return _body(family, "Internal Server Error", request_id)

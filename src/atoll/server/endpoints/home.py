@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 
 from atoll.errors import NotFound
 from atoll.server import pages
+from atoll.server.accesslog import request_id
 from atoll.server.auth import context
 from atoll.server.negotiation import prefers
 from atoll.wire.errors import error_body, family_for_path
@@ -78,7 +79,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
     shown = path if len(path) <= MAX_ECHOED_PATH else path[:MAX_ECHOED_PATH] + "…"
     docs_url = context(request).settings.public_url + "/docs"
     error = NotFound(f"No such path: {shown}. Every path atoll serves is listed at {docs_url}")
-    body = error_body(error, family_for_path(path))
+    body = error_body(error, family_for_path(path), request_id(request.scope))
     if isinstance(body, str):
         return PlainTextResponse(body, status_code=404)
     return JSONResponse(body, status_code=404)
