@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,10 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-with warnings.catch_warnings():  # starlette nudges towards httpx2; httpx is what the project pins
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from starlette.testclient import TestClient
 
 from atoll.server.app import create_app
 from atoll.services.access import create_api_token
