@@ -96,8 +96,8 @@ class NginxProxy:
         check = subprocess.run([*base, "-t"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise RuntimeError(f"nginx -t failed: {check.stderr}")
-        out = (self.log_dir / "stderr.log").open("ab")
-        self.proc = subprocess.Popen([*base, "-g", "daemon off;"], stdout=out, stderr=subprocess.STDOUT)
+        with (self.log_dir / "stderr.log").open("ab") as out:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen([*base, "-g", "daemon off;"], stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

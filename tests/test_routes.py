@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import re
 import uuid
-import warnings
 from pathlib import Path
 
 import pytest
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from atoll.server.app import create_app
 from atoll.server.routes import routes

@@ -7,10 +7,8 @@
     ├── AuthenticationFailed        403 missing, unknown, revoked or malformed credential
     │   └── TokenExpired            403 {"error_msg": "Token expired."}
     ├── PermissionDenied            403 credential valid, action not allowed (read-only, wrong base)
-    │   └── TicketMismatch          403 upload ticket used for another parent dir
     ├── NotFound                    404 base, table, row, column, file or folder missing
     │   └── PathNotFound            400 SeaTable's "path X not found." for asset paths
-    ├── Conflict                    409 (e.g. too many files with the same name → 400 in Seafile)
     └── StorageError                502 the blob store or the database failed (nothing was stored)
         ├── StorageUnavailable      503 it cannot be reached, asks us to slow down, or had an I/O error
         ├── StorageTimeout          504 it did not answer in time
@@ -50,19 +48,11 @@ class PermissionDenied(AtollError):
     pass
 
 
-class TicketMismatch(PermissionDenied):
-    pass
-
-
 class NotFound(AtollError):
     pass
 
 
 class PathNotFound(NotFound):
-    pass
-
-
-class Conflict(AtollError):
     pass
 
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from atoll.db import schema
-from atoll.server.app import create_app
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
-from tests.backends import blob_state, make_settings
+from tests.backends import blob_state
+from tests.conftest import BASE_URL, MakeApp
 
-PUBLIC_URL = "http://testserver"
+PUBLIC_URL = BASE_URL
 
 
 @dataclass
@@ -69,11 +69,23 @@ class Env:
         return files, assets, dirs
 
 
+class MakeEnv(Protocol):
+    def __call__(self, **overrides: Any) -> Env: ...
+
+
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    settings = make_settings(tmp_path / "data", public_url=PUBLIC_URL)
-    ctx = Context.open(settings)
-    created = create_api_token(ctx.engine, base="Demo")
-    with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
-        yield Env(ctx, client, created.token, created.dtable.uuid, created.dtable.workspace_id,
-                  settings.data_dir)
+def make_env(make_app: MakeApp) -> MakeEnv:
+    """An app with a Demo base and its API token; keyword arguments override settings."""
+
+    def make(**overrides: Any) -> Env:
+        app = make_app(public_url=PUBLIC_URL, **overrides)
+        created = create_api_token(app.ctx.engine, base="Demo")
+        return Env(app.ctx, app.client, created.token, created.dtable.uuid, created.dtable.workspace_id,
+                   app.ctx.settings.data_dir)
+
+    return make
+
+
+@pytest.fixture
+def env(make_env: MakeEnv) -> Env:
+    return make_env()

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from atoll.services.access import create_api_token, issue_ticket
-from tests.assets.conftest import Env
+from tests.assets.conftest import Env, MakeEnv
 from tests.errors import error_of
 
 BAD_PATHS = ["../x", "a/../../b", "..\\x", "a\\b", "x\x00y", "%2e%2e/x", "%252e%252e/x", "．．/x",
@@ -121,9 +121,8 @@ def test_oversized_field(env: Env) -> None:
     _assert_unchanged(env, before, r)
 
 
-def test_body_over_limit_refused_before_reading(env: Env) -> None:
-    ctx = env.ctx
-    object.__setattr__(ctx.settings, "max_upload_bytes", 1000)
+def test_body_over_limit_refused_before_reading(make_env: MakeEnv) -> None:
+    env = make_env(max_upload_bytes=1000)
     link = env.upload_link()
     before = env.state()
     r = env.upload("big.bin", b"x" * 5000, link=link)

@@ -16,14 +16,8 @@ import pytest
 
 from tests.compat.clients import ScenarioResult
 from tests.compat.harness import CUSTOM_FOLDER, Client, ScenarioRunner, make_custom_folder
+from tests.compat.scenarios._names import NAMES, SPECIAL_NAMES
 
-NAMES = [
-    "my file (final).pdf",
-    "naïve 文件 ü.txt",
-    "two  spaces.txt",
-    "Q3 report (final) (1).pdf",
-]
-SPECIAL_NAMES = ["plus+amp&pct%.txt", "hash#semi;eq=.txt", "apos'tilde~.txt"]
 ROW_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 CUSTOM_URL = re.compile(r"^custom-asset://[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.")
 

@@ -80,6 +80,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=15)
+        if proc.stdout:
+            proc.stdout.close()
 
 
 def test_scripts_serve_prints_url_and_working_token(served: Served) -> None:

@@ -82,6 +82,8 @@ def strace(pid: int, *args: str, log: Path) -> Iterator[subprocess.Popen[bytes]]
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()
 
 
 def _traced(pid: int) -> int:

@@ -16,7 +16,6 @@ import json
 import re
 import sys
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,7 @@ import anyio
 import httpx
 import pytest
 from starlette.routing import Route
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from starlette.testclient import TestClient
 
 from atoll.server.app import create_app
 from atoll.server.routes import routes

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
-with warnings.catch_warnings():  # starlette nudges towards httpx2; httpx is what the project pins
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-from atoll.server.app import create_app
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
-from tests.backends import make_settings
+from tests.conftest import App, MakeApp
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -61,15 +55,18 @@ class Api:
 
 
 @pytest.fixture
-def ctx(tmp_path: Path) -> Context:
-    return Context.open(make_settings(tmp_path))
+def app(make_app: MakeApp) -> App:
+    return make_app()
 
 
 @pytest.fixture
-def client(ctx: Context) -> Iterator[TestClient]:
-    app = create_app(ctx.settings, context=ctx)
-    with TestClient(app) as c:
-        yield c
+def ctx(app: App) -> Context:
+    return app.ctx
+
+
+@pytest.fixture
+def client(app: App) -> TestClient:
+    return app.client
 
 
 def access_token(client: TestClient, api_token: str) -> str:
@@ -79,10 +76,15 @@ def access_token(client: TestClient, api_token: str) -> str:
     return token
 
 
+def api_on(app: App) -> Api:
+    """A read-write access token on base "B" of ``app``."""
+    made = create_api_token(app.ctx.engine, base="B")
+    return Api(app.client, made.dtable.uuid, access_token(app.client, made.token))
+
+
 @pytest.fixture
-def api(ctx: Context, client: TestClient) -> Api:
-    made = create_api_token(ctx.engine, base="B")
-    return Api(client, made.dtable.uuid, access_token(client, made.token))
+def api(app: App) -> Api:
+    return api_on(app)
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import MakeApp
 from tests.errors import error_of
-from tests.rows.conftest import Api
+from tests.rows.conftest import Api, api_on
 
 COLUMNS = [
     {"column_name": "Name", "column_type": "text"},
@@ -586,20 +587,25 @@ def test_system_key_column_names_are_reserved(api: Api) -> None:
     assert bad.status_code == 400 and "reserved" in bad.json()["error_message"]
 
 
-def test_hostile_bodies_are_4xx_and_change_nothing(api: Api, ctx: Any) -> None:
+def test_hostile_bodies_are_4xx_and_change_nothing(api: Api) -> None:
     setup_table(api)
     before = api.ok("GET", "/rows/", params={"table_name": "Table1"})
     auth = {"Authorization": f"Token {api.access_token}", "Content-Type": "application/json"}
     for body in (b"[1, 2]", b'"text"', b"null", b"\xff\xfe{}", b'{"table_name": "Table1", "rows": [' * 50):
         resp = api.client.post(api.url("/rows/"), content=body, headers=auth)
         assert resp.status_code == 400, (body[:20], resp.text)
-    object.__setattr__(ctx.settings, "max_json_bytes", 1000)
-    big = {"table_name": "Table1", "rows": [{"Name": "x" * 2000}]}
-    assert api.call("POST", "/rows/", json=big).status_code == 413
-    object.__setattr__(ctx.settings, "max_rows_per_batch", 3)
-    many = {"table_name": "Table1", "rows": [{"Name": str(i)} for i in range(4)]}
-    assert api.call("POST", "/rows/", json=many).status_code == 400
     for params in ({"start": "-1"}, {"limit": "abc"}, {"start": "x"}):
         resp = api.call("GET", "/rows/", params={"table_name": "Table1", **params})
         assert resp.status_code == 400, (params, resp.text)
+    assert api.ok("GET", "/rows/", params={"table_name": "Table1"}) == before
+
+
+def test_bodies_over_the_limits_are_4xx_and_change_nothing(make_app: MakeApp) -> None:
+    api = api_on(make_app(max_json_bytes=1000, max_rows_per_batch=3))
+    setup_table(api)
+    before = api.ok("GET", "/rows/", params={"table_name": "Table1"})
+    big = {"table_name": "Table1", "rows": [{"Name": "x" * 2000}]}
+    assert api.call("POST", "/rows/", json=big).status_code == 413
+    many = {"table_name": "Table1", "rows": [{"Name": str(i)} for i in range(4)]}
+    assert api.call("POST", "/rows/", json=many).status_code == 400
     assert api.ok("GET", "/rows/", params={"table_name": "Table1"}) == before

@@ -6,15 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from starlette.testclient import TestClient
 
 from atoll.server.app import create_app
 from atoll.server.endpoints.home import VERSION

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -13,10 +12,7 @@ from typing import Any, NotRequired, TypedDict
 import pytest
 from jsonschema import Draft202012Validator
 from starlette.routing import Route
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from starlette.testclient import TestClient
 
 from atoll.server.app import create_app
 from atoll.server.endpoints.home import VERSION

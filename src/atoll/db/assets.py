@@ -127,9 +127,5 @@ def blob_key_in_use(conn: Connection, blob_key: str) -> bool:
     return conn.execute(select(a.c.id).where(a.c.blob_key == blob_key).limit(1)).first() is not None
 
 
-def all_blob_keys(conn: Connection) -> set[str]:
-    return set(conn.execute(select(schema.assets.c.blob_key)).scalars())
-
-
 def all_assets(conn: Connection) -> list[Asset]:
     return [_asset(r) for r in conn.execute(select(schema.assets)).mappings()]

@@ -48,11 +48,6 @@ def current_version(conn: Connection) -> int:
     return max(found, default=0)
 
 
-def version_of(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return current_version(conn)
-
-
 def _lock(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})

@@ -27,7 +27,6 @@ from atoll.services.structure import TableRef, find_table, find_view
 from atoll.timeutil import iso_ms, utcnow
 from atoll.wire.rows import ROW_NOT_FOUND
 
-ROW_ID_BYTES = 16  # 22 characters of URL-safe base64, like SeaTable
 #: The rows table holds ids of at most this many characters; a longer string names no row.
 MAX_ROW_ID_CHARS = 22
 ACTOR_DOMAIN = "auth.local"

@@ -19,7 +19,6 @@ from typing import Any
 from atoll.errors import (
     AtollError,
     AuthenticationFailed,
-    Conflict,
     InsufficientStorage,
     InvalidInput,
     NotFound,
@@ -49,7 +48,6 @@ STATUS: list[tuple[type[AtollError], int]] = [
     (AuthenticationFailed, 403),
     (PermissionDenied, 403),
     (NotFound, 404),
-    (Conflict, 409),
     (InsufficientStorage, 507),
     (StorageUnavailable, 503),
     (StorageTimeout, 504),

@@ -19,8 +19,6 @@ DEFAULT_VIEW_ID = "0000"
 FIRST_KEY = "0000"
 DEFAULT_SETTINGS: dict[str, Any] = {"date_settings": {"first_day_of_week": "Monday"}}
 
-SUCCESS: dict[str, Any] = {"success": True}
-
 # Keys of a stored table that the metadata endpoint leaves out.
 _TABLE_ONLY_KEYS = ("view_structure",)
 

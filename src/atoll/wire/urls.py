@@ -12,11 +12,10 @@ The shapes follow the official ``seatable-api`` 4.0.0 client (wire contract §4.
 from __future__ import annotations
 
 import posixpath
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, unquote
 from uuid import UUID
 
-FileType = Literal["file", "image"]
 FILE_TYPES: tuple[str, ...] = ("file", "image")
 CUSTOM_ASSET_SCHEME = "custom-asset://"
 

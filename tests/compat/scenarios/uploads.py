@@ -24,6 +24,7 @@ from _common import (
     sha256,
     write_local,
 )
+from _names import NAMES, SPECIAL_NAMES
 
 Base, version, ck = begin()
 legacy = is_legacy(version)
@@ -114,14 +115,6 @@ with ck("replace_true") as r:
     r["expected_sha256"] = sha256(b"new bytes")
 
 # --- names with spaces, parentheses, unicode: simple and detailed download ---------------
-
-NAMES = [
-    "my file (final).pdf",
-    "naïve 文件 ü.txt",
-    "two  spaces.txt",
-    "Q3 report (final) (1).pdf",
-]
-SPECIAL_NAMES = ["plus+amp&pct%.txt", "hash#semi;eq=.txt", "apos'tilde~.txt"]
 
 
 def name_round_trip(name: str) -> dict:

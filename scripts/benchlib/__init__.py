@@ -1,0 +1,1 @@
+"""The benchmark behind ``scripts/bench``, in parts: processes, servers, load generators, report."""
