@@ -71,13 +71,16 @@ def _export(settings: Settings) -> None:
 
 
 @click.command()
-@click.option("--host", envvar="ATOLL_HOST", default=DEFAULT_HOST, show_default=True)
-@click.option("--port", envvar="ATOLL_PORT", default=DEFAULT_PORT, type=int, show_default=True)
+@click.option("--host", envvar="ATOLL_HOST", default=DEFAULT_HOST, show_default=True,
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", envvar="ATOLL_PORT", default=DEFAULT_PORT, type=int, show_default=True,
+              help="TCP port to listen on.")
 @backend_options
 @click.option("--public-url", envvar="ATOLL_PUBLIC_URL", default=None,
               help="URL clients reach this server at; used in every generated link. "
                    "Default: http://HOST:PORT")
 @click.option("--server", "server_impl", envvar="ATOLL_SERVER", default="uvicorn",
+              help="HTTP server: uvicorn (default) or granian (docs/deployment.md compares them).",
               type=click.Choice(SERVERS), show_default=True)
 @click.option("--log-format", envvar="ATOLL_LOG_FORMAT", default=DEFAULT_LOG_FORMAT,
               type=click.Choice(LOG_FORMATS, case_sensitive=False), show_default=True,
