@@ -25,7 +25,6 @@ Endpoint = Callable[..., Any]
 GATEWAY = ep.GATEWAY
 V1_GATEWAY = ep.V1_GATEWAY
 V1_SERVER = ep.V1_SERVER
-V1_BASES = (V1_GATEWAY, V1_SERVER)
 
 
 class Auth(Enum):
