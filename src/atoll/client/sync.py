@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
 import httpx
@@ -38,6 +38,22 @@ from atoll.client._transport import (
 )
 from atoll.client.exceptions import AtollHTTPError, TokenExpiredError
 from atoll.wire import urls
+
+T = TypeVar("T")
+
+
+class _OnTransport(Generic[T]):
+    """A ``Base`` attribute that lives on its transport (read and set through the Base)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, base: Base, owner: type[Base]) -> T:
+        value: T = getattr(base._transport, self.name)
+        return value
+
+    def __set__(self, base: Base, value: T) -> None:
+        setattr(base._transport, self.name, value)
 
 
 class Base:
@@ -71,32 +87,12 @@ class Base:
         self.use_api_gateway = False
         self.is_authed = False
 
-    @property
-    def server_url(self) -> str:
-        """The server's URL, without a trailing slash; errors name it."""
-        return self._transport.server_url
-
-    @server_url.setter
-    def server_url(self, value: str) -> None:
-        self._transport.server_url = value
-
-    @property
-    def timeout(self) -> float | None:
-        """Seconds per socket operation (the default of every call's ``timeout=``)."""
-        return self._transport.timeout
-
-    @timeout.setter
-    def timeout(self, value: float | None) -> None:
-        self._transport.timeout = value
-
-    @property
-    def retries(self) -> int:
-        """How many times a transient failure is retried."""
-        return self._transport.retries
-
-    @retries.setter
-    def retries(self, value: int) -> None:
-        self._transport.retries = value
+    #: The server's URL, without a trailing slash; errors name it.
+    server_url = _OnTransport[str]("server_url")
+    #: Seconds per socket operation (the default of every call's ``timeout=``).
+    timeout = _OnTransport[float | None]("timeout")
+    #: How many times a transient failure is retried.
+    retries = _OnTransport[int]("retries")
 
     def __str__(self) -> str:
         return f"<SeaTable Base [ {self.dtable_name} ]>"

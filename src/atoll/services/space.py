@@ -18,6 +18,7 @@ uploads can use the same guard (``admit`` with the bytes still to come, ``grow``
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from atoll.storage.base import os_error
 RESERVE_MESSAGE = "Not enough storage space on the server for this upload; free space or try again later."
 
 
+@functools.lru_cache(maxsize=8)
 def sqlite_folder(db_url: str) -> Path | None:
     """The folder of a SQLite database file, or None (another database, or in memory)."""
     url = make_url(db_url)
