@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 from atoll.config import Settings
 from atoll.db import assets as db_assets
 from atoll.db.engine import write_tx
-from atoll.models import Asset
+from atoll.models import Asset, Principal
 from atoll.services import access, rows, tables
+from atoll.services.context import Context
 from atoll.services.structure import TableRef
 from atoll.storage import open_blob_store
 from atoll.storage.base import BlobStore, new_key
@@ -20,6 +21,8 @@ from atoll.timeutil import utcnow
 
 BASES = ("Alpha", "Beta")
 ROWS_PER_BASE = 25
+#: Signs nothing that outlives the seeding (the rows use cases need a Context).
+SEED_SECRET = b"s" * 32
 
 
 def open_store(url: str) -> BlobStore:
@@ -59,16 +62,18 @@ async def add_file(engine: Engine, store: BlobStore, dtable_uuid: str, base: str
 
 async def seed(engine: Engine, store: BlobStore, files_per_base: int = 6) -> Seeded:
     seeded = Seeded()
+    ctx = Context(Settings.load(), engine, store, SEED_SECRET, (SEED_SECRET,))
     n = 0
     for base in BASES:
         token = access.create_api_token(engine, base=base, workspace="Team", permission="rw",
                                         app_name="seed")
         seeded.tokens.append(token.token)
         uuid_ = token.dtable.uuid
-        tables.add_table(engine, uuid_, "Tasks", [{"column_name": "Name", "column_type": "text"}])
-        rows.append_rows(engine, uuid_, TableRef(name="Tasks"),
-                         [{"Name": f"{base} ünïcode row {i}"} for i in range(ROWS_PER_BASE)],
-                         "seed", max_batch=1000)
+        principal = Principal(token.dtable, "rw", "seed")
+        await tables.add_table(ctx, principal, table_name="Tasks",
+                               columns=[{"column_name": "Name", "column_type": "text"}])
+        await rows.append_rows(ctx, principal, TableRef(name="Tasks"),
+                               rows=[{"Name": f"{base} ünïcode row {i}"} for i in range(ROWS_PER_BASE)])
         for _ in range(files_per_base):
             n += 1
             await add_file(engine, store, uuid_, base, f"/files/2026-11/f{n}.bin", content(n), seeded)

@@ -147,6 +147,21 @@ async def find_asset(ctx: Context, dtable_uuid: str, path: str) -> Asset | None:
     return await ctx.run_db(_get_asset, ctx.engine, dtable_uuid, path)
 
 
+async def asset_at_url(
+    ctx: Context, principal: Principal, *, workspace_id: int, dtable_uuid: str, path: str
+) -> tuple[str, Asset]:
+    """A download ticket for the asset a cell's URL (``/workspace/<wid>/asset/<uuid>/<path>``)
+    names, and the asset. The token must be of that base and workspace (403 otherwise, before
+    the path is looked at)."""
+    access.require_base(principal, dtable_uuid)
+    if workspace_id != principal.dtable.workspace_id:
+        raise PermissionDenied("Permission denied.")
+    asset = await find_asset(ctx, principal.dtable.uuid, paths.rel_path(path, "path"))
+    if asset is None:
+        raise NotFound("Asset file does not exist.")
+    return _ticket(ctx, "download", asset.dtable_uuid, asset.path), asset
+
+
 async def resolve_download(ctx: Context, ticket: Ticket) -> Asset:
     asset = await find_asset(ctx, ticket.dtable_uuid, ticket.path)
     if asset is None:

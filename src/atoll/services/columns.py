@@ -6,11 +6,13 @@ import copy
 from collections.abc import Mapping
 from typing import Any, get_args
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from atoll.db import rows as q
 from atoll.errors import InvalidInput
+from atoll.models import Principal
 from atoll.services.cells import OPTION_COLORS, SYSTEM_KEYS, new_option_id
+from atoll.services.context import Context
 from atoll.services.structure import (
     TableRef,
     change_doc,
@@ -134,11 +136,11 @@ def _options(given: Any) -> list[dict[str, Any]]:
 # ---- columns -------------------------------------------------------------------------------
 
 
-def list_columns(
-    engine: Engine, dtable_uuid: str, ref: TableRef, view_name: Any = None
+async def list_columns(
+    ctx: Context, principal: Principal, ref: TableRef, *, view_name: object = None
 ) -> list[dict[str, Any]]:
     """The table's columns; with a view, without the view's hidden columns."""
-    table = find_table(read_doc(engine, dtable_uuid).doc, ref)
+    table = find_table((await read_doc(ctx, principal)).doc, ref)
     columns: list[dict[str, Any]] = table["columns"]
     if view_name:
         hidden = set(find_view(table, view_name).get("hidden_columns") or [])
@@ -146,14 +148,15 @@ def list_columns(
     return columns
 
 
-def insert_column(
-    engine: Engine,
-    dtable_uuid: str,
+async def insert_column(
+    ctx: Context,
+    principal: Principal,
     ref: TableRef,
-    column_name: Any,
-    column_type: Any,
-    data: Any = None,
-    anchor_column: Any = None,
+    *,
+    column_name: object,
+    column_type: object,
+    data: object = None,
+    anchor_column: object = None,
 ) -> dict[str, Any]:
     """A new column, after ``anchor_column`` (key or name) or at the end."""
     name = valid_column_name(column_name)
@@ -178,11 +181,17 @@ def insert_column(
         columns.insert(at, column)
         return copy.deepcopy(column)
 
-    return change_doc(engine, dtable_uuid, change)
+    return await change_doc(ctx, principal, change)
 
 
-def update_column(
-    engine: Engine, dtable_uuid: str, ref: TableRef, op_type: Any, column_ref: Any, args: Mapping[str, Any]
+async def update_column(
+    ctx: Context,
+    principal: Principal,
+    ref: TableRef,
+    *,
+    op_type: object,
+    column_ref: object,
+    args: Mapping[str, Any],
 ) -> dict[str, Any]:
     """PUT columns/: rename, resize, freeze, move or retype one column (by key or name)."""
     if op_type not in COLUMN_OPS:
@@ -215,10 +224,10 @@ def update_column(
             column["data"] = column_data(ctype, None, inserted=True)
         return copy.deepcopy(column)
 
-    return change_doc(engine, dtable_uuid, change)
+    return await change_doc(ctx, principal, change)
 
 
-def delete_column(engine: Engine, dtable_uuid: str, ref: TableRef, column_ref: Any) -> None:
+async def delete_column(ctx: Context, principal: Principal, ref: TableRef, *, column_ref: object) -> None:
     """Remove a column and its cells. The first column (the row's display column) stays."""
 
     def change(conn: Connection, doc: dict[str, Any]) -> None:
@@ -230,16 +239,17 @@ def delete_column(engine: Engine, dtable_uuid: str, ref: TableRef, column_ref: A
         key = column["key"]
         for view in table["views"]:
             view["hidden_columns"] = [k for k in view.get("hidden_columns") or [] if k != key]
-        holding = [row for row in q.iter_rows(conn, dtable_uuid, table["_id"]) if key in row.data]
+        uuid = principal.dtable.uuid
+        holding = [row for row in q.iter_rows(conn, uuid, table["_id"]) if key in row.data]
         for row in holding:
             row.data.pop(key)
-        q.update_rows(conn, dtable_uuid, holding)
+        q.update_rows(conn, uuid, holding)
 
-    change_doc(engine, dtable_uuid, change)
+    await change_doc(ctx, principal, change)
 
 
-def batch_append_columns(
-    engine: Engine, dtable_uuid: str, ref: TableRef, columns: Any
+async def batch_append_columns(
+    ctx: Context, principal: Principal, ref: TableRef, *, columns: object
 ) -> list[dict[str, Any]]:
     """Append several columns at once (``batch-append-columns/``); returns only the new ones."""
     specs = column_specs(columns, default=False)
@@ -259,11 +269,11 @@ def batch_append_columns(
             made.append(copy.deepcopy(column))
         return made
 
-    return change_doc(engine, dtable_uuid, change)
+    return await change_doc(ctx, principal, change)
 
 
-def add_column_options(
-    engine: Engine, dtable_uuid: str, ref: TableRef, column_ref: Any, options: Any
+async def add_column_options(
+    ctx: Context, principal: Principal, ref: TableRef, *, column_ref: object, options: object
 ) -> None:
     """Add options to a single/multiple-select column; names it already has are skipped."""
     new_options = _options(options)
@@ -286,4 +296,4 @@ def add_column_options(
             ids.add(option["id"])
         column["data"] = data
 
-    change_doc(engine, dtable_uuid, change)
+    await change_doc(ctx, principal, change)

@@ -1,5 +1,8 @@
 """Use cases on rows: list, get, append, update, delete, filter.
 
+Each is ``async def op(ctx, principal, ref, ...)``: writes check the principal may write, and
+the blocking work runs in a worker thread (the private sync function of the same name).
+
 Writes validate the **whole** request (every row, every cell; see ``services.cells``) before
 anything is written, and run in one write transaction: a request is applied entirely or not at
 all. Select options that a write names but the column lacks are created, as SeaTable does; that
@@ -11,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +24,9 @@ from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
+from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
+from atoll.services.context import Context
 from atoll.services.filters import check_filters, row_matches, sort_rows
 from atoll.services.structure import TableRef, find_table, find_view
 from atoll.timeutil import iso_ms, utcnow
@@ -57,14 +62,14 @@ def actor(principal: Principal) -> str:
 # ---- reading -------------------------------------------------------------------------------
 
 
-def list_rows(
-    engine: Engine,
-    dtable_uuid: str,
+async def list_rows(
+    ctx: Context,
+    principal: Principal,
     ref: TableRef,
     *,
-    view_name: Any = None,
-    order_by: Any = None,
-    direction: Any = None,
+    view_name: object = None,
+    order_by: object = None,
+    direction: object = None,
     start: int = 0,
     limit: int,
 ) -> RowPage:
@@ -72,6 +77,21 @@ def list_rows(
 
     A view is checked to exist; its filters and sorts are not applied (every view shows all rows).
     """
+    return await ctx.run_db(
+        _list_rows, ctx.engine, principal.dtable.uuid, ref, view_name, order_by, direction, start, limit
+    )
+
+
+def _list_rows(
+    engine: Engine,
+    dtable_uuid: str,
+    ref: TableRef,
+    view_name: object,
+    order_by: object,
+    direction: object,
+    start: int,
+    limit: int,
+) -> RowPage:
     if direction not in (None, "", "asc", "desc"):
         raise InvalidInput("direction invalid: expected asc or desc.")
     if start < 0 or limit <= 0:
@@ -91,7 +111,12 @@ def list_rows(
     return RowPage(columns, ordered[start : start + limit])
 
 
-def get_row(engine: Engine, dtable_uuid: str, ref: TableRef, row_id: str) -> RowPage:
+async def get_row(ctx: Context, principal: Principal, ref: TableRef, *, row_id: str) -> RowPage:
+    """One row by id (404 when there is none)."""
+    return await ctx.run_db(_get_row, ctx.engine, principal.dtable.uuid, ref, row_id)
+
+
+def _get_row(engine: Engine, dtable_uuid: str, ref: TableRef, row_id: str) -> RowPage:
     with read_tx(engine) as conn:
         table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
         row = q.get_row(conn, dtable_uuid, table["_id"], row_id) if could_be_row_id(row_id) else None
@@ -100,18 +125,32 @@ def get_row(engine: Engine, dtable_uuid: str, ref: TableRef, row_id: str) -> Row
     return RowPage(table["columns"], [row])
 
 
-def filter_rows(
-    engine: Engine,
-    dtable_uuid: str,
+async def filter_rows(
+    ctx: Context,
+    principal: Principal,
     ref: TableRef,
-    filters: Any,
-    conjunction: Any = "And",
     *,
-    view_name: Any = None,
+    filters: object,
+    conjunction: object = "And",
+    view_name: object = None,
     limit: int,
 ) -> RowPage:
     """Rows matching ``filters`` (``[{column_name, filter_predicate, filter_term}]``), at most
     ``limit``. See ``services.filters`` for the supported predicates."""
+    return await ctx.run_db(
+        _filter_rows, ctx.engine, principal.dtable.uuid, ref, filters, conjunction, view_name, limit
+    )
+
+
+def _filter_rows(
+    engine: Engine,
+    dtable_uuid: str,
+    ref: TableRef,
+    filters: object,
+    conjunction: object,
+    view_name: object,
+    limit: int,
+) -> RowPage:
     if conjunction not in ("And", "Or"):
         raise InvalidInput("filter_conjunction invalid.")
     if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
@@ -148,17 +187,26 @@ def _normalize_all(table: dict[str, Any], rows: Sequence[Any], what: str) -> tup
     return values, any(v.options_added for v in values)
 
 
-def append_rows(
+async def append_rows(
+    ctx: Context, principal: Principal, ref: TableRef, *, rows: object, anchor_row_id: object = None
+) -> list[q.StoredRow]:
+    """Insert rows at the end, or right after ``anchor_row_id`` (v1 insert_row)."""
+    require_write(principal)
+    return await ctx.run_db(
+        _append_rows, ctx.engine, principal.dtable.uuid, ref, rows, actor(principal),
+        ctx.settings.max_rows_per_batch, anchor_row_id,
+    )  # fmt: skip
+
+
+def _append_rows(
     engine: Engine,
     dtable_uuid: str,
     ref: TableRef,
-    rows: Any,
+    rows: object,
     by: str,
-    *,
     max_batch: int,
-    anchor_row_id: Any = None,
+    anchor_row_id: object,
 ) -> list[q.StoredRow]:
-    """Insert rows at the end, or right after ``anchor_row_id`` (v1 insert_row)."""
     items = _check_batch(rows, "rows", max_batch)
     now = iso_ms(utcnow())
     with write_tx(engine) as conn:
@@ -200,13 +248,21 @@ def _new_seqs(conn: Connection, dtable_uuid: str, table_id: str, count: int, anc
     return [last + q.SEQ_STEP * (i + 1) for i in range(count)]
 
 
-def update_rows(
-    engine: Engine, dtable_uuid: str, ref: TableRef, updates: Any, by: str, *, max_batch: int
-) -> int:
+async def update_rows(ctx: Context, principal: Principal, ref: TableRef, *, updates: object) -> int:
     """Apply ``[{row_id, row}]``: given cells change, ``null`` clears, others stay.
 
     An unknown ``row_id`` fails the whole request (404) and nothing is written.
     """
+    require_write(principal)
+    return await ctx.run_db(
+        _update_rows, ctx.engine, principal.dtable.uuid, ref, updates, actor(principal),
+        ctx.settings.max_rows_per_batch,
+    )  # fmt: skip
+
+
+def _update_rows(
+    engine: Engine, dtable_uuid: str, ref: TableRef, updates: object, by: str, max_batch: int
+) -> int:
     items = _check_batch(updates, "updates", max_batch)
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("row_id"), str):
@@ -238,8 +294,15 @@ def update_rows(
     return len(changed)
 
 
-def delete_rows(engine: Engine, dtable_uuid: str, ref: TableRef, row_ids: Any, *, max_batch: int) -> int:
+async def delete_rows(ctx: Context, principal: Principal, ref: TableRef, *, row_ids: object) -> int:
     """Delete rows by id; ids that do not exist are skipped. Returns how many went."""
+    require_write(principal)
+    return await ctx.run_db(
+        _delete_rows, ctx.engine, principal.dtable.uuid, ref, row_ids, ctx.settings.max_rows_per_batch
+    )
+
+
+def _delete_rows(engine: Engine, dtable_uuid: str, ref: TableRef, row_ids: object, max_batch: int) -> int:
     ids = _check_batch(row_ids, "row_ids", max_batch)
     if not all(isinstance(i, str) for i in ids):
         raise InvalidInput("row_ids invalid: expected a list of strings.")
@@ -252,21 +315,3 @@ def _save_if(conn: Connection, dtable_uuid: str, stored: q.StoredDoc, changed: b
     if changed:
         stored.version += 1
         q.save_doc(conn, dtable_uuid, stored)
-
-
-def updates_from_body(body: Mapping[str, Any]) -> Any:
-    """Gateway sends ``updates: [{row_id, row}]``; v1 update_row sends ``row_id`` and ``row``."""
-    if "updates" in body:
-        return body["updates"]
-    if "row_id" in body:
-        return [{"row_id": body.get("row_id"), "row": body.get("row")}]
-    raise InvalidInput("updates invalid.")
-
-
-def row_ids_from_body(body: Mapping[str, Any]) -> Any:
-    """Gateway and batch delete send ``row_ids``; v1 delete_row sends ``row_id``."""
-    if "row_ids" in body:
-        return body["row_ids"]
-    if "row_id" in body:
-        return [body["row_id"]]
-    raise InvalidInput("row_ids invalid.")

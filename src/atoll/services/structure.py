@@ -19,6 +19,9 @@ from sqlalchemy import Connection, Engine
 from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
+from atoll.models import Principal
+from atoll.services.access import require_write
+from atoll.services.context import Context
 from atoll.wire import tables as w
 
 T = TypeVar("T")
@@ -106,15 +109,29 @@ def valid_name(value: Any, what: str) -> str:
 
 
 # ---- transactions --------------------------------------------------------------------------
+# Every use case on a base's structure is ``async def op(ctx, principal, ...)``: it validates its
+# arguments, then reads the document (any principal of the base may) or changes it (a read-write
+# principal only) through these two. The blocking database work runs in a worker thread.
 
 
-def read_doc(engine: Engine, dtable_uuid: str) -> q.StoredDoc:
+async def read_doc(ctx: Context, principal: Principal) -> q.StoredDoc:
+    """The base's structure document as stored now."""
+    return await ctx.run_db(_read_doc, ctx.engine, principal.dtable.uuid)
+
+
+async def change_doc(ctx: Context, principal: Principal, fn: Callable[[Connection, dict[str, Any]], T]) -> T:
+    """Run ``fn(conn, doc)`` on the locked document, then store it with version + 1.
+    Raises PermissionDenied for a read-only principal before anything is read."""
+    require_write(principal)
+    return await ctx.run_db(_change_doc, ctx.engine, principal.dtable.uuid, fn)
+
+
+def _read_doc(engine: Engine, dtable_uuid: str) -> q.StoredDoc:
     with read_tx(engine) as conn:
         return q.load_doc(conn, dtable_uuid)
 
 
-def change_doc(engine: Engine, dtable_uuid: str, fn: Callable[[Connection, dict[str, Any]], T]) -> T:
-    """Run ``fn(conn, doc)`` on the locked document, then store it with version + 1."""
+def _change_doc(engine: Engine, dtable_uuid: str, fn: Callable[[Connection, dict[str, Any]], T]) -> T:
     with write_tx(engine) as conn:
         stored = q.lock_doc(conn, dtable_uuid)
         result = fn(conn, stored.doc)

@@ -6,11 +6,13 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from atoll.db import rows as q
 from atoll.errors import InvalidInput
+from atoll.models import Principal
 from atoll.services.columns import column_data, column_specs
+from atoll.services.context import Context
 from atoll.services.structure import TableRef, change_doc, find_table, new_id, read_doc, valid_name
 from atoll.wire import tables as w
 
@@ -28,12 +30,14 @@ class Metadata:
 # ---- metadata and tables -------------------------------------------------------------------
 
 
-def get_metadata(engine: Engine, dtable_uuid: str) -> Metadata:
-    stored = read_doc(engine, dtable_uuid)
+async def get_metadata(ctx: Context, principal: Principal) -> Metadata:
+    stored = await read_doc(ctx, principal)
     return Metadata(stored.version, stored.doc.get("tables", []), stored.doc.get("settings"))
 
 
-def add_table(engine: Engine, dtable_uuid: str, table_name: Any, columns: Any = None) -> dict[str, Any]:
+async def add_table(
+    ctx: Context, principal: Principal, *, table_name: object, columns: object = None
+) -> dict[str, Any]:
     """A new table with the given columns (first key ``"0000"``), or one text column "Name"."""
     name = valid_name(table_name, "table_name")
     specs = column_specs(columns)
@@ -52,10 +56,10 @@ def add_table(engine: Engine, dtable_uuid: str, table_name: Any, columns: Any = 
         tables.append(table)
         return copy.deepcopy(table)
 
-    return change_doc(engine, dtable_uuid, change)
+    return await change_doc(ctx, principal, change)
 
 
-def rename_table(engine: Engine, dtable_uuid: str, ref: TableRef, new_name: Any) -> None:
+async def rename_table(ctx: Context, principal: Principal, ref: TableRef, *, new_name: object) -> None:
     name = valid_name(new_name, "new_table_name")
 
     def change(conn: Connection, doc: dict[str, Any]) -> None:
@@ -64,13 +68,13 @@ def rename_table(engine: Engine, dtable_uuid: str, ref: TableRef, new_name: Any)
             raise InvalidInput(f"table {name} already exists.")
         table["name"] = name
 
-    change_doc(engine, dtable_uuid, change)
+    await change_doc(ctx, principal, change)
 
 
-def delete_table(engine: Engine, dtable_uuid: str, ref: TableRef) -> None:
+async def delete_table(ctx: Context, principal: Principal, ref: TableRef) -> None:
     def change(conn: Connection, doc: dict[str, Any]) -> None:
         table = find_table(doc, ref)
         doc["tables"] = [t for t in doc["tables"] if t is not table]
-        q.delete_table_rows(conn, dtable_uuid, table["_id"])
+        q.delete_table_rows(conn, principal.dtable.uuid, table["_id"])
 
-    change_doc(engine, dtable_uuid, change)
+    await change_doc(ctx, principal, change)

@@ -7,9 +7,11 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from atoll.errors import InvalidInput
+from atoll.models import Principal
+from atoll.services.context import Context
 from atoll.services.structure import TableRef, change_doc, find_table, find_view, new_id, read_doc, valid_name
 from atoll.wire import tables as w
 
@@ -30,17 +32,17 @@ _VIEW_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def list_views(engine: Engine, dtable_uuid: str, ref: TableRef) -> list[dict[str, Any]]:
-    views: list[dict[str, Any]] = find_table(read_doc(engine, dtable_uuid).doc, ref)["views"]
+async def list_views(ctx: Context, principal: Principal, ref: TableRef) -> list[dict[str, Any]]:
+    views: list[dict[str, Any]] = find_table((await read_doc(ctx, principal)).doc, ref)["views"]
     return views
 
 
-def get_view(engine: Engine, dtable_uuid: str, ref: TableRef, name: str) -> dict[str, Any]:
-    return find_view(find_table(read_doc(engine, dtable_uuid).doc, ref), name)
+async def get_view(ctx: Context, principal: Principal, ref: TableRef, *, name: str) -> dict[str, Any]:
+    return find_view(find_table((await read_doc(ctx, principal)).doc, ref), name)
 
 
-def add_view(
-    engine: Engine, dtable_uuid: str, ref: TableRef, name: Any, view_type: Any = None
+async def add_view(
+    ctx: Context, principal: Principal, ref: TableRef, *, name: object, view_type: object = None
 ) -> dict[str, Any]:
     view_name = valid_name(name, "name")
     vtype = view_type if isinstance(view_type, str) and view_type else "table"
@@ -58,11 +60,11 @@ def add_view(
         structure.setdefault("view_ids", []).append(view["_id"])
         return copy.deepcopy(view)
 
-    return change_doc(engine, dtable_uuid, change)
+    return await change_doc(ctx, principal, change)
 
 
-def update_view(
-    engine: Engine, dtable_uuid: str, ref: TableRef, name: str, changes: Mapping[str, Any]
+async def update_view(
+    ctx: Context, principal: Principal, ref: TableRef, *, name: str, changes: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Rename (``name``) and/or store view settings verbatim (they do not filter rows)."""
 
@@ -81,10 +83,10 @@ def update_view(
                 view[field] = copy.deepcopy(changes[field])
         return copy.deepcopy(view)
 
-    return change_doc(engine, dtable_uuid, change)
+    return await change_doc(ctx, principal, change)
 
 
-def delete_view(engine: Engine, dtable_uuid: str, ref: TableRef, name: str) -> None:
+async def delete_view(ctx: Context, principal: Principal, ref: TableRef, *, name: str) -> None:
     def change(conn: Connection, doc: dict[str, Any]) -> None:
         table = find_table(doc, ref)
         view = find_view(table, name)
@@ -94,4 +96,4 @@ def delete_view(engine: Engine, dtable_uuid: str, ref: TableRef, name: str) -> N
         structure = table.get("view_structure") or {}
         structure["view_ids"] = [i for i in structure.get("view_ids", []) if i != view["_id"]]
 
-    change_doc(engine, dtable_uuid, change)
+    await change_doc(ctx, principal, change)

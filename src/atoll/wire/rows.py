@@ -13,10 +13,11 @@ Select cells are stored as option ids and always rendered as option names (raw r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, cast
 
+from atoll.errors import InvalidInput
 from atoll.wire.shapes import (
     BatchAppend,
     GatewayAppend,
@@ -177,3 +178,24 @@ def delete_rows_json(deleted: int, *, gateway: bool) -> GatewayDeleted | Success
     if gateway:
         return {"success": True, "deleted_rows": deleted}
     return {"success": True}
+
+
+# ---- requests ------------------------------------------------------------------------------
+
+
+def updates_from_body(body: Mapping[str, Any]) -> Any:
+    """Gateway sends ``updates: [{row_id, row}]``; v1 update_row sends ``row_id`` and ``row``."""
+    if "updates" in body:
+        return body["updates"]
+    if "row_id" in body:
+        return [{"row_id": body.get("row_id"), "row": body.get("row")}]
+    raise InvalidInput("updates invalid.")
+
+
+def row_ids_from_body(body: Mapping[str, Any]) -> Any:
+    """Gateway and batch delete send ``row_ids``; v1 delete_row sends ``row_id``."""
+    if "row_ids" in body:
+        return body["row_ids"]
+    if "row_id" in body:
+        return [body["row_id"]]
+    raise InvalidInput("row_ids invalid.")

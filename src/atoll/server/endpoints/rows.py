@@ -2,8 +2,9 @@
 
 Both families share these handlers; ``wire.rows`` shapes the answer per family. Arguments come
 from the query string and the JSON body merged (the body wins): the client sends JSON on GET
-and DELETE too (wire contract Q11). Read-only tokens get 403 on every write, before the body
-is read.
+and DELETE too (wire contract Q11). A handler parses the request, calls one use case
+(``services.*``, which checks the principal's permission itself) and renders its answer.
+Read-only tokens get 403 on every write before the body is read (the use case checks again).
 """
 
 from __future__ import annotations
@@ -42,10 +43,6 @@ class Call:
     gateway: bool
 
     @property
-    def uuid(self) -> str:
-        return self.principal.dtable.uuid
-
-    @property
     def table(self) -> TableRef:
         return TableRef.from_args(self.args)
 
@@ -64,7 +61,7 @@ async def _call(request: Request, *, write: bool | None = None) -> Call:
     return Call(context(request), principal, body, args, gateway)
 
 
-def _json(value: Any) -> Response:
+def _json(value: object) -> Response:
     return JSONResponse(value)
 
 
@@ -77,23 +74,22 @@ def _success() -> Response:
 
 async def metadata(request: Request) -> Response:
     call = await _call(request)
-    md = await call.ctx.run_db(table_service.get_metadata, call.ctx.engine, call.uuid)
+    md = await table_service.get_metadata(call.ctx, call.principal)
     return _json(wire_tables.metadata_json(md.version, md.tables, md.settings))
 
 
 async def tables(request: Request) -> Response:
     call = await _call(request)
-    engine = call.ctx.engine
+    ctx, principal, args = call.ctx, call.principal, call.args
     if request.method == "POST":
-        table = await call.ctx.run_db(
-            table_service.add_table, engine, call.uuid, call.args.get("table_name"), call.args.get("columns")
+        table = await table_service.add_table(
+            ctx, principal, table_name=args.get("table_name"), columns=args.get("columns")
         )
         return _json(wire_tables.table_json(table))
     if request.method == "PUT":
-        new_name = call.args.get("new_table_name")
-        await call.ctx.run_db(table_service.rename_table, engine, call.uuid, call.table, new_name)
+        await table_service.rename_table(ctx, principal, call.table, new_name=args.get("new_table_name"))
         return _success()
-    await call.ctx.run_db(table_service.delete_table, engine, call.uuid, call.table)
+    await table_service.delete_table(ctx, principal, call.table)
     return _success()
 
 
@@ -102,50 +98,39 @@ async def tables(request: Request) -> Response:
 
 async def columns(request: Request) -> Response:
     call = await _call(request)
-    engine, args = call.ctx.engine, call.args
+    ctx, principal, args = call.ctx, call.principal, call.args
     if request.method == "GET":
-        found = await call.ctx.run_db(
-            column_service.list_columns, engine, call.uuid, call.table, args.get("view_name")
-        )
+        found = await column_service.list_columns(ctx, principal, call.table, view_name=args.get("view_name"))
         return _json(wire_tables.columns_json(found))
     if request.method == "POST":
-        column = await call.ctx.run_db(
-            column_service.insert_column,
-            engine,
-            call.uuid,
+        column = await column_service.insert_column(
+            ctx,
+            principal,
             call.table,
-            args.get("column_name"),
-            args.get("column_type"),
-            args.get("column_data"),
-            args.get("anchor_column"),
+            column_name=args.get("column_name"),
+            column_type=args.get("column_type"),
+            data=args.get("column_data"),
+            anchor_column=args.get("anchor_column"),
         )
         return _json(wire_tables.column_json(column))
     if request.method == "PUT":
-        column = await call.ctx.run_db(
-            column_service.update_column,
-            engine,
-            call.uuid,
-            call.table,
-            args.get("op_type"),
-            args.get("column"),
-            args,
+        column = await column_service.update_column(
+            ctx, principal, call.table, op_type=args.get("op_type"), column_ref=args.get("column"), args=args
         )
         return _json(wire_tables.column_json(column))
-    await call.ctx.run_db(column_service.delete_column, engine, call.uuid, call.table, args.get("column"))
+    await column_service.delete_column(ctx, principal, call.table, column_ref=args.get("column"))
     return _success()
 
 
 async def column_options(request: Request) -> Response:
     """POST column-options/ ``{table_name, column, options}`` (add_column_options)."""
     call = await _call(request)
-    args = call.args
-    await call.ctx.run_db(
-        column_service.add_column_options,
-        call.ctx.engine,
-        call.uuid,
+    await column_service.add_column_options(
+        call.ctx,
+        call.principal,
         call.table,
-        args.get("column"),
-        args.get("options"),
+        column_ref=call.args.get("column"),
+        options=call.args.get("options"),
     )
     return _success()
 
@@ -153,8 +138,8 @@ async def column_options(request: Request) -> Response:
 async def batch_append_columns(request: Request) -> Response:
     """POST batch-append-columns/ ``{table_name, columns}`` -> ``{"columns": [the new ones]}``."""
     call = await _call(request)
-    made = await call.ctx.run_db(
-        column_service.batch_append_columns, call.ctx.engine, call.uuid, call.table, call.args.get("columns")
+    made = await column_service.batch_append_columns(
+        call.ctx, call.principal, call.table, columns=call.args.get("columns")
     )
     return _json(wire_tables.columns_json(made))
 
@@ -169,25 +154,23 @@ async def rows(request: Request) -> Response:
     if request.method == "POST":
         return await _append(call)
     if request.method == "PUT":
-        return await _update(call, row_service.updates_from_body(call.args))
-    return await _delete(call, row_service.row_ids_from_body(call.args))
+        return await _update(call, wire_rows.updates_from_body(call.args))
+    return await _delete(call, wire_rows.row_ids_from_body(call.args))
 
 
 async def _list_rows(request: Request) -> Response:
     call = await _call(request)
     max_page = call.ctx.settings.max_rows_per_page
     limit = call.int_arg("limit", max_page)
-    page = await call.ctx.run_db(
-        lambda: row_service.list_rows(
-            call.ctx.engine,
-            call.uuid,
-            call.table,
-            view_name=call.args.get("view_name"),
-            order_by=call.args.get("order_by"),
-            direction=call.args.get("direction"),
-            start=call.int_arg("start", 0, minimum=0),
-            limit=min(limit, max_page) if limit > 0 else max_page,
-        )
+    page = await row_service.list_rows(
+        call.ctx,
+        call.principal,
+        call.table,
+        view_name=call.args.get("view_name"),
+        order_by=call.args.get("order_by"),
+        direction=call.args.get("direction"),
+        start=call.int_arg("start", 0, minimum=0),
+        limit=min(limit, max_page) if limit > 0 else max_page,
     )
     by_name = query_bool(request, "convert_keys")
     return _json(wire_rows.rows_json(page.rows, page.columns, gateway=call.gateway, by_name=by_name))
@@ -195,68 +178,48 @@ async def _list_rows(request: Request) -> Response:
 
 async def row(request: Request) -> Response:
     call = await _call(request)
-    row_id = request.path_params["row_id"]
-    page = await call.ctx.run_db(row_service.get_row, call.ctx.engine, call.uuid, call.table, row_id)
+    page = await row_service.get_row(
+        call.ctx, call.principal, call.table, row_id=request.path_params["row_id"]
+    )
     by_name = query_bool(request, "convert_keys")
     return _json(wire_rows.row_json(page.rows[0], page.columns, gateway=call.gateway, by_name=by_name))
-
-
-async def _insert(call: Call, new_rows: Any, anchor: Any = None) -> list[Any]:
-    return await call.ctx.run_db(
-        lambda: row_service.append_rows(
-            call.ctx.engine,
-            call.uuid,
-            call.table,
-            new_rows,
-            row_service.actor(call.principal),
-            max_batch=call.ctx.settings.max_rows_per_batch,
-            anchor_row_id=anchor,
-        )
-    )
 
 
 async def _append(call: Call) -> Response:
     """Gateway: ``rows: [...]`` -> count, ids, first_row. v1: ``row`` -> the raw row;
     ``anchor_row_id`` (v1 insert_row) places it after that row."""
     if "rows" in call.args:
-        made = await _insert(call, call.args["rows"])
+        made = await row_service.append_rows(call.ctx, call.principal, call.table, rows=call.args["rows"])
         if call.gateway:
             return _json(wire_rows.gateway_append_json(made))
         return _json(wire_rows.batch_append_json(len(made)))
     if "row" not in call.args:
         raise InvalidInput("rows invalid.")
-    made = await _insert(call, [call.args["row"]], call.args.get("anchor_row_id"))
+    made = await row_service.append_rows(
+        call.ctx,
+        call.principal,
+        call.table,
+        rows=[call.args["row"]],
+        anchor_row_id=call.args.get("anchor_row_id"),
+    )
     if call.gateway:
         return _json(wire_rows.gateway_append_json(made))
     return _json(wire_rows.raw_row(made[0]))
 
 
-async def _update(call: Call, updates: Any) -> Response:
-    await call.ctx.run_db(
-        lambda: row_service.update_rows(
-            call.ctx.engine,
-            call.uuid,
-            call.table,
-            updates,
-            row_service.actor(call.principal),
-            max_batch=call.ctx.settings.max_rows_per_batch,
-        )
-    )
+async def _update(call: Call, updates: object) -> Response:
+    await row_service.update_rows(call.ctx, call.principal, call.table, updates=updates)
     return _success()
 
 
-async def _delete(call: Call, row_ids: Any) -> Response:
-    deleted = await call.ctx.run_db(
-        lambda: row_service.delete_rows(
-            call.ctx.engine, call.uuid, call.table, row_ids, max_batch=call.ctx.settings.max_rows_per_batch
-        )
-    )
+async def _delete(call: Call, row_ids: object) -> Response:
+    deleted = await row_service.delete_rows(call.ctx, call.principal, call.table, row_ids=row_ids)
     return _json(wire_rows.delete_rows_json(deleted, gateway=call.gateway))
 
 
 async def batch_append_rows(request: Request) -> Response:
     call = await _call(request)
-    made = await _insert(call, call.args.get("rows"))
+    made = await row_service.append_rows(call.ctx, call.principal, call.table, rows=call.args.get("rows"))
     return _json(wire_rows.batch_append_json(len(made)))
 
 
@@ -273,16 +236,14 @@ async def batch_delete_rows(request: Request) -> Response:
 async def filtered_rows(request: Request) -> Response:
     """GET (or POST) with a JSON body ``{filters, filter_conjunction}``; rows keyed by name."""
     call = await _call(request, write=False)
-    page = await call.ctx.run_db(
-        lambda: row_service.filter_rows(
-            call.ctx.engine,
-            call.uuid,
-            call.table,
-            call.args.get("filters"),
-            call.args.get("filter_conjunction") or "And",
-            view_name=call.args.get("view_name"),
-            limit=call.ctx.settings.max_rows_per_page,
-        )
+    page = await row_service.filter_rows(
+        call.ctx,
+        call.principal,
+        call.table,
+        filters=call.args.get("filters"),
+        conjunction=call.args.get("filter_conjunction") or "And",
+        view_name=call.args.get("view_name"),
+        limit=call.ctx.settings.max_rows_per_page,
     )
     return _json(wire_rows.rows_json(page.rows, page.columns, gateway=call.gateway, by_name=True))
 
@@ -292,26 +253,25 @@ async def filtered_rows(request: Request) -> Response:
 
 async def views(request: Request) -> Response:
     call = await _call(request)
-    engine = call.ctx.engine
     if request.method == "GET":
-        found = await call.ctx.run_db(view_service.list_views, engine, call.uuid, call.table)
-        return _json(wire_tables.views_json(found))
-    made = await call.ctx.run_db(
-        view_service.add_view, engine, call.uuid, call.table, call.body.get("name"), call.body.get("type")
+        return _json(
+            wire_tables.views_json(await view_service.list_views(call.ctx, call.principal, call.table))
+        )
+    made = await view_service.add_view(
+        call.ctx, call.principal, call.table, name=call.body.get("name"), view_type=call.body.get("type")
     )
     return _json(wire_tables.view_json(made))
 
 
 async def view(request: Request) -> Response:
     call = await _call(request)
-    engine, name = call.ctx.engine, request.path_params["view_name"]
+    ctx, principal, name = call.ctx, call.principal, request.path_params["view_name"]
     if request.method == "GET":
-        found = await call.ctx.run_db(view_service.get_view, engine, call.uuid, call.table, name)
-        return _json(wire_tables.view_json(found))
-    if request.method == "PUT":
-        changed = await call.ctx.run_db(
-            view_service.update_view, engine, call.uuid, call.table, name, call.body
+        return _json(
+            wire_tables.view_json(await view_service.get_view(ctx, principal, call.table, name=name))
         )
+    if request.method == "PUT":
+        changed = await view_service.update_view(ctx, principal, call.table, name=name, changes=call.body)
         return _json(wire_tables.view_json(changed))
-    await call.ctx.run_db(view_service.delete_view, engine, call.uuid, call.table, name)
+    await view_service.delete_view(ctx, principal, call.table, name=name)
     return _success()

@@ -19,7 +19,7 @@ from starlette.responses import (
 )
 
 from atoll.errors import AuthenticationFailed, NotFound, PayloadTooLarge, PermissionDenied
-from atoll.models import Asset, Principal, Ticket
+from atoll.models import Asset, Ticket
 from atoll.server import pages
 from atoll.server.auth import any_principal, context, ticket
 from atoll.server.bodies import declared_length
@@ -27,9 +27,7 @@ from atoll.server.negotiation import prefers_html
 from atoll.server.ranges import ByteRange, RangeNotSatisfiable, parse_range
 from atoll.server.streaming import parse_upload
 from atoll.services import assets as svc
-from atoll.services.access import require_base
 from atoll.wire import assets as wire
-from atoll.wire import paths
 from atoll.wire.disposition import serving_headers
 
 CORS_HEADERS = {
@@ -172,14 +170,6 @@ async def _send_stream(request: Request, asset: Asset, media: str, headers: dict
     return StreamingResponse(body(), status_code=status, headers=headers, media_type=media)
 
 
-async def _asset_principal(request: Request) -> Principal:
-    principal = await any_principal(request)
-    require_base(principal, request.path_params["dtable_uuid"])
-    if request.path_params["workspace_id"] != principal.dtable.workspace_id:
-        raise PermissionDenied("Permission denied.")
-    return principal
-
-
 def _browser_forbidden(request: Request) -> Response:
     """The 403 for a browser that opened a cell's URL: a short page on how to get a link."""
     docs = context(request).settings.public_url + "/docs"
@@ -191,20 +181,22 @@ async def asset_url(request: Request) -> Response:
     """``/workspace/<wid>/asset/<uuid>/<path>``: redirect to a ticketed link (HEAD: 200/404).
     Without a valid token: 403, as an HTML page when the request prefers text/html (a browser
     opening the URL), the family's JSON error otherwise (API clients)."""
+    ctx = context(request)
     try:
-        principal = await _asset_principal(request)
+        principal = await any_principal(request)
+        link_ticket, asset = await svc.asset_at_url(
+            ctx,
+            principal,
+            workspace_id=request.path_params["workspace_id"],
+            dtable_uuid=request.path_params["dtable_uuid"],
+            path=request.path_params["path"],
+        )
     except (AuthenticationFailed, PermissionDenied):
         if request.method == "GET" and prefers_html(request):
             return _browser_forbidden(request)
         raise
-    ctx = context(request)
-    path = paths.rel_path(request.path_params["path"], "path")
-    asset = await svc.find_asset(ctx, principal.dtable.uuid, path)
-    if asset is None:
-        raise NotFound("Asset file does not exist.")
     if request.method == "HEAD":
         return Response(status_code=200, headers={"content-length": str(asset.size)})
-    link_ticket, _ = await svc.issue_download_link(ctx, principal, path)
     link = wire.download_url(ctx.settings.public_url, link_ticket, asset.name)
     if request.query_params.get("dl") == "1":
         link += "?dl=1"
