@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import jwt
 import pytest
 from sqlalchemy import delete
@@ -92,4 +93,4 @@ def test_rotation_accepts_former_secrets_for_verifying_only(tmp_path: Path) -> N
         access.verify_ticket(old_ticket, "upload", after.verify_keys)
     token = jwt.encode({"exp": 2**31, "dtable_uuid": "x", "permission": "rw"}, SECRET_A, algorithm="HS256")
     with pytest.raises(AuthenticationFailed):
-        access.authenticate_access_token(after.engine, token, after.verify_keys)
+        anyio.run(access.authenticate_access_token, after, token)

@@ -25,6 +25,11 @@ ROWS_PER_BASE = 25
 SEED_SECRET = b"s" * 32
 
 
+def context_on(engine: Engine, store: BlobStore) -> Context:
+    """A Context over an engine and a store made by the test (the use cases take one)."""
+    return Context(Settings.load(), engine, store, SEED_SECRET, (SEED_SECRET,))
+
+
 def open_store(url: str) -> BlobStore:
     """The store at ``url``, with settings from the environment (AWS_* for S3), as the CLI."""
     return open_blob_store(url, Settings.load())
@@ -62,7 +67,7 @@ async def add_file(engine: Engine, store: BlobStore, dtable_uuid: str, base: str
 
 async def seed(engine: Engine, store: BlobStore, files_per_base: int = 6) -> Seeded:
     seeded = Seeded()
-    ctx = Context(Settings.load(), engine, store, SEED_SECRET, (SEED_SECRET,))
+    ctx = context_on(engine, store)
     n = 0
     for base in BASES:
         token = access.create_api_token(engine, base=base, workspace="Team", permission="rw",

@@ -15,7 +15,7 @@ from atoll.db.engine import make_engine
 from atoll.db.migrations import LATEST, STEPS, migrate
 from atoll.services import access
 from tests.moving.fakes import FakeStore
-from tests.moving.seed import Seeded, seed
+from tests.moving.seed import Seeded, context_on, seed
 from tests.services import postgres
 
 
@@ -74,7 +74,8 @@ def test_round_trip_sqlite_postgres_sqlite(source: tuple[str, Seeded], tmp_path:
 
     # Sequences were reset: new rows on PostgreSQL get fresh ids instead of colliding.
     created = access.create_api_token(pg, base="Gamma", workspace="Other", permission="r", app_name="x")
-    assert access.authenticate_api_token(pg, created.token).dtable.name == "Gamma"
+    on_pg = context_on(pg, FakeStore())
+    assert anyio.run(access.authenticate_api_token, on_pg, created.token).dtable.name == "Gamma"
     with pg.begin() as conn:
         top = conn.execute(select(func.max(schema.asset_dirs.c.id))).scalar_one()
         new_id = conn.execute(schema.asset_dirs.insert().values(
@@ -85,7 +86,7 @@ def test_round_trip_sqlite_postgres_sqlite(source: tuple[str, Seeded], tmp_path:
             sha256="0" * 64, mtime="now", uuid="u-new")).inserted_primary_key
         assert asset is not None and asset[0] == len(seeded.files) + 1
     for token in seeded.tokens:  # the copied tokens work against PostgreSQL
-        access.authenticate_api_token(pg, token)
+        anyio.run(access.authenticate_api_token, on_pg, token)
 
     back_url = sqlite_url(tmp_path / "back.sqlite3")
     out = atoll("db", "migrate", "--db-url", pg_url, "--to", back_url, "--verify")

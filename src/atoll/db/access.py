@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, RowMapping, select, update
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, select, update
 
 from atoll.db import schema
 from atoll.models import ApiToken, Dtable, Permission, Workspace
 from atoll.timeutil import parse_iso
 
 
-def _dtable(row: RowMapping) -> Dtable:
+def dtable_of(row: Mapping[Any, Any]) -> Dtable:
     return Dtable(uuid=row["uuid"], name=row["name"], workspace_id=row["workspace_id"])
 
 
-def _token(row: RowMapping) -> ApiToken:
+def token_of(row: Mapping[Any, Any]) -> ApiToken:
     perm: Permission = "rw" if row["permission"] == "rw" else "r"
     return ApiToken(
         token=row["token"],
@@ -42,13 +45,7 @@ def find_dtable(conn: Connection, workspace_id: int, name: str) -> Dtable | None
         .mappings()
         .first()
     )
-    return _dtable(row) if row else None
-
-
-def get_dtable(conn: Connection, uuid: str) -> Dtable | None:
-    t = schema.dtables
-    row = conn.execute(select(t).where(t.c.uuid == uuid)).mappings().first()
-    return _dtable(row) if row else None
+    return dtable_of(row) if row else None
 
 
 def insert_dtable(conn: Connection, dtable: Dtable, created_at: str) -> None:
@@ -75,18 +72,12 @@ def insert_token(conn: Connection, token: ApiToken) -> None:
     )
 
 
-def get_token(conn: Connection, token: str) -> ApiToken | None:
-    t = schema.api_tokens
-    row = conn.execute(select(t).where(t.c.token == token)).mappings().first()
-    return _token(row) if row else None
-
-
 def list_tokens(conn: Connection) -> list[tuple[ApiToken, Dtable]]:
     t, d = schema.api_tokens, schema.dtables
     query = select(t, d.c.name, d.c.workspace_id, d.c.uuid).join(d, d.c.uuid == t.c.dtable_uuid)
     out = []
     for row in conn.execute(query.order_by(t.c.created_at)).mappings():
-        out.append((_token(row), _dtable(row)))
+        out.append((token_of(row), dtable_of(row)))
     return out
 
 

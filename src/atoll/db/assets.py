@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, RowMapping, delete, select, update
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atoll.db import schema
@@ -10,7 +13,7 @@ from atoll.models import Asset
 from atoll.timeutil import parse_iso
 
 
-def _asset(row: RowMapping) -> Asset:
+def asset_of(row: Mapping[Any, Any]) -> Asset:
     return Asset(
         id=row["id"],
         dtable_uuid=row["dtable_uuid"],
@@ -69,7 +72,7 @@ def list_dir(conn: Connection, dtable_uuid: str, path: str) -> tuple[list[str], 
     files = conn.execute(
         select(a).where(a.c.dtable_uuid == dtable_uuid, a.c.dir_path == path).order_by(a.c.name)
     ).mappings()
-    return names, [_asset(r) for r in files]
+    return names, [asset_of(r) for r in files]
 
 
 def get_asset(conn: Connection, dtable_uuid: str, dir_path: str, name: str) -> Asset | None:
@@ -81,7 +84,7 @@ def get_asset(conn: Connection, dtable_uuid: str, dir_path: str, name: str) -> A
         .mappings()
         .first()
     )
-    return _asset(row) if row else None
+    return asset_of(row) if row else None
 
 
 def names_in_dir(conn: Connection, dtable_uuid: str, dir_path: str, like_prefix: str) -> set[str]:
@@ -128,4 +131,4 @@ def blob_key_in_use(conn: Connection, blob_key: str) -> bool:
 
 
 def all_assets(conn: Connection) -> list[Asset]:
-    return [_asset(r) for r in conn.execute(select(schema.assets)).mappings()]
+    return [asset_of(r) for r in conn.execute(select(schema.assets)).mappings()]

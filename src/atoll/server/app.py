@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
         log.info("atoll started: pid %d accepting requests at %s", os.getpid(), settings.public_url)
         yield
         unwatch()
+        ctx.close()
         log.info("%s", traffic.stopped_line())
 
     app = _App(

@@ -34,13 +34,13 @@ def credential(request: Request) -> str:
 
 async def api_principal(request: Request) -> Principal:
     ctx = context(request)
-    return await ctx.run_db(access.authenticate_api_token, ctx.engine, credential(request))
+    return await access.authenticate_api_token(ctx, credential(request))
 
 
 async def base_principal(request: Request, dtable_uuid: str) -> Principal:
     ctx = context(request)
     token = credential(request)
-    principal = await ctx.run_db(access.authenticate_access_token, ctx.engine, token, ctx.verify_keys)
+    principal = await access.authenticate_access_token(ctx, token)
     access.require_base(principal, dtable_uuid)
     return principal
 
@@ -50,8 +50,8 @@ async def any_principal(request: Request) -> Principal:
     token = credential(request)
     ctx = context(request)
     if token.count(".") == 2:
-        return await ctx.run_db(access.authenticate_access_token, ctx.engine, token, ctx.verify_keys)
-    return await ctx.run_db(access.authenticate_api_token, ctx.engine, token)
+        return await access.authenticate_access_token(ctx, token)
+    return await access.authenticate_api_token(ctx, token)
 
 
 def ticket(request: Request, raw: str, op: TicketOp) -> Ticket:

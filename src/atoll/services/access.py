@@ -12,9 +12,11 @@ import jwt
 from sqlalchemy import Engine
 
 from atoll.db import access as q
+from atoll.db import lookups
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import AuthenticationFailed, NotFound, PermissionDenied, TokenExpired
 from atoll.models import ApiToken, Dtable, Permission, Principal, Ticket, TicketOp
+from atoll.services.context import Context
 from atoll.timeutil import utcnow
 
 JWT_ALGORITHM = "HS256"
@@ -69,14 +71,14 @@ def revoke_api_token(engine: Engine, token: str) -> bool:
         return q.revoke_token(conn, token)
 
 
-def authenticate_api_token(engine: Engine, token: str) -> Principal:
-    """An API token -> the Principal of its base. Unknown or revoked -> AuthenticationFailed."""
-    with read_tx(engine) as conn:
-        found = q.get_token(conn, token)
-        dtable = q.get_dtable(conn, found.dtable_uuid) if found else None
-    if found is None or found.revoked or dtable is None:
+async def authenticate_api_token(ctx: Context, token: str) -> Principal:
+    """An API token -> the Principal of its base. Unknown or revoked -> AuthenticationFailed.
+    Looked up on every request (no cache): a revoked token opens nothing new at once."""
+    found = await ctx.lookup(lookups.TOKEN, token=token)
+    if found is None or found[0].revoked:
         raise AuthenticationFailed("Permission denied.")
-    return Principal(dtable=dtable, permission=found.permission, app_name=found.app_name)
+    api_token, dtable = found
+    return Principal(dtable=dtable, permission=api_token.permission, app_name=api_token.app_name)
 
 
 def record_token_use(engine: Engine, token: str) -> None:
@@ -130,14 +132,14 @@ def _decode(token: str, keys: Keys, **options: Any) -> dict[str, Any]:
     raise AuthenticationFailed("invalid token")
 
 
-def authenticate_access_token(engine: Engine, token: str, keys: Keys) -> Principal:
-    claims = _decode(token, keys)
+async def authenticate_access_token(ctx: Context, token: str) -> Principal:
+    """A base's access token (from app-access-token) -> its Principal; the base must exist."""
+    claims = _decode(token, ctx.verify_keys)
     dtable_uuid = claims.get("dtable_uuid")
     permission = claims.get("permission")
     if not isinstance(dtable_uuid, str) or permission not in ("rw", "r"):
         raise AuthenticationFailed("invalid token")
-    with read_tx(engine) as conn:
-        dtable = q.get_dtable(conn, dtable_uuid)
+    dtable = await ctx.lookup(lookups.DTABLE, uuid=dtable_uuid)
     if dtable is None:
         raise NotFound(f"dtable {dtable_uuid} not found.")
     return Principal(dtable=dtable, permission=permission, app_name=str(claims.get("app_name", "")))

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from atoll.db import assets as q
+from atoll.db import lookups
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import AtollError, InvalidInput, NotFound, PathNotFound, PermissionDenied
 from atoll.models import Asset, BlobInfo, Principal, Ticket
@@ -137,14 +138,9 @@ def _dir_exists(engine: Engine, dtable_uuid: str, path: str) -> bool:
         return q.dir_exists(conn, dtable_uuid, path)
 
 
-def _get_asset(engine: Engine, dtable_uuid: str, path: str) -> Asset | None:
-    dir_path, name = paths.split(path)
-    with read_tx(engine) as conn:
-        return q.get_asset(conn, dtable_uuid, dir_path, name)
-
-
 async def find_asset(ctx: Context, dtable_uuid: str, path: str) -> Asset | None:
-    return await ctx.run_db(_get_asset, ctx.engine, dtable_uuid, path)
+    dir_path, name = paths.split(path)
+    return await ctx.lookup(lookups.ASSET, dtable_uuid=dtable_uuid, dir_path=dir_path, name=name)
 
 
 async def asset_at_url(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Engine
@@ -14,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from atoll.config import Settings
 from atoll.db.engine import make_engine
+from atoll.db.lookups import Busy, Lookup, Lookups
 from atoll.db.migrations import ensure_schema
 from atoll.db.secrets import stored_secret
 from atoll.errors import InsufficientStorage, InvalidInput, StorageUnavailable
@@ -79,6 +81,11 @@ class Context:
     #: Verify tokens and links: the signing secret first, then former ones still accepted.
     verify_keys: tuple[bytes, ...]
 
+    @cached_property
+    def lookups(self) -> Lookups:
+        """Runs the hot single-row reads (tokens, bases, assets by path): see ``db.lookups``."""
+        return Lookups(self.engine)
+
     @classmethod
     def open(
         cls,
@@ -103,12 +110,38 @@ class Context:
         try:
             return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
         except (OperationalError, InterfaceError) as exc:
-            if database_full(exc.orig):
-                raise InsufficientStorage(
-                    "Not enough storage space: the metadata database's disk is full. "
-                    "Free some space or try again later."
-                ) from exc
-            raise StorageUnavailable("The metadata database is unavailable; try again shortly.") from exc
+            raise _unavailable(exc.orig) from exc
+
+    async def lookup(self, lookup: Lookup[T], **values: Any) -> T | None:
+        """One hot single-row read (``db.lookups``): inline on SQLite unless the database is
+        busy, else on a worker thread. Errors as ``run_db``."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        try:
+            if self.lookups.inline:
+                try:
+                    return self.lookups.run_inline(lookup, values)
+                except Busy:
+                    pass
+            return await anyio.to_thread.run_sync(lambda: self.lookups.run_pooled(lookup, values))
+        except (OperationalError, InterfaceError) as exc:  # checking a connection out of the pool
+            raise _unavailable(exc.orig) from exc
+        except (dbapi.OperationalError, dbapi.InterfaceError) as exc:
+            raise _unavailable(exc) from exc
+
+    def close(self) -> None:
+        """Close what this context opened besides the engine (which its owner disposes)."""
+        if "lookups" in self.__dict__:  # made on first use
+            self.lookups.close()
+
+
+def _unavailable(orig: BaseException | None) -> Exception:
+    """The error for a database that failed: 507 when its disk is full, else 503."""
+    if database_full(orig):
+        return InsufficientStorage(
+            "Not enough storage space: the metadata database's disk is full. "
+            "Free some space or try again later."
+        )
+    return StorageUnavailable("The metadata database is unavailable; try again shortly.")
 
 
 def database_full(orig: BaseException | None) -> bool:
