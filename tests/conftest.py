@@ -2,8 +2,10 @@
 
 ``make_app(**overrides)`` returns an :class:`App` (context and a started test client); keyword
 arguments are settings overrides (``make_app(max_upload_bytes=1000)``), so a test that needs a
-small limit asks for it instead of writing into the frozen settings. Every app a test makes is
-shut down when the test ends.
+small limit asks for it instead of writing into the frozen settings. A few keyword-only options
+(``base_url``, ``raise_server_exceptions``, ``started``, whole ``settings``, ``context`` stand-ins)
+cover the rest; see :func:`app_factory`. Every app a test makes is shut down when the test ends
+(``make_module_app``: when the module ends), or earlier with ``app.close()``.
 
 Every SQLAlchemy engine a test connects through (directly, through a Context, or in an
 in-process CLI command) is disposed when the test ends, so pooled database connections are
@@ -13,16 +15,18 @@ closed rather than garbage-collected (psycopg's ResourceWarning is an error unde
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 from sqlalchemy import Connection, Engine, event
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from atoll.config import Settings
 from atoll.server.app import create_app
 from atoll.services.context import Context
 from tests.backends import make_settings
@@ -50,24 +54,89 @@ def _dispose_engines() -> Iterator[None]:
 class App:
     ctx: Context
     client: TestClient
+    #: The Starlette application the client talks to (a test may add a route to it).
+    starlette: Starlette
+    _closing: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    def close(self) -> None:
+        """Stop the client (and the app's lifespan) now rather than when the test ends."""
+        self._closing.close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class MakeApp(Protocol):
-    def __call__(self, **overrides: Any) -> App: ...
+    def __call__(
+        self,
+        *,
+        settings: Settings | None = None,
+        context: Context | Callable[[Context], Context] | None = None,
+        base_url: str = BASE_URL,
+        raise_server_exceptions: bool = True,
+        started: bool = True,
+        **overrides: Any,
+    ) -> App: ...
 
 
-@pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[MakeApp]:
+@contextmanager
+def app_factory(root: Path) -> Iterator[MakeApp]:
+    """Apps on fresh data dirs under ``root``, all closed when the ``with`` ends.
+
+    ``settings`` replaces the active backend's settings (``overrides`` still apply to it);
+    ``context`` is either a function that swaps stand-ins (an engine, a blob store) into the
+    opened context before the app is made, or a whole context to serve as is (then no settings);
+    ``started=False`` leaves the client unstarted (no lifespan, so no start-up sweep).
+    """
     made = 0
 
     with ExitStack() as stack:
 
-        def make(**overrides: Any) -> App:
+        def make(
+            *,
+            settings: Settings | None = None,
+            context: Context | Callable[[Context], Context] | None = None,
+            base_url: str = BASE_URL,
+            raise_server_exceptions: bool = True,
+            started: bool = True,
+            **overrides: Any,
+        ) -> App:
             nonlocal made
             made += 1
-            data_dir = tmp_path / ("data" if made == 1 else f"data-{made}")
-            ctx = Context.open(make_settings(data_dir, **overrides))
-            client = TestClient(create_app(ctx.settings, context=ctx), base_url=BASE_URL)
-            return App(ctx, stack.enter_context(client))
+            if isinstance(context, Context):
+                ctx = context
+            else:
+                if settings is None:
+                    settings = make_settings(root / ("data" if made == 1 else f"data-{made}"), **overrides)
+                elif overrides:
+                    settings = settings.with_(**overrides)
+                ctx = Context.open(settings)
+                if context is not None:
+                    ctx = context(ctx)
+            starlette = create_app(ctx.settings, context=ctx)
+            client = TestClient(starlette, base_url=base_url, raise_server_exceptions=raise_server_exceptions)
+            app = App(ctx, client, starlette)
+            stack.callback(app.close)
+            if started:
+                app._closing.enter_context(client)
+            else:
+                app._closing.callback(client.close)
+            return app
 
+        yield make
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[MakeApp]:
+    with app_factory(tmp_path) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def make_module_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeApp]:
+    """``make_app`` for module-scoped fixtures: the apps live until the module's last test."""
+    with app_factory(tmp_path_factory.mktemp("apps")) as make:
         yield make

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from atoll.server.app import create_app
 from atoll.server.routes import routes
-from tests.backends import make_settings
+from tests.conftest import MakeApp
 
 PUBLIC = {"/api2/ping/", "/api2/ping", "/api-gateway/api/v2/ping/", "/api-gateway/api/v2/ping",
           "/api/health/", "/api/health", "/api/ready/", "/api/ready",
@@ -28,9 +26,8 @@ def _concrete(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    settings = make_settings(Path(tmp_path_factory.mktemp("routes")))
-    return TestClient(create_app(settings), raise_server_exceptions=False)
+def client(make_module_app: MakeApp) -> TestClient:
+    return make_module_app(raise_server_exceptions=False, started=False).client
 
 
 def test_every_route_is_classified_and_guarded(client: TestClient) -> None:

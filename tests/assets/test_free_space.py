@@ -5,6 +5,7 @@ and on a real full disk in tests/reliability/test_disk_full.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,16 +15,15 @@ from typing import Any
 import anyio
 import pytest
 from sqlalchemy import create_engine, text
-from starlette.testclient import TestClient
 
 from atoll.errors import InsufficientStorage, StorageUnavailable
-from atoll.server.app import create_app
 from atoll.services.access import create_api_token
 from atoll.services.context import Context, database_full
 from atoll.services.space import SpaceGuard, sqlite_folder
 from atoll.wire.errors import status_for
 from tests.assets.conftest import PUBLIC_URL, Env
 from tests.backends import make_settings
+from tests.conftest import MakeApp
 
 MiB = 1024 * 1024
 RESERVE = 64 * MiB
@@ -75,18 +75,19 @@ class Spaced:
 
 
 @pytest.fixture
-def spaced(tmp_path: Path) -> Iterator[Spaced]:
+def spaced(make_app: MakeApp) -> Spaced:
     # a SQLite database's folder counts too, but has far more free space than the fake
-    settings = make_settings(tmp_path / "data", public_url=PUBLIC_URL, min_free_bytes=RESERVE,
-                             free_space_check_bytes=4 * MiB)
-    ctx = Context.open(settings)
-    store = FreeSpace(ctx.blobs, RESERVE + 10 * MiB)
-    ctx.blobs = store  # type: ignore[assignment]
+    def faked(ctx: Context) -> Context:
+        return dataclasses.replace(ctx, blobs=FreeSpace(ctx.blobs, RESERVE + 10 * MiB))
+
+    app = make_app(public_url=PUBLIC_URL, min_free_bytes=RESERVE, free_space_check_bytes=4 * MiB,
+                   context=faked)
+    ctx, store = app.ctx, app.ctx.blobs
+    assert isinstance(store, FreeSpace)
     created = create_api_token(ctx.engine, base="Space")
-    with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
-        env = Env(ctx, client, created.token, created.dtable.uuid, created.dtable.workspace_id,
-                  settings.data_dir)
-        yield Spaced(env, store)
+    env = Env(ctx, app.client, created.token, created.dtable.uuid, created.dtable.workspace_id,
+              ctx.settings.data_dir)
+    return Spaced(env, store)
 
 
 def test_declared_size_over_the_reserve_is_refused_before_the_body(spaced: Spaced) -> None:

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from atoll.db import schema
-from atoll.server.app import create_app
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
 from tests.backends import blob_state
+from tests.conftest import MakeApp
 from tests.faultproxy import Fault, FaultProxy, Kind, in_front_of
 from tests.services import moto
 from tests.storage.conftest import s3_settings
@@ -33,14 +33,13 @@ def proxy() -> Iterator[FaultProxy]:
 
 
 @pytest.fixture
-def app(tmp_path: Path, proxy: FaultProxy) -> Iterator[tuple[TestClient, Context, str]]:
+def app(tmp_path: Path, proxy: FaultProxy, make_app: MakeApp) -> tuple[TestClient, Context, str]:
     settings = s3_settings(proxy.endpoint, s3_part_bytes=PART, s3_timeout_s=1, s3_max_attempts=2).with_(
         data_dir=tmp_path, db_url=f"sqlite:///{tmp_path / 'atoll.sqlite3'}", storage=moto().new_storage_url(),
         public_url=PUBLIC_URL)
-    ctx = Context.open(settings)
-    token = create_api_token(ctx.engine, base="Faults").token
-    with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
-        yield client, ctx, token
+    made = make_app(settings=settings, base_url=PUBLIC_URL)
+    token = create_api_token(made.ctx.engine, base="Faults").token
+    return made.client, made.ctx, token
 
 
 def _upload(client: TestClient, token: str, content: bytes) -> object:
@@ -81,21 +80,21 @@ def test_a_passing_fault_is_retried_and_the_upload_succeeds(app: tuple[TestClien
     assert client.get(link).content == content and _assets(ctx) == 1
 
 
-def test_presigned_downloads_redirect_to_s3_with_our_headers(tmp_path: Path) -> None:
+def test_presigned_downloads_redirect_to_s3_with_our_headers(tmp_path: Path, make_app: MakeApp) -> None:
     settings = s3_settings(moto().endpoint, s3_presigned_downloads=True).with_(
         data_dir=tmp_path, db_url=f"sqlite:///{tmp_path / 'atoll.sqlite3'}", storage=moto().new_storage_url(),
         public_url=PUBLIC_URL)
-    ctx = Context.open(settings)
-    token = create_api_token(ctx.engine, base="Presigned").token
-    with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
-        assert _upload(client, token, b"straight from the bucket").status_code == 200  # type: ignore[attr-defined]
-        link = client.get("/api/v2.1/dtable/app-download-link/", params={"path": "files/x/f.bin"},
-                          headers={"Authorization": f"Token {token}"}).json()["download_link"]
-        r = client.get(link, follow_redirects=False)
-        assert r.status_code == 302 and r.headers["cache-control"] == "no-store"
-        target = r.headers["location"]
-        assert target.startswith(moto().endpoint) and "X-Amz-Expires=60" in target
-        direct = httpx.get(target)
-        assert direct.status_code == 200 and direct.content == b"straight from the bucket"
-        assert direct.headers["content-disposition"].startswith("attachment; filename=\"f.bin\"")
-        assert direct.headers["content-type"] == "application/octet-stream"
+    app = make_app(settings=settings, base_url=PUBLIC_URL)
+    token = create_api_token(app.ctx.engine, base="Presigned").token
+    client = app.client
+    assert _upload(client, token, b"straight from the bucket").status_code == 200  # type: ignore[attr-defined]
+    link = client.get("/api/v2.1/dtable/app-download-link/", params={"path": "files/x/f.bin"},
+                      headers={"Authorization": f"Token {token}"}).json()["download_link"]
+    r = client.get(link, follow_redirects=False)
+    assert r.status_code == 302 and r.headers["cache-control"] == "no-store"
+    target = r.headers["location"]
+    assert target.startswith(moto().endpoint) and "X-Amz-Expires=60" in target
+    direct = httpx.get(target)
+    assert direct.status_code == 200 and direct.content == b"straight from the bucket"
+    assert direct.headers["content-disposition"].startswith("attachment; filename=\"f.bin\"")
+    assert direct.headers["content-type"] == "application/octet-stream"

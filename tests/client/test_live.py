@@ -9,6 +9,7 @@ import socket
 import threading
 import tracemalloc
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -34,6 +35,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def token(server: LiveServer) -> str:
     return server.create_token("SDK")
+
+
+@pytest.fixture
+def closing() -> Iterator[ExitStack]:
+    """Closes what a test enters into it (a Base, its own httpx.Client) when the test ends."""
+    with ExitStack() as stack:
+        yield stack
 
 
 @pytest.fixture
@@ -224,8 +232,8 @@ def test_iterator_upload_is_chunked(base: atoll.Base) -> None:
 
 
 def test_errors_carry_status_and_message(server: LiveServer, base: atoll.Base) -> None:
-    with pytest.raises(atoll.AuthError) as info:
-        atoll.Base("0" * 40, server.url).auth()
+    with pytest.raises(atoll.AuthError) as info, atoll.Base("0" * 40, server.url) as wrong:
+        wrong.auth()
     assert info.value.status == 403 and info.value.message
     with pytest.raises(atoll.BadRequestError) as info2:
         base.get_file_download_link("files/1999-01/missing.txt")
@@ -259,36 +267,39 @@ class FlakyTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-def _flaky_base(server: LiveServer, token: str, flaky: FlakyTransport) -> atoll.Base:
-    b = atoll.Base(token, server.url, http=httpx.Client(transport=flaky))
+def _flaky_base(server: LiveServer, token: str, flaky: FlakyTransport, closing: ExitStack) -> atoll.Base:
+    http = closing.enter_context(httpx.Client(transport=flaky))  # ours to close, not the Base's
+    b = closing.enter_context(atoll.Base(token, server.url, http=http))
     b._transport.sleep = lambda s: None
     return b
 
 
-def test_retry_503_twice_then_success(server: LiveServer, token: str, tmp_path: Path) -> None:
+def test_retry_503_twice_then_success(
+    server: LiveServer, token: str, tmp_path: Path, closing: ExitStack
+) -> None:
     flaky = FlakyTransport(2, "/seafhttp/files/")
-    b = _flaky_base(server, token, flaky)
+    b = _flaky_base(server, token, flaky, closing)
     cell = b.upload_bytes_file("retry.txt", b"retry me", replace=True)
     b.download_file(cell["url"], tmp_path / "r.txt")
     assert (tmp_path / "r.txt").read_bytes() == b"retry me" and flaky.calls == 3
 
     flaky = FlakyTransport(2, "/upload-api/")
-    b = _flaky_base(server, token, flaky)
+    b = _flaky_base(server, token, flaky, closing)
     assert b.upload_bytes_file("retry2.txt", b"x" * 300_000, replace=True)["size"] == 300_000
     assert flaky.calls == 3
 
     flaky = FlakyTransport(1, "/upload-api/")  # replace=False: a 503 is not retried
-    b = _flaky_base(server, token, flaky)
+    b = _flaky_base(server, token, flaky, closing)
     with pytest.raises(atoll.ServerError):
         b.upload_bytes_file("retry3.txt", b"x")
     assert flaky.calls == 1
 
 
-def test_connection_refused_is_transfer_error() -> None:
+def test_connection_refused_is_transfer_error(closing: ExitStack) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    b = atoll.Base("t", f"http://127.0.0.1:{port}", retries=2)
+    b = closing.enter_context(atoll.Base("t", f"http://127.0.0.1:{port}", retries=2))
     slept: list[float] = []
     b._transport.sleep = slept.append
     with pytest.raises(atoll.TransferError) as info:
@@ -299,9 +310,9 @@ def test_connection_refused_is_transfer_error() -> None:
 
 
 def test_connection_refused_is_retried_once_the_server_answered(
-    server: LiveServer, token: str
+    server: LiveServer, token: str, closing: ExitStack
 ) -> None:
-    b = atoll.Base(token, server.url, retries=2)
+    b = closing.enter_context(atoll.Base(token, server.url, retries=2))
     b.auth()
     slept: list[float] = []
     b._transport.sleep = slept.append
@@ -314,7 +325,7 @@ def test_connection_refused_is_retried_once_the_server_answered(
     assert len(slept) == 2
 
 
-def test_timeout_against_a_stalled_server() -> None:
+def test_timeout_against_a_stalled_server(closing: ExitStack) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -328,7 +339,7 @@ def test_timeout_against_a_stalled_server() -> None:
     t = threading.Thread(target=accept, daemon=True)
     t.start()
     try:
-        b = atoll.Base("t", f"http://127.0.0.1:{port}", timeout=0.3, retries=0)
+        b = closing.enter_context(atoll.Base("t", f"http://127.0.0.1:{port}", timeout=0.3, retries=0))
         with pytest.raises(atoll.TransferTimeoutError) as info:
             b.auth()
         assert isinstance(info.value, TimeoutError)

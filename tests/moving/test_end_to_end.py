@@ -13,10 +13,10 @@ from starlette.testclient import TestClient
 
 from atoll.cli import main
 from atoll.config import Settings
-from atoll.server.app import create_app
 from atoll.services.access import create_api_token
 from atoll.services.assets import COMMIT_RETRIES
 from atoll.services.context import Context
+from tests.conftest import MakeApp
 from tests.services import moto, postgres
 
 PUBLIC_URL = "http://testserver"
@@ -29,10 +29,10 @@ FILES = {
 
 
 @contextmanager
-def server(settings: Settings) -> Iterator[tuple[TestClient, Context]]:
-    ctx = Context.open(settings)
-    with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
-        yield client, ctx
+def server(make_app: MakeApp, settings: Settings) -> Iterator[tuple[TestClient, Context]]:
+    """The app on ``settings``, stopped when the block ends (before the next move)."""
+    with make_app(settings=settings, base_url=PUBLIC_URL) as app:
+        yield app.client, app.ctx
 
 
 def upload(client: TestClient, token: str, name: str, data: bytes) -> None:
@@ -64,10 +64,10 @@ def move(settings: Settings, db_to: str, storage_to: str, env: dict[str, str]) -
         assert out.exit_code == 0, out.output
 
 
-def test_move_to_postgres_s3_and_back(tmp_path: Path) -> None:
+def test_move_to_postgres_s3_and_back(tmp_path: Path, make_app: MakeApp) -> None:
     env = moto().env
     local = Settings.load(environ={}, data_dir=tmp_path / "one", public_url=PUBLIC_URL)
-    with server(local) as (client, ctx):
+    with server(make_app, local) as (client, ctx):
         token = create_api_token(ctx.engine, base="Projects").token
         for name, data in FILES.items():
             upload(client, token, name, data)
@@ -76,7 +76,7 @@ def test_move_to_postgres_s3_and_back(tmp_path: Path) -> None:
     scaled = Settings.load(environ=env, data_dir=tmp_path / "unused", public_url=PUBLIC_URL,
                            db_url=postgres().new_url(), storage=moto().new_storage_url())
     move(local, scaled.db_url, scaled.storage, env)
-    with server(scaled) as (client, _):
+    with server(make_app, scaled) as (client, _):
         for name, data in FILES.items():
             assert fetch(client, token, name) == data
         assert client.get(old_link).content == b"hello"  # the signing secret moved too
@@ -85,7 +85,7 @@ def test_move_to_postgres_s3_and_back(tmp_path: Path) -> None:
 
     back = Settings.load(environ={}, data_dir=tmp_path / "two", public_url=PUBLIC_URL)
     move(scaled, back.db_url, back.storage, env)
-    with server(back) as (client, _):
+    with server(make_app, back) as (client, _):
         for name, data in {**FILES, "new.txt": b"written on PostgreSQL + S3"}.items():
             assert fetch(client, token, name) == data
         upload(client, token, "b.txt", b"back home")

@@ -16,7 +16,6 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from atoll.server.routes import routes
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
 from tests.backends import make_settings
+from tests.conftest import MakeApp
 
 PUBLIC_URL = "http://testserver"
 MiB = 1024 * 1024
@@ -405,6 +405,7 @@ def _url(seed: Seed, template: str, query: str) -> str:
 
 
 async def _hostile_run(ctx: Context) -> tuple[list[str], str]:
+    # Not make_app: the seed and the sweep are async (httpx.AsyncClient on the bare app, one event loop).
     app = create_app(ctx.settings, context=ctx)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
@@ -473,23 +474,22 @@ FAMILIES = {
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
-    settings = make_settings(Path(tmp_path_factory.mktemp("bounds")) / "data", public_url=PUBLIC_URL)
-    ctx = Context.open(settings)
-    made = create_api_token(ctx.engine, base="Bounds")
-    with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
-        r = client.get("/api/v2.1/dtable/app-access-token/", headers={"Authorization": f"Token {made.token}"})
-        b = Base(
-            client,
-            made.dtable.uuid,
-            {"Authorization": f"Token {r.json()['access_token']}"},
-            {"Authorization": f"Token {made.token}"},
-        )
-        columns = [{"column_name": "Name", "column_type": "text"}]
-        columns += [{"column_name": t, "column_type": t} for t in COLUMN_TYPES]
-        r = b.request("POST", "gateway", "/tables/", _j({"table_name": "Table1", "columns": columns}))
-        assert r.status_code == 200, r.text
-        yield b
+def base(make_module_app: MakeApp) -> Base:
+    app = make_module_app(public_url=PUBLIC_URL, base_url=PUBLIC_URL)
+    made = create_api_token(app.ctx.engine, base="Bounds")
+    client = app.client
+    r = client.get("/api/v2.1/dtable/app-access-token/", headers={"Authorization": f"Token {made.token}"})
+    b = Base(
+        client,
+        made.dtable.uuid,
+        {"Authorization": f"Token {r.json()['access_token']}"},
+        {"Authorization": f"Token {made.token}"},
+    )
+    columns = [{"column_name": "Name", "column_type": "text"}]
+    columns += [{"column_name": t, "column_type": t} for t in COLUMN_TYPES]
+    r = b.request("POST", "gateway", "/tables/", _j({"table_name": "Table1", "columns": columns}))
+    assert r.status_code == 200, r.text
+    return b
 
 
 # ---------------------------------------------------------------- the bounds, focused

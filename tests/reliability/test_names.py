@@ -3,19 +3,13 @@ through the pure functions of ``wire.paths`` and through the real upload endpoin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from starlette.testclient import TestClient
 
 from atoll.errors import InvalidInput
-from atoll.server.app import create_app
 from atoll.services.access import create_api_token
-from atoll.services.context import Context
 from atoll.wire import paths
 from tests.assets.conftest import PUBLIC_URL, Env
-from tests.backends import make_settings
+from tests.conftest import MakeApp
 from tests.errors import error_of
 
 EMOJI = "\U0001f600"  # 4 bytes of UTF-8
@@ -125,14 +119,11 @@ def test_new_folders_follow_the_policy_lookups_do_not(folder: str) -> None:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    settings = make_settings(tmp_path / "data", public_url=PUBLIC_URL)
-    ctx = Context.open(settings)
-    created = create_api_token(ctx.engine, base="Names")
-    with TestClient(create_app(settings, context=ctx), base_url=PUBLIC_URL) as client:
-        yield Env(
-            ctx, client, created.token, created.dtable.uuid, created.dtable.workspace_id, settings.data_dir
-        )
+def env(make_app: MakeApp) -> Env:
+    app = make_app(public_url=PUBLIC_URL)
+    created = create_api_token(app.ctx.engine, base="Names")
+    return Env(app.ctx, app.client, created.token, created.dtable.uuid, created.dtable.workspace_id,
+               app.ctx.settings.data_dir)
 
 
 def _raw_upload(env: Env, filename_param: bytes, link: dict[str, str] | None = None) -> object:

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from atoll.server import accesslog
 from atoll.server.accesslog import (
@@ -29,8 +28,7 @@ from atoll.server.accesslog import (
     redact_path,
     redact_query,
 )
-from atoll.server.app import create_app
-from tests.backends import make_settings
+from tests.conftest import MakeApp
 from tests.errors import error_of
 from tests.live_server import LiveServer
 
@@ -190,15 +188,15 @@ def test_sigterm_drains_in_flight_requests_and_says_so(tmp_path: Path, server: s
 
 # -- in-process ----------------------------------------------------------------------------------
 def test_server_error_body_and_traceback_carry_the_request_id(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def boom(_request: Any) -> Any:
         raise RuntimeError("kaboom")
 
-    app = create_app(make_settings(tmp_path))
-    app.router.routes.append(Route("/api/v2.1/boom/", boom))
-    app.router.routes.append(Route("/seafhttp/boom/", boom))
-    with caplog.at_level(logging.INFO), TestClient(app, raise_server_exceptions=False) as client:
+    app = make_app(raise_server_exceptions=False, started=False)
+    app.starlette.router.routes.append(Route("/api/v2.1/boom/", boom))
+    app.starlette.router.routes.append(Route("/seafhttp/boom/", boom))
+    with caplog.at_level(logging.INFO), app.client as client:
         r = client.get("/api/v2.1/boom/")
         t = client.get("/seafhttp/boom/")
     assert r.status_code == 500 and error_of(r) == {"error_msg": "Internal Server Error"}

@@ -6,17 +6,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from atoll.server.app import create_app
 from atoll.server.endpoints.home import VERSION
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
-from tests.backends import make_settings
+from tests.conftest import App, MakeApp
 from tests.errors import error_of
 
 PUBLIC_URL = "https://atoll.example.org"
@@ -24,15 +21,19 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,imag
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> Context:
-    return Context.open(make_settings(Path(tmp_path_factory.mktemp("front")) / "data", public_url=PUBLIC_URL))
+def app(make_module_app: MakeApp) -> App:
+    # The Host header is deliberately another name: URLs must come from public_url.
+    return make_module_app(public_url=PUBLIC_URL, base_url="http://evil.example")
 
 
 @pytest.fixture(scope="module")
-def client(ctx: Context) -> Iterator[TestClient]:
-    # The Host header is deliberately another name: URLs must come from public_url.
-    with TestClient(create_app(ctx.settings, context=ctx), base_url="http://evil.example") as c:
-        yield c
+def ctx(app: App) -> Context:
+    return app.ctx
+
+
+@pytest.fixture(scope="module")
+def client(app: App) -> TestClient:
+    return app.client
 
 
 def assert_strict_csp(headers: dict[str, str] | object, html: str) -> None:

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import pytest
@@ -16,9 +16,9 @@ from starlette.testclient import TestClient
 
 from atoll.config import Settings
 from atoll.errors import StorageUnavailable
-from atoll.server.app import create_app
 from atoll.server.endpoints import health
 from atoll.services.context import Context
+from tests.conftest import MakeApp
 from tests.live_server import free_port
 
 PATHS = ["/api/health", "/api/health/"]
@@ -53,20 +53,31 @@ class CheckedStore:
         await self._check()
 
 
+class ClientFor(Protocol):
+    def __call__(self, **changes: Any) -> TestClient: ...
+
+
 @pytest.fixture
 def ctx(tmp_path: Path) -> Context:
     return Context.open(Settings(data_dir=tmp_path / "data"))
 
 
-def client_for(ctx: Context, **changes: Any) -> TestClient:
-    context = dataclasses.replace(ctx, **changes)
-    return TestClient(create_app(ctx.settings, context=context), raise_server_exceptions=False)
+@pytest.fixture
+def client_for(ctx: Context, make_app: MakeApp) -> ClientFor:
+    """An unstarted client (``with`` starts it) on ``ctx`` with ``changes``: stand-ins for the
+    engine or the store."""
+
+    def make(**changes: Any) -> TestClient:
+        context = dataclasses.replace(ctx, **changes)
+        return make_app(context=context, raise_server_exceptions=False, started=False).client
+
+    return make
 
 
 @pytest.fixture
-def tripwired(ctx: Context) -> Iterator[tuple[TestClient, Tripwire, Tripwire]]:
+def tripwired(client_for: ClientFor) -> Iterator[tuple[TestClient, Tripwire, Tripwire]]:
     engine, blobs = Tripwire(), Tripwire()
-    yield client_for(ctx, engine=engine, blobs=blobs), engine, blobs  # no lifespan: no start-up sweep
+    yield client_for(engine=engine, blobs=blobs), engine, blobs  # no lifespan: no start-up sweep
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -92,12 +103,12 @@ def test_tripwire_would_catch_io(tripwired: tuple[TestClient, Tripwire, Tripwire
 
 
 @pytest.mark.parametrize("path", READY)
-def test_ready_when_database_and_storage_answer(ctx: Context, path: str) -> None:
+def test_ready_when_database_and_storage_answer(client_for: ClientFor, ctx: Context, path: str) -> None:
     async def fine() -> None:
         return None
 
     store = CheckedStore(ctx.blobs, fine)
-    with client_for(ctx, blobs=store) as client:
+    with client_for(blobs=store) as client:
         resp = client.get(path)
         assert resp.status_code == 200, resp.text
         body = resp.json()
@@ -111,17 +122,17 @@ def test_ready_when_database_and_storage_answer(ctx: Context, path: str) -> None
     assert store.calls == 2
 
 
-def test_ready_without_a_check_method_counts_storage_as_ok(ctx: Context) -> None:
+def test_ready_without_a_check_method_counts_storage_as_ok(client_for: ClientFor) -> None:
     """Stores from before the check() contract (getattr guard)."""
-    with client_for(ctx) as client:
+    with client_for() as client:
         resp = client.get("/api/ready")
     assert resp.status_code == 200, resp.text
 
 
-def test_ready_503_when_database_is_unreachable(ctx: Context) -> None:
+def test_ready_503_when_database_is_unreachable(client_for: ClientFor) -> None:
     url = f"postgresql+psycopg://atoll:{CREDENTIAL}@127.0.0.1:{free_port()}/atoll?connect_timeout=1"
     engine = create_engine(url, pool_pre_ping=True)
-    client = client_for(ctx, engine=engine)
+    client = client_for(engine=engine)
     resp = client.get("/api/ready")
     assert resp.status_code == 503
     body = resp.json()
@@ -133,22 +144,22 @@ def test_ready_503_when_database_is_unreachable(ctx: Context) -> None:
     assert client.get("/api/health").status_code == 200  # liveness does not care
 
 
-def test_ready_503_when_database_was_disposed_and_raises(ctx: Context) -> None:
+def test_ready_503_when_database_was_disposed_and_raises(client_for: ClientFor) -> None:
     class Raising:
         def connect(self) -> Any:
             raise RuntimeError(f"connection to postgresql://u:{CREDENTIAL}@db failed")
 
-    resp = client_for(ctx, engine=Raising()).get("/api/ready/")
+    resp = client_for(engine=Raising()).get("/api/ready/")
     assert resp.status_code == 503
     assert resp.json()["checks"] == {"database": "failed: RuntimeError", "storage": "ok"}
     assert CREDENTIAL not in resp.text
 
 
-def test_ready_503_when_storage_check_raises(ctx: Context) -> None:
+def test_ready_503_when_storage_check_raises(client_for: ClientFor, ctx: Context) -> None:
     async def down() -> None:
         raise StorageUnavailable(f"s3://AKIA:{CREDENTIAL}@bucket unreachable")
 
-    resp = client_for(ctx, blobs=CheckedStore(ctx.blobs, down)).get("/api/ready")
+    resp = client_for(blobs=CheckedStore(ctx.blobs, down)).get("/api/ready")
     assert resp.status_code == 503
     assert {k: v for k, v in resp.json().items() if k != "space"} == {
         "status": "unavailable",
@@ -157,21 +168,23 @@ def test_ready_503_when_storage_check_raises(ctx: Context) -> None:
     assert CREDENTIAL not in resp.text
 
 
-def test_ready_times_out_a_hanging_storage_check(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ready_times_out_a_hanging_storage_check(
+    client_for: ClientFor, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(health, "CHECK_TIMEOUT_S", 0.2)
 
     async def hang() -> None:
         await anyio.sleep(30)
 
     started = time.monotonic()
-    resp = client_for(ctx, blobs=CheckedStore(ctx.blobs, hang)).get("/api/ready")
+    resp = client_for(blobs=CheckedStore(ctx.blobs, hang)).get("/api/ready")
     assert time.monotonic() - started < 5
     assert resp.status_code == 503
     assert resp.json()["checks"] == {"database": "ok", "storage": "timed out after 0.2 s"}
 
 
 def test_ready_times_out_a_hanging_database_without_waiting_for_it(
-    ctx: Context, monkeypatch: pytest.MonkeyPatch
+    client_for: ClientFor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The blocking query runs in an abandonable worker thread, so the timeout really fires."""
     monkeypatch.setattr(health, "CHECK_TIMEOUT_S", 0.2)
@@ -183,7 +196,7 @@ def test_ready_times_out_a_hanging_database_without_waiting_for_it(
         release.wait(20)
 
     monkeypatch.setattr(health, "ping_database", hang)
-    client = client_for(ctx)
+    client = client_for()
     try:
         started = time.monotonic()
         first = client.get("/api/ready")

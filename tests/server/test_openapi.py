@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
@@ -14,14 +13,13 @@ from jsonschema import Draft202012Validator
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from atoll.server.app import create_app
 from atoll.server.endpoints.home import VERSION
 from atoll.server.openapi import openapi_path
 from atoll.server.routes import routes
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
 from atoll.wire.schema import SchemaBuilder, open_shape
-from tests.backends import make_settings
+from tests.conftest import App, MakeApp
 
 PUBLIC_URL = "https://atoll.example.org"
 #: Copied unchanged from shared/reference/seatable-snapshots (SeaTable 6.x recordings).
@@ -31,14 +29,18 @@ V1 = "/dtable-server/api/v1/dtables/{dtable_uuid}"
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> Context:
-    return Context.open(make_settings(Path(tmp_path_factory.mktemp("oapi")) / "data", public_url=PUBLIC_URL))
+def app(make_module_app: MakeApp) -> App:
+    return make_module_app(public_url=PUBLIC_URL, base_url=PUBLIC_URL)
 
 
 @pytest.fixture(scope="module")
-def client(ctx: Context) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx.settings, context=ctx), base_url=PUBLIC_URL) as c:
-        yield c
+def ctx(app: App) -> Context:
+    return app.ctx
+
+
+@pytest.fixture(scope="module")
+def client(app: App) -> TestClient:
+    return app.client
 
 
 @pytest.fixture(scope="module")

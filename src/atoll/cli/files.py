@@ -126,7 +126,11 @@ def _base(target: _Target, timeout: float) -> Base:
         )
     base = Base(target.api_token, target.server_url, timeout=timeout if timeout > 0 else None)
     target.base = base
-    base.auth()
+    try:
+        base.auth()
+    except BaseException:
+        base.close()  # the caller's ``with base`` is not reached
+        raise
     return base
 
 
