@@ -29,7 +29,7 @@ from atoll.server.streaming import parse_upload
 from atoll.services import assets as svc
 from atoll.services.access import require_base
 from atoll.wire import assets as wire
-from atoll.wire import paths
+from atoll.wire import links, paths
 from atoll.wire.disposition import serving_headers
 
 CORS_HEADERS = {
@@ -205,7 +205,7 @@ async def asset_url(request: Request) -> Response:
     if request.method == "HEAD":
         return Response(status_code=200, headers={"content-length": str(asset.size)})
     link_ticket, _ = await svc.issue_download_link(ctx, principal, path)
-    link = wire.download_url(ctx.settings.public_url, link_ticket, asset.name)
+    link = links.download_url(ctx.settings.public_url, ticket=link_ticket, name=asset.name)
     if request.query_params.get("dl") == "1":
         link += "?dl=1"
     return RedirectResponse(link, status_code=302)
