@@ -9,9 +9,7 @@ from atoll.server.auth import api_principal, context
 from atoll.services import assets as svc
 from atoll.wire import assets as wire
 from atoll.wire import links
-
-#: Answers that carry a link ticket must not be cached by proxies or browsers.
-NO_STORE = {"cache-control": "no-store"}
+from atoll.wire.headers import NO_STORE
 
 
 def _param(request: Request, name: str) -> str:
