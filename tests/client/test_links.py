@@ -4,7 +4,7 @@ import doctest
 
 import pytest
 
-from atoll.wire import columns, links
+from atoll.wire import links
 
 U = "650d8a0d-7e27-46a8-8b18-6cc6f3db2057"
 
@@ -55,12 +55,6 @@ def test_roundtrip() -> None:
                           name="a #1 100%.txt")
     assert links.asset_path_from_url(url, dtable_uuid=U) == "files/2025-08/a #1 100%.txt"
     assert links.asset_name("files/2025-08/a #1 100%.txt") == "a #1 100%.txt"
-
-
-def test_file_cell() -> None:
-    assert columns.file_cell("image", 3, "a.png", "u") == {
-        "type": "image", "size": 3, "name": "a.png", "url": "u"
-    }
 
 
 def test_custom_asset_url_extension_rule() -> None:
