@@ -22,7 +22,8 @@ import click
 import httpx
 
 from atoll.client import AtollHTTPError, AuthError, Base, TransferError
-from atoll.wire import urls
+from atoll.wire import links
+from atoll.wire.columns import FILE_CELL_TYPES, ColumnType
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -232,8 +233,8 @@ def register(group: click.Group) -> None:
 @click.option(
     "--type",
     "file_type",
-    type=click.Choice(["file", "image"]),
-    default="file",
+    type=click.Choice(FILE_CELL_TYPES),
+    default=ColumnType.FILE.value,
     show_default=True,
     help="Upload into the base's files/ or images/ folder.",
 )
@@ -307,7 +308,7 @@ def download(
     them, e.g. /Main/sky.png), or a path inside the base's asset folder without a leading /
     (e.g. files/2025-08/report.pdf).
     """
-    if urls.is_custom_asset_url(source):
+    if links.is_custom_asset_url(source):
         raise click.ClickException(
             "custom-asset:// URLs cannot be resolved; download the file by its custom-folder "
             "path instead (see 'atoll ls')"

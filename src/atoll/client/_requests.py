@@ -29,8 +29,9 @@ from atoll.client.exceptions import (
     TokenExpiredError,
     error_class_for_status,
 )
+from atoll.wire import columns, links
 from atoll.wire import endpoints as ep
-from atoll.wire import urls
+from atoll.wire.columns import ColumnType
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
@@ -126,33 +127,35 @@ def app_access_token(server_url: str) -> RequestSpec:
 
 
 class ColumnTypes(StrEnum):
-    """Column types, value-compatible with ``seatable_api.constants.ColumnTypes``."""
+    """Column types, value-compatible with ``seatable_api.constants.ColumnTypes``: the types of
+    ``atoll.wire.columns.ColumnType`` that seatable-api 4.0.0 names, in its order, and its
+    ``DEFAULT`` (not a type a column can have: the server refuses it)."""
 
     DEFAULT = "default"
-    NUMBER = "number"
-    TEXT = "text"
-    CHECKBOX = "checkbox"
-    DATE = "date"
-    SINGLE_SELECT = "single-select"
-    LONG_TEXT = "long-text"
-    IMAGE = "image"
-    FILE = "file"
-    MULTIPLE_SELECT = "multiple-select"
-    COLLABORATOR = "collaborator"
-    LINK = "link"
-    FORMULA = "formula"
-    LINK_FORMULA = "link-formula"
-    CREATOR = "creator"
-    CTIME = "ctime"
-    LAST_MODIFIER = "last-modifier"
-    MTIME = "mtime"
-    GEOLOCATION = "geolocation"
-    AUTO_NUMBER = "auto-number"
-    URL = "url"
-    EMAIL = "email"
-    DURATION = "duration"
-    BUTTON = "button"
-    RATE = "rate"
+    NUMBER = ColumnType.NUMBER.value
+    TEXT = ColumnType.TEXT.value
+    CHECKBOX = ColumnType.CHECKBOX.value
+    DATE = ColumnType.DATE.value
+    SINGLE_SELECT = ColumnType.SINGLE_SELECT.value
+    LONG_TEXT = ColumnType.LONG_TEXT.value
+    IMAGE = ColumnType.IMAGE.value
+    FILE = ColumnType.FILE.value
+    MULTIPLE_SELECT = ColumnType.MULTIPLE_SELECT.value
+    COLLABORATOR = ColumnType.COLLABORATOR.value
+    LINK = ColumnType.LINK.value
+    FORMULA = ColumnType.FORMULA.value
+    LINK_FORMULA = ColumnType.LINK_FORMULA.value
+    CREATOR = ColumnType.CREATOR.value
+    CTIME = ColumnType.CTIME.value
+    LAST_MODIFIER = ColumnType.LAST_MODIFIER.value
+    MTIME = ColumnType.MTIME.value
+    GEOLOCATION = ColumnType.GEOLOCATION.value
+    AUTO_NUMBER = ColumnType.AUTO_NUMBER.value
+    URL = ColumnType.URL.value
+    EMAIL = ColumnType.EMAIL.value
+    DURATION = ColumnType.DURATION.value
+    BUTTON = ColumnType.BUTTON.value
+    RATE = ColumnType.RATE.value
 
 
 COLUMN_TYPE_VALUES = frozenset(t.value for t in ColumnTypes)
@@ -464,7 +467,7 @@ class FileCell(TypedDict):
 
 
 def _file_cell(file_type: str, size: Any, name: Any, url: str) -> FileCell:
-    cell = urls.file_cell(file_type, size, name, url)
+    cell = columns.file_cell(file_type, size, name, url)
     return FileCell(type=cell["type"], size=cell["size"], name=cell["name"], url=cell["url"])
 
 
@@ -482,21 +485,20 @@ def custom_file_cell(data: Any) -> FileCell:
     name = d.get("obj_name")
     if not isinstance(name, str):
         raise AtollHTTPError(200, "custom file info without obj_name")
-    return _file_cell(
-        "file", d.get("file_size"), name, urls.custom_asset_url(str(d.get("uuid")), name)
-    )
+    url = links.custom_asset_url(asset_uuid=str(d.get("uuid")), name=name)
+    return _file_cell(ColumnType.FILE.value, d.get("file_size"), name, url)
 
 
 def upload_cell(
     session: Session, file_type: str, relative_path: str, local_name: str, answer: dict[str, Any]
 ) -> FileCell:
     name = answer.get("name")
-    url = urls.asset_url(
+    url = links.asset_url(
         session.server_url,
-        "" if session.workspace_id is None else session.workspace_id,
-        session.dtable_uuid,
-        relative_path,
-        name if isinstance(name, str) else local_name,
+        workspace_id="" if session.workspace_id is None else session.workspace_id,
+        dtable_uuid=session.dtable_uuid,
+        relative_path=relative_path,
+        name=name if isinstance(name, str) else local_name,
     )
     return _file_cell(file_type, answer.get("size"), name, url)
 

@@ -37,7 +37,8 @@ from atoll.client._transport import (
     UploadSource,
 )
 from atoll.client.exceptions import AtollHTTPError, TokenExpiredError
-from atoll.wire import urls
+from atoll.wire import links
+from atoll.wire.columns import FILE_CELL_TYPES, ColumnType
 
 T = TypeVar("T")
 
@@ -394,7 +395,7 @@ class Base:
         timeout: TimeoutArg = DEFAULT,
     ) -> FileCell:
         """Upload a local file, streamed from disk. ``name`` defaults to its base name."""
-        if file_type not in urls.FILE_TYPES:
+        if file_type not in FILE_CELL_TYPES:
             raise ValueError("file_type invalid.")
         if not name:
             name = rq.local_name(file_path)
@@ -411,10 +412,10 @@ class Base:
         progress: Progress | None,
         timeout: TimeoutArg,
     ) -> FileCell:
-        if file_type not in urls.FILE_TYPES:
+        if file_type not in FILE_CELL_TYPES:
             raise ValueError("relative or file_type invalid.")
         link = rq.expect_dict(self.get_file_upload_link(timeout=timeout), "upload link")
-        relative = str(link["img_relative_path" if file_type == "image" else "file_relative_path"])
+        relative = str(link["img_relative_path" if file_type == ColumnType.IMAGE else "file_relative_path"])
         fields = rq.upload_fields(str(link["parent_path"]), relative, replace)
         answer = self._transport.upload(
             str(link["upload_link"]), fields, name, source,
@@ -433,7 +434,7 @@ class Base:
         """Download the asset behind a cell URL to ``save_path`` (a file path, or a directory:
         then the file keeps its name). Streams to a temp file beside the target, then renames.
         Returns the written path (4.0.0 returns ``None``)."""
-        path = urls.asset_path_from_url(url, self._base_session().dtable_uuid)
+        path = links.asset_path_from_url(url, dtable_uuid=self._base_session().dtable_uuid)
         return self.download_asset(path, save_path, progress=progress, timeout=timeout)
 
     def download_asset(
@@ -447,7 +448,7 @@ class Base:
         """atoll extension: download by asset path (relative to the base's asset folder, e.g.
         ``files/2025-08/a.pdf`` or ``custom/Main/x.png``). Returns the written path."""
         link = self.get_file_download_link(path, timeout=timeout)
-        return self._transport.fetch(str(link), save_path, urls.asset_name(path), progress, timeout)
+        return self._transport.fetch(str(link), save_path, links.asset_name(path), progress, timeout)
 
     # -- custom folders -------------------------------------------------------------------
 
@@ -490,7 +491,7 @@ class Base:
         Returns the written path (4.0.0 returns ``None``)."""
         path = unquote(path)
         link = self.get_custom_file_download_link(path, timeout=timeout)
-        return self._transport.fetch(str(link), save_path, urls.asset_name(path), progress, timeout)
+        return self._transport.fetch(str(link), save_path, links.asset_name(path), progress, timeout)
 
     def upload_local_file_to_custom_folder(
         self,

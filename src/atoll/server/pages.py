@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
+from atoll.wire.headers import NO_REFERRER, NOSNIFF
 from atoll.wire.shapes import FrontDoor
 
 CSS = """
@@ -37,8 +38,8 @@ CSP = (
 )
 HTML_HEADERS = {
     "content-security-policy": CSP,
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    **NOSNIFF,
+    **NO_REFERRER,
     "x-frame-options": "DENY",
 }
 

@@ -26,7 +26,7 @@ from atoll.storage import BlobWriter
 from atoll.storage.base import Piece
 from atoll.timeutil import utcnow, year_month
 from atoll.wire import paths
-from atoll.wire.assets import CUSTOM_DIR, asset_root
+from atoll.wire.links import CUSTOM_DIR, asset_root
 
 log = logging.getLogger("atoll.assets")
 
@@ -82,7 +82,7 @@ async def issue_upload_link(ctx: Context, principal: Principal) -> UploadLink:
     access.require_write(principal)
     uuid_ = principal.dtable.uuid
     await ctx.run_db(_ensure_dir, ctx.engine, uuid_, "/")
-    ticket = _ticket(ctx, "upload", uuid_, asset_root(uuid_))
+    ticket = _ticket(ctx, "upload", uuid_, asset_root(dtable_uuid=uuid_))
     return UploadLink(ticket=ticket, year_month=year_month())
 
 
@@ -96,7 +96,7 @@ async def issue_custom_upload_link(ctx: Context, principal: Principal, path: str
     if not await ctx.run_db(_dir_exists, ctx.engine, uuid_, target):
         raise NotFound(folder_missing(path or "/"))
     relative = (path or "/").lstrip("/")
-    ticket = _ticket(ctx, "upload", uuid_, asset_root(uuid_) + CUSTOM_DIR)
+    ticket = _ticket(ctx, "upload", uuid_, asset_root(dtable_uuid=uuid_) + CUSTOM_DIR)
     return UploadLink(ticket=ticket, year_month=year_month(), relative_path=relative)
 
 
@@ -383,7 +383,7 @@ class Upload:
 
     def _base_dir(self) -> str:
         """The ticket's parent dir relative to the asset root: ``/asset/<u>/custom`` -> ``/custom``."""
-        root = asset_root(self.ticket.dtable_uuid)
+        root = asset_root(dtable_uuid=self.ticket.dtable_uuid)
         assert self.parent_dir is not None and paths.is_under(self.parent_dir, root)
         return self.parent_dir[len(root) :] or "/"
 

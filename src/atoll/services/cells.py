@@ -28,11 +28,10 @@ from datetime import datetime
 from typing import Any
 
 from atoll.errors import InvalidInput
+from atoll.wire.columns import FILE_CELL_KEYS, FILE_CELL_TYPES, ColumnType
 
 #: Items one file or image cell may hold.
 MAX_FILES_PER_CELL = 1000
-FILE_CELL_KEYS = frozenset({"name", "size", "type", "url"})
-FILE_CELL_TYPES = ("file", "image")
 #: Column types whose cells are computed or managed elsewhere; writes to them are ignored.
 READ_ONLY_TYPES = frozenset(
     {
@@ -116,9 +115,9 @@ def normalize_cell(column: dict[str, Any], value: Any, where: str) -> tuple[Any,
         return None, False
     ctype = str(column.get("type"))
     label = f"{where}: column {column['name']!r} ({ctype})"
-    if ctype == "image":
+    if ctype == ColumnType.IMAGE:
         return _image_cell(value, label), False
-    if ctype == "file":
+    if ctype == ColumnType.FILE:
         return _file_cell(value, label), False
     if ctype in ("single-select", "multiple-select"):
         return _select_cell(column, value, label, multiple=ctype == "multiple-select")

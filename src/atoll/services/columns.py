@@ -24,19 +24,11 @@ from atoll.services.structure import (
     valid_name,
 )
 from atoll.wire import tables as w
+from atoll.wire.columns import COLUMN_TYPES
 from atoll.wire.shapes import ColumnOp
 
 #: Columns one table may hold (SeaTable: 500).
 MAX_COLUMNS_PER_TABLE = 500
-
-COLUMN_TYPES = frozenset(
-    {
-        "text", "long-text", "number", "checkbox", "date", "single-select", "multiple-select",
-        "image", "file", "collaborator", "link", "formula", "link-formula", "creator", "ctime",
-        "last-modifier", "mtime", "geolocation", "auto-number", "url", "email", "duration",
-        "button", "rate", "digital-sign",
-    }
-)  # fmt: skip
 
 # Server defaults merged under the client's column_data (SeaTable 6.x captures).
 _DATA_DEFAULTS: dict[str, dict[str, Any]] = {

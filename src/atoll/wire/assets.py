@@ -1,10 +1,10 @@
-"""SeaTable's JSON and URLs for system assets, custom folders and the file server."""
+"""SeaTable's JSON bodies for system assets, custom folders and the file server (the URLs and
+paths in them come from ``atoll.wire.links``)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from atoll.models import Asset
+from atoll.wire.links import CUSTOM_DIR, FILES_DIR, IMAGES_DIR, asset_root, upload_url
 from atoll.wire.shapes import (
     CustomDir,
     CustomFile,
@@ -15,31 +15,13 @@ from atoll.wire.shapes import (
     UploadLink,
 )
 
-ASSET_ROOT = "/asset"
-CUSTOM_DIR = "/custom"
-IMAGES_DIR = "images"
-FILES_DIR = "files"
-
-
-def asset_root(dtable_uuid: str) -> str:
-    """The parent_path SeaTable hands out: ``/asset/<uuid>``."""
-    return f"{ASSET_ROOT}/{dtable_uuid}"
-
-
-def upload_url(public_url: str, ticket: str) -> str:
-    return f"{public_url}/seafhttp/upload-api/{ticket}"
-
-
-def download_url(public_url: str, ticket: str, name: str) -> str:
-    return f"{public_url}/seafhttp/files/{ticket}/{quote(name, safe='')}"
-
 
 def upload_link_json(
     public_url: str, ticket: str, dtable_uuid: str, workspace_id: int, year_month: str
 ) -> UploadLink:
     return {
-        "upload_link": upload_url(public_url, ticket),
-        "parent_path": asset_root(dtable_uuid),
+        "upload_link": upload_url(public_url, ticket=ticket),
+        "parent_path": asset_root(dtable_uuid=dtable_uuid),
         "img_relative_path": f"{IMAGES_DIR}/{year_month}",
         "file_relative_path": f"{FILES_DIR}/{year_month}",
         "workspace_id": workspace_id,
@@ -50,8 +32,8 @@ def custom_upload_link_json(
     public_url: str, ticket: str, dtable_uuid: str, relative_path: str, workspace_id: int
 ) -> CustomUploadLink:
     return {
-        "upload_link": upload_url(public_url, ticket),
-        "parent_path": asset_root(dtable_uuid) + CUSTOM_DIR,
+        "upload_link": upload_url(public_url, ticket=ticket),
+        "parent_path": asset_root(dtable_uuid=dtable_uuid) + CUSTOM_DIR,
         "relative_path": relative_path,
         "workspace_id": workspace_id,
     }

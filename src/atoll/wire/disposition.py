@@ -5,6 +5,8 @@ from __future__ import annotations
 import mimetypes
 from urllib.parse import quote
 
+from atoll.wire.headers import ANY_ORIGIN, NO_REFERRER, NOSNIFF, PRIVATE_NO_STORE
+
 #: Types a browser may show inline; everything else is served as an attachment.
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"})
 DEFAULT_TYPE = "application/octet-stream"
@@ -44,9 +46,9 @@ def serving_headers(name: str, sha256: str, *, force_download: bool) -> tuple[st
     return media, {
         "content-disposition": content_disposition(name, inline=inline),
         "etag": f'"{sha256}"',
-        "x-content-type-options": "nosniff",
+        **NOSNIFF,
         "content-security-policy": "default-src 'none'; sandbox",
-        "cache-control": "private, no-store",
-        "referrer-policy": "no-referrer",
-        "access-control-allow-origin": "*",
+        **PRIVATE_NO_STORE,
+        **NO_REFERRER,
+        **ANY_ORIGIN,
     }

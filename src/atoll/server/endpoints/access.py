@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from atoll.server.auth import api_principal, context, credential
 from atoll.services import access
 from atoll.wire.access import app_access_token_json
+from atoll.wire.headers import NO_STORE
 
 
 async def ping(request: Request) -> Response:
@@ -24,4 +25,4 @@ async def app_access_token(request: Request) -> Response:
     await ctx.run_db(access.record_token_use, ctx.engine, credential(request))
     token = access.issue_access_token(principal, ctx.secret, ctx.settings.access_token_ttl_s)
     body = app_access_token_json(principal, token, ctx.settings.public_url)
-    return JSONResponse(body, headers={"cache-control": "no-store"})
+    return JSONResponse(body, headers=NO_STORE)

@@ -8,9 +8,8 @@ from starlette.responses import JSONResponse, Response
 from atoll.server.auth import api_principal, context
 from atoll.services import assets as svc
 from atoll.wire import assets as wire
-
-#: Answers that carry a link ticket must not be cached by proxies or browsers.
-NO_STORE = {"cache-control": "no-store"}
+from atoll.wire import links
+from atoll.wire.headers import NO_STORE
 
 
 def _param(request: Request, name: str) -> str:
@@ -34,7 +33,7 @@ async def download_link(request: Request) -> Response:
     principal = await api_principal(request)
     ctx = context(request)
     ticket, asset = await svc.issue_download_link(ctx, principal, _param(request, "path"))
-    link = wire.download_url(ctx.settings.public_url, ticket, asset.name)
+    link = links.download_url(ctx.settings.public_url, ticket=ticket, name=asset.name)
     return JSONResponse(wire.download_link_json(link), headers=NO_STORE)
 
 
@@ -82,6 +81,6 @@ async def custom_download_link(request: Request) -> Response:
     ctx = context(request)
     path = svc.custom_asset_path(_param(request, "path"))
     ticket, asset = await svc.issue_download_link(ctx, principal, path)
-    link = wire.download_url(ctx.settings.public_url, ticket, asset.name)
+    link = links.download_url(ctx.settings.public_url, ticket=ticket, name=asset.name)
     return JSONResponse(wire.download_link_json(link), headers=NO_STORE)
 

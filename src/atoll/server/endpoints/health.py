@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 
 from atoll.server.auth import context
 from atoll.services import space
+from atoll.wire.headers import NO_STORE
 
 log = logging.getLogger("atoll")
 
@@ -35,7 +36,6 @@ CHECK_TIMEOUT_S = 2.0
 #: (abandoned, see ``_database``); this bound stops repeated probes from piling up threads
 #: against a hung database: while it is reached, probes fail at once without a new thread.
 DB_CHECK_THREADS = 2
-NO_STORE = {"cache-control": "no-store"}
 OK = "ok"
 STILL_RUNNING = "earlier checks still running"
 

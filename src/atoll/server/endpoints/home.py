@@ -18,9 +18,8 @@ from atoll.server.auth import context
 from atoll.server.negotiation import prefers
 from atoll.wire.errors import error_body, family_for_path
 from atoll.wire.front import front_door_json
+from atoll.wire.headers import CACHE_A_DAY, NOSNIFF, REVALIDATE
 
-#: The front door and the reference change only with a new version; let caches check back.
-REVALIDATE = {"cache-control": "no-cache"}
 try:
     VERSION = metadata.version("atoll")
 except metadata.PackageNotFoundError:  # a source tree that is not installed
@@ -66,7 +65,7 @@ async def favicon(request: Request) -> Response:
     return Response(
         favicon_svg(),
         media_type="image/svg+xml",
-        headers={"cache-control": "public, max-age=86400", "x-content-type-options": "nosniff",
+        headers={**CACHE_A_DAY, **NOSNIFF,
                  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"},
     )
 

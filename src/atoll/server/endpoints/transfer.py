@@ -27,15 +27,9 @@ from atoll.server.ranges import ByteRange, RangeNotSatisfiable, parse_range
 from atoll.server.streaming import parse_upload
 from atoll.services import assets as svc
 from atoll.wire import assets as wire
+from atoll.wire import links
 from atoll.wire.disposition import serving_headers
-
-CORS_HEADERS = {
-    "access-control-allow-origin": "*",
-    "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
-    "access-control-allow-headers": "Content-Type, Content-Range, Content-Disposition, Authorization",
-    "access-control-max-age": "86400",
-}
-
+from atoll.wire.headers import ANY_ORIGIN, CACHE_CONTROL, CORS_PREFLIGHT, NO_STORE
 
 #: Files up to this size are read in one go, on the event loop (a page-cache read of a few KiB
 #: costs less than the hop to a worker thread), and sent from memory.
@@ -48,7 +42,7 @@ class _BigChunkFileResponse(FileResponse):
 
 async def upload(request: Request) -> Response:
     if request.method == "OPTIONS":
-        return Response(status_code=200, headers=CORS_HEADERS)
+        return Response(status_code=200, headers=CORS_PREFLIGHT)
     t = ticket(request, request.path_params["ticket"], "upload")
     ctx = context(request)
     length = declared_length(request)
@@ -65,7 +59,7 @@ async def upload(request: Request) -> Response:
     except BaseException:
         await job.abort()
         raise
-    headers = {"access-control-allow-origin": "*"}
+    headers = ANY_ORIGIN
     if "ret-json" in request.query_params:
         return JSONResponse(wire.uploaded_json(stored), headers=headers)
     return PlainTextResponse(wire.uploaded_text(stored), headers=headers)
@@ -97,7 +91,7 @@ async def download(request: Request) -> Response:
     force = request.query_params.get("dl") == "1"
     media, headers = serving_headers(asset.name, asset.sha256, force_download=force)
     if _etag_matches(request.headers.get("if-none-match"), headers["etag"]):
-        return Response(status_code=304, headers={k: headers[k] for k in ("etag", "cache-control")})
+        return Response(status_code=304, headers={k: headers[k] for k in ("etag", CACHE_CONTROL)})
     if ctx.blobs.local_path(asset.blob_key) is not None:
         return await _send_local(request, t, asset, media, headers)
     if ctx.settings.s3_presigned_downloads:
@@ -106,7 +100,7 @@ async def download(request: Request) -> Response:
             expires_s=ctx.settings.s3_presign_ttl_s,
         )
         if url is not None:
-            return RedirectResponse(url, status_code=302, headers={"cache-control": "no-store"})
+            return RedirectResponse(url, status_code=302, headers=NO_STORE)
     return await _send_stream(request, asset, media, headers)
 
 
@@ -174,7 +168,7 @@ def _browser_forbidden(request: Request) -> Response:
     """The 403 for a browser that opened a cell's URL: a short page on how to get a link."""
     docs = context(request).settings.public_url + "/docs"
     return HTMLResponse(pages.asset_forbidden(docs), status_code=403,
-                        headers={**pages.HTML_HEADERS, "cache-control": "no-store", "vary": "Accept"})
+                        headers={**pages.HTML_HEADERS, **NO_STORE, "vary": "Accept"})
 
 
 async def asset_url(request: Request) -> Response:
@@ -197,7 +191,7 @@ async def asset_url(request: Request) -> Response:
         raise
     if request.method == "HEAD":
         return Response(status_code=200, headers={"content-length": str(asset.size)})
-    link = wire.download_url(ctx.settings.public_url, link_ticket, asset.name)
+    link = links.download_url(ctx.settings.public_url, ticket=link_ticket, name=asset.name)
     if request.query_params.get("dl") == "1":
         link += "?dl=1"
     return RedirectResponse(link, status_code=302)

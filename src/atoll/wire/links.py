@@ -1,22 +1,30 @@
-"""SeaTable's asset URLs and file-cell values: pure functions shared by the server and the SDK.
+"""Where SeaTable's assets live: every URL and asset-tree path atoll builds or reads, shared by
+the server and the SDK.
 
 The shapes follow the official ``seatable-api`` 4.0.0 client (wire contract §4.4, §4.7, §5.3, §6):
 
-- system assets live at ``<server_url>/workspace/<wid>/asset/<uuid>/<relative_path>/<name>``,
+- a base's assets live under ``/asset/<uuid>`` (system folders ``images/`` and ``files/``,
+  custom folders under ``/custom``);
+- system assets are addressed as ``<server_url>/workspace/<wid>/asset/<uuid>/<relative_path>/<name>``,
   both path parts ``urllib.parse.quote``-d (``/`` kept), the uuid lowercase and dashed;
-- a file cell is ``{'type', 'size', 'name', 'url'}``;
 - a custom-folder file is addressed as ``custom-asset://<asset_uuid>.<ext>`` where ``ext`` is
-  ``name.split('.')[-1]`` (so a name without a dot repeats the whole name).
+  ``name.split('.')[-1]`` (so a name without a dot repeats the whole name);
+- the file server takes uploads at ``/seafhttp/upload-api/<ticket>`` and serves downloads at
+  ``/seafhttp/files/<ticket>/<name>``.
+
+Builders take the base URL positionally and everything else by keyword.
 """
 
 from __future__ import annotations
 
 import posixpath
-from typing import Any
 from urllib.parse import quote, unquote
 from uuid import UUID
 
-FILE_TYPES: tuple[str, ...] = ("file", "image")
+ASSET_ROOT = "/asset"
+CUSTOM_DIR = "/custom"
+IMAGES_DIR = "images"
+FILES_DIR = "files"
 CUSTOM_ASSET_SCHEME = "custom-asset://"
 
 
@@ -28,12 +36,26 @@ def canonical_uuid(dtable_uuid: str) -> str:
     return str(UUID(dtable_uuid))
 
 
+def asset_root(*, dtable_uuid: str) -> str:
+    """The parent_path SeaTable hands out: ``/asset/<uuid>``."""
+    return f"{ASSET_ROOT}/{dtable_uuid}"
+
+
+def upload_url(public_url: str, *, ticket: str) -> str:
+    return f"{public_url}/seafhttp/upload-api/{ticket}"
+
+
+def download_url(public_url: str, *, ticket: str, name: str) -> str:
+    return f"{public_url}/seafhttp/files/{ticket}/{quote(name, safe='')}"
+
+
 def asset_url(
-    server_url: str, workspace_id: int | str, dtable_uuid: str, relative_path: str, name: str
+    server_url: str, *, workspace_id: int | str, dtable_uuid: str, relative_path: str, name: str
 ) -> str:
     """The URL the official client returns after an upload (and that cells store).
 
-    >>> asset_url('https://h/', 7, '650D8A0D7E2746A88B186CC6F3DB2057', 'files/2025-08', 'a b.pdf')
+    >>> asset_url('https://h/', workspace_id=7, dtable_uuid='650D8A0D7E2746A88B186CC6F3DB2057',
+    ...           relative_path='files/2025-08', name='a b.pdf')
     'https://h/workspace/7/asset/650d8a0d-7e27-46a8-8b18-6cc6f3db2057/files/2025-08/a%20b.pdf'
     """
     return "{}/workspace/{}/asset/{}/{}/{}".format(
@@ -45,7 +67,7 @@ def asset_url(
     )
 
 
-def asset_path_from_url(url: str, dtable_uuid: str) -> str:
+def asset_path_from_url(url: str, *, dtable_uuid: str) -> str:
     """The asset path (relative to ``/asset/<uuid>/``, percent-decoded, no leading ``/``) that an
     asset URL points at: the text after the *last* occurrence of the dashed uuid.
 
@@ -67,12 +89,7 @@ def asset_name(path: str) -> str:
     return posixpath.basename(path.rstrip("/"))
 
 
-def file_cell(file_type: str, size: int | None, name: str | None, url: str) -> dict[str, Any]:
-    """A file-column cell entry (image columns store only ``url``)."""
-    return {"type": file_type, "size": size, "name": name, "url": url}
-
-
-def custom_asset_url(asset_uuid: str, name: str) -> str:
+def custom_asset_url(*, asset_uuid: str, name: str) -> str:
     """``custom-asset://<asset_uuid>.<ext>`` with the official client's extension rule."""
     return f"{CUSTOM_ASSET_SCHEME}{asset_uuid}.{name.split('.')[-1]}"
 
