@@ -239,9 +239,10 @@ class LocalBlobStore:
             raise os_error(exc, "creating a file") from exc
 
     async def free_bytes(self) -> int | None:
-        """Free bytes for unprivileged writers on the blob folder's filesystem (statvfs)."""
+        """Free bytes for unprivileged writers on the blob folder's filesystem (statvfs: a
+        syscall that answers from the superblock, called on the event loop)."""
         try:
-            st = await anyio.to_thread.run_sync(os.statvfs, self.root)
+            st = os.statvfs(self.root)
         except OSError as exc:
             raise os_error(exc, "reading the free space") from exc
         return st.f_bavail * st.f_frsize
