@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, bindparam, select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import Select
 
 from atoll.db import schema
 from atoll.db.access import dtable_of, token_of
 from atoll.db.assets import asset_of
+from atoll.db.prepared import Lookup
 from atoll.models import ApiToken, Asset, Dtable
 
 T = TypeVar("T")
@@ -40,37 +38,6 @@ T = TypeVar("T")
 
 class Busy(Exception):
     """The inline SQLite connection found the database locked: retry on a worker thread."""
-
-
-@dataclass(frozen=True)
-class Compiled:
-    sql: str
-    #: Parameter names in placeholder order (qmark/numeric styles); empty for named styles.
-    positions: tuple[str, ...]
-
-
-@dataclass(eq=False)
-class Lookup(Generic[T]):
-    """One SELECT returning at most one row, turned into ``T`` by ``convert``."""
-
-    stmt: Select[Any]
-    convert: Callable[[Mapping[Any, Any]], T]
-    _compiled: dict[str, Compiled] = field(default_factory=dict, repr=False)
-
-    def compiled(self, dialect: Dialect) -> Compiled:
-        done = self._compiled.get(dialect.name)
-        if done is None:
-            c = self.stmt.compile(dialect=dialect)
-            done = Compiled(c.string, tuple(c.positiontup or ()))
-            self._compiled[dialect.name] = done
-        return done
-
-    def params(self, compiled: Compiled, values: Mapping[str, Any]) -> Any:
-        return [values[n] for n in compiled.positions] if compiled.positions else dict(values)
-
-
-def _mapping(cursor: Any, row: Any) -> dict[str, Any]:
-    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
 
 # ---- the lookups -------------------------------------------------------------------------------
@@ -122,27 +89,23 @@ class Lookups:
 
     def run_inline(self, lookup: Lookup[T], values: Mapping[str, Any]) -> T | None:
         """On the calling thread; raises Busy when SQLite would have to wait for a lock."""
-        conn = self._thread_connection()
-        compiled = lookup.compiled(self.dialect)
+        cursor = self._thread_connection().cursor()
         try:
-            cursor = conn.execute(compiled.sql, lookup.params(compiled, values))
+            return lookup.first(cursor, self.dialect, values)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 raise Busy() from exc
             raise
-        row = cursor.fetchone()
-        return lookup.convert(_mapping(cursor, row)) if row is not None else None
+        finally:
+            cursor.close()
 
     def run_pooled(self, lookup: Lookup[T], values: Mapping[str, Any]) -> T | None:
         """Blocking, over a pooled connection (call it from a worker thread)."""
-        compiled = lookup.compiled(self.dialect)
         conn = self.engine.raw_connection()
         try:
             cursor = conn.cursor()
             try:
-                cursor.execute(compiled.sql, lookup.params(compiled, values))
-                row = cursor.fetchone()
-                return lookup.convert(_mapping(cursor, row)) if row is not None else None
+                return lookup.first(cursor, self.dialect, values)
             finally:
                 cursor.close()
         finally:

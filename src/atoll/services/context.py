@@ -15,8 +15,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from atoll.config import Settings
 from atoll.db.engine import make_engine
-from atoll.db.lookups import Busy, Lookup, Lookups
+from atoll.db.lookups import Busy, Lookups
 from atoll.db.migrations import ensure_schema
+from atoll.db.prepared import Lookup
 from atoll.db.secrets import stored_secret
 from atoll.errors import InsufficientStorage, InvalidInput, StorageUnavailable
 from atoll.storage import BlobStore, open_blob_store
