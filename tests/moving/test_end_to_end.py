@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from atoll.cli import main
 from atoll.config import Settings
+from atoll.db.group import JOB_RETRIES
 from atoll.services.access import create_api_token
-from atoll.services.assets import COMMIT_RETRIES
 from atoll.services.context import Context
 from tests.conftest import MakeApp
 from tests.services import moto, postgres
@@ -24,7 +24,7 @@ PUBLIC_URL = "http://testserver"
 #: with copied ones) fails the upload after the move instead of being retried past.
 FILES = {
     "a.txt": b"hello", "empty.bin": b"", "big.bin": os.urandom(3 * 1024 * 1024 + 7),
-    **{f"small{i}.txt": f"small file {i}".encode() for i in range(COMMIT_RETRIES + 2)},
+    **{f"small{i}.txt": f"small file {i}".encode() for i in range(JOB_RETRIES + 2)},
 }
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from atoll.db import schema
+from atoll.db.prepared import Lookup, Prepared, RawTx
 from atoll.models import Asset
 from atoll.timeutil import parse_iso
 
@@ -132,3 +133,58 @@ def blob_key_in_use(conn: Connection, blob_key: str) -> bool:
 
 def all_assets(conn: Connection) -> list[Asset]:
     return [asset_of(r) for r in conn.execute(select(schema.assets)).mappings()]
+
+
+# ---- the upload commit's statements, prepared (db.prepared): they run for every uploaded file --
+
+_a, _d = schema.assets, schema.asset_dirs
+
+#: The folder's id, locking its row until the transaction ends (PostgreSQL; SQLite writers are
+#: serialised already and ignore FOR UPDATE).
+LOCK_DIR = Lookup[int](
+    select(_d.c.id).where(_d.c.dtable_uuid == bindparam("dtable_uuid"), _d.c.path == bindparam("path"))
+    .with_for_update(),
+    lambda row: int(row["id"]),
+)
+GET_ASSET = Lookup[Asset](
+    select(_a).where(
+        _a.c.dtable_uuid == bindparam("dtable_uuid"),
+        _a.c.dir_path == bindparam("dir_path"),
+        _a.c.name == bindparam("name"),
+    ),
+    asset_of,
+)
+INSERT_ASSET = Prepared(
+    insert(_a).values(
+        dtable_uuid=bindparam("v_dtable_uuid"), dir_path=bindparam("v_dir_path"), name=bindparam("v_name"),
+        blob_key=bindparam("v_blob_key"), size=bindparam("v_size"), sha256=bindparam("v_sha256"),
+        mtime=bindparam("v_mtime"), uuid=bindparam("v_uuid"),
+    ).returning(_a.c.id)
+)  # fmt: skip
+REPLACE_BLOB = Prepared(
+    update(_a).where(_a.c.id == bindparam("v_id")).values(
+        blob_key=bindparam("v_blob_key"), size=bindparam("v_size"), sha256=bindparam("v_sha256"),
+        mtime=bindparam("v_mtime"),
+    )
+)  # fmt: skip
+
+
+def lock_dir_fast(tx: RawTx, dtable_uuid: str, path: str) -> bool:
+    """Lock the folder's row (see ``lock_dir``); False when the folder does not exist yet."""
+    return tx.first(LOCK_DIR, dtable_uuid=dtable_uuid, path=path) is not None
+
+
+def get_asset_fast(tx: RawTx, dtable_uuid: str, dir_path: str, name: str) -> Asset | None:
+    return tx.first(GET_ASSET, dtable_uuid=dtable_uuid, dir_path=dir_path, name=name)
+
+
+def insert_asset_fast(tx: RawTx, asset: Asset) -> int:
+    return int(tx.returning(
+        INSERT_ASSET, v_dtable_uuid=asset.dtable_uuid, v_dir_path=asset.dir_path, v_name=asset.name,
+        v_blob_key=asset.blob_key, v_size=asset.size, v_sha256=asset.sha256,
+        v_mtime=asset.mtime.isoformat(), v_uuid=asset.uuid,
+    ))  # fmt: skip
+
+
+def replace_blob_fast(tx: RawTx, asset_id: int, blob_key: str, size: int, sha256: str, mtime: str) -> None:
+    tx.execute(REPLACE_BLOB, v_id=asset_id, v_blob_key=blob_key, v_size=size, v_sha256=sha256, v_mtime=mtime)

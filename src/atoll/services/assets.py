@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 
 from atoll.db import assets as q
 from atoll.db import lookups
 from atoll.db.engine import read_tx, write_tx
+from atoll.db.prepared import RawTx
 from atoll.errors import AtollError, InvalidInput, NotFound, PathNotFound, PermissionDenied
 from atoll.models import Asset, BlobInfo, Principal, Ticket
 from atoll.services import access
@@ -30,8 +31,6 @@ from atoll.wire.links import CUSTOM_DIR, asset_root
 
 log = logging.getLogger("atoll.assets")
 
-#: How often a metadata commit is retried when a concurrent writer took the same name.
-COMMIT_RETRIES = 5
 
 # ---------------------------------------------------------------- messages
 # One vocabulary for every "missing" and "invalid" answer: what is missing, as the user named
@@ -375,8 +374,10 @@ class Upload:
             raise InvalidInput("No file in multipart form.")
         dir_path = paths.join(self._base_dir(), self.relative_path)
         committed, old_keys = await self.ctx.run_db(
-            commit_files, self.ctx.engine, self.ticket.dtable_uuid, dir_path, self.files, self.replace
-        )
+            self.ctx.commits.run,
+            partial(_commit_in, dtable_uuid=self.ticket.dtable_uuid, dir_path=dir_path, files=self.files,
+                    replace_=self.replace),
+        )  # fmt: skip
         for key in old_keys:
             await _forget_blob(self.ctx, key)
         return committed
@@ -388,50 +389,44 @@ class Upload:
         return self.parent_dir[len(root) :] or "/"
 
 
-def commit_files(
-    engine: Engine, dtable_uuid: str, dir_path: str, files: list[PendingFile], replace_: bool
-) -> tuple[list[Asset], list[str]]:
-    """One transaction for all files of a request. Returns (assets, blob keys now unused)."""
-    for attempt in range(COMMIT_RETRIES):
-        try:
-            with write_tx(engine) as conn:
-                return _commit_in(conn, dtable_uuid, dir_path, files, replace_)
-        except IntegrityError:
-            if attempt == COMMIT_RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
 def _commit_in(
     conn: Connection, dtable_uuid: str, dir_path: str, files: list[PendingFile], replace_: bool
 ) -> tuple[list[Asset], list[str]]:
+    """The write job of one upload request: all its files become visible together. Returns
+    (assets, blob keys now unused). Runs inside ``ctx.commits`` (group commit on SQLite)."""
     now = utcnow()
-    q.ensure_dirs(conn, dtable_uuid, dir_path, now.isoformat())
-    q.lock_dir(conn, dtable_uuid, dir_path)  # naming and replace in this folder: one writer at a time
-    out: list[Asset] = []
-    old_keys: list[str] = []
-    for pending in files:
-        blob = pending.blob
-        existing = q.get_asset(conn, dtable_uuid, dir_path, pending.name)
-        if existing is not None and replace_:
-            q.replace_blob(conn, existing.id, blob.key, blob.size, blob.sha256, now.isoformat())
-            old_keys.append(existing.blob_key)
-            out.append(replace(existing, blob_key=blob.key, size=blob.size, sha256=blob.sha256, mtime=now))
-            continue
-        name = pending.name if existing is None else _free_name(conn, dtable_uuid, dir_path, pending.name)
-        asset = Asset(
-            id=0,
-            dtable_uuid=dtable_uuid,
-            dir_path=dir_path,
-            name=name,
-            blob_key=blob.key,
-            size=blob.size,
-            sha256=blob.sha256,
-            mtime=now,
-            uuid=str(uuid.uuid4()),
-        )
-        out.append(replace(asset, id=q.insert_asset(conn, asset)))
-    return out, old_keys
+    tx = RawTx(conn)
+    try:
+        if not q.lock_dir_fast(tx, dtable_uuid, dir_path):  # naming and replace: one writer at a time
+            q.ensure_dirs(conn, dtable_uuid, dir_path, now.isoformat())
+            q.lock_dir_fast(tx, dtable_uuid, dir_path)
+        out: list[Asset] = []
+        old_keys: list[str] = []
+        for pending in files:
+            blob = pending.blob
+            existing = q.get_asset_fast(tx, dtable_uuid, dir_path, pending.name)
+            if existing is not None and replace_:
+                q.replace_blob_fast(tx, existing.id, blob.key, blob.size, blob.sha256, now.isoformat())
+                old_keys.append(existing.blob_key)
+                changed = replace(existing, blob_key=blob.key, size=blob.size, sha256=blob.sha256, mtime=now)
+                out.append(changed)
+                continue
+            name = pending.name if existing is None else _free_name(conn, dtable_uuid, dir_path, pending.name)
+            asset = Asset(
+                id=0,
+                dtable_uuid=dtable_uuid,
+                dir_path=dir_path,
+                name=name,
+                blob_key=blob.key,
+                size=blob.size,
+                sha256=blob.sha256,
+                mtime=now,
+                uuid=str(uuid.uuid4()),
+            )
+            out.append(replace(asset, id=q.insert_asset_fast(tx, asset)))
+        return out, old_keys
+    finally:
+        tx.close()
 
 
 def _free_name(conn: Connection, dtable_uuid: str, dir_path: str, name: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from atoll.config import Settings
 from atoll.db.engine import make_engine
+from atoll.db.group import Commits, commits_for
 from atoll.db.lookups import Busy, Lookups
 from atoll.db.migrations import ensure_schema
 from atoll.db.prepared import Lookup
@@ -83,6 +84,11 @@ class Context:
     verify_keys: tuple[bytes, ...]
 
     @cached_property
+    def commits(self) -> Commits:
+        """How write jobs commit: grouped on SQLite, one transaction each elsewhere (``db.group``)."""
+        return commits_for(self.engine)
+
+    @cached_property
     def lookups(self) -> Lookups:
         """Runs the hot single-row reads (tokens, bases, assets by path): see ``db.lookups``."""
         return Lookups(self.engine)
@@ -108,10 +114,13 @@ class Context:
     async def run_db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking metadata call in a worker thread. A database that cannot be reached
         (down, restarting, connection lost) is a 503, not a 500: the caller may try again."""
+        dbapi = self.engine.dialect.loaded_dbapi
         try:
             return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
         except (OperationalError, InterfaceError) as exc:
             raise _unavailable(exc.orig) from exc
+        except (dbapi.OperationalError, dbapi.InterfaceError) as exc:  # from prepared statements
+            raise _unavailable(exc) from exc
 
     async def lookup(self, lookup: Lookup[T], **values: Any) -> T | None:
         """One hot single-row read (``db.lookups``): inline on SQLite unless the database is
