@@ -390,6 +390,33 @@ class Report:
             "`app-download-link`, API token) followed by the transfer to the link it returned, the "
             "way the official client does it; ops/s counts completed transfers. Uploads use a "
             "unique file name per request, `replace=1`.",
+            "- *asset URL → 302 → GET per op* (`small_asseturl`): every op is a GET of the "
+            "asset URL `/workspace/<wid>/asset/<uuid>/<path>` with `Authorization: Token <access "
+            "token>` (from `app-access-token`), then a GET of the `Location` of its 302 (wrk does "
+            "not follow redirects: the Lua script does); an op counts only when the 4 KiB body "
+            "arrives. nginx answers the asset URL with a static 302 to its file location "
+            "(no token check) and the access-token endpoint with static JSON.",
+            "- Latency: wrk's p50 and p99 over all requests of a run (for the two-request modes, "
+            "link/302 requests included), median over runs.",
+            "- **bare** = the bare framework: `scripts/benchlib/bare_app.py`, a Starlette app on "
+            "uvicorn like atoll's (one worker, `http=httptools`, uvicorn's default loop) without "
+            "auth, tickets or metadata, answering the same URLs: static link JSON, the file read "
+            "from disk per request, the upload parsed by Starlette (python-multipart, streaming) "
+            "and written durably (write + fsync to a temporary name, rename into its folder, in "
+            "the thread pool). 4 KiB modes only; *atoll / bare* is the median of per-round ratios "
+            f"(issue 9 target: ≥ {ISSUE9['small_bare']}×).",
+            "- Durable write ceiling: once per round of the big upload, `dd if=<payload> "
+            "of=<file in the bench temp dir, the servers' data filesystem> bs=4M oflag=direct "
+            "conv=fsync` (MB/s from dd's own time; without `oflag=direct` where the filesystem "
+            "refuses it, noted below). Issue 9's big-upload bar: atoll ≥ "
+            f"{ISSUE9['upload_nginx']}× nginx or ≥ {ISSUE9['upload_ceiling']}× the ceiling, "
+            "whichever is lower (medians).",
+            *([f"- **before** = atoll at `{a.baseline}` ({a.baseline_commit[:12]}): a temporary "
+               "`git worktree add --detach` of that commit, the same server kind as the first "
+               "atoll server, `PYTHONPATH=<worktree>/src`; at start the harness imports atoll "
+               "with each atoll process's own interpreter, environment and working directory "
+               "(from /proc/<pid>) and stops the run unless `before` runs the worktree's code "
+               "and the others do not."] if a.baseline else []),
             "- Server RSS: VmRSS/VmHWM summed over the server's process tree; idle = after "
             "start-up and a first small upload; peak = VmHWM (reset with `clear_refs` right "
             "before each timed upload), max over rounds. Server CPU = utime+stime of the tree "

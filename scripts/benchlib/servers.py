@@ -302,7 +302,8 @@ def check_imports(srv: Atoll, baseline_src: Path, before: bool) -> str:
     raw = Path(f"/proc/{pid}/environ").read_bytes()
     env = dict(kv.split("=", 1) for kv in raw.decode(errors="replace").split("\0") if "=" in kv)
     cwd = os.readlink(f"/proc/{pid}/cwd")
-    exe = os.readlink(f"/proc/{pid}/exe")
+    # argv[0], not /proc/<pid>/exe: a venv's python is a symlink whose target loses the venv.
+    exe = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
     out = subprocess.run([exe, "-c", "import atoll; print(atoll.__file__)"], env=env, cwd=cwd,
                          capture_output=True, text=True)
     where = out.stdout.strip()
