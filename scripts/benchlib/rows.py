@@ -157,6 +157,22 @@ def verdicts(results: dict[str, dict[int, dict[str, float]]], sizes: list[int]) 
     return out
 
 
+def before_lines(results: dict[str, dict[int, dict[str, float]]], sizes: list[int]) -> list[str]:
+    """With --baseline: time now / time before per operation and size (< 1: now faster)."""
+    before = results.get("before")
+    if not before:
+        return []
+    out = []
+    for name, per in results.items():
+        if name == "before":
+            continue
+        for n in sizes:
+            if n in per and n in before:
+                out.append(f"{name} / before at {n:,} rows (time, < 1: now faster): " + ", ".join(
+                    f"{k} {per[n][k] / before[n][k]:.2f}×" for k, _, _ in OPS if before[n][k]))
+    return out
+
+
 def write_rows_doc(path: Path, results: dict[str, dict[int, dict[str, float]]], sizes: list[int],
                    reps: int, header: list[str], machine: dict[str, str]) -> None:
     lines = [
@@ -181,6 +197,8 @@ def write_rows_doc(path: Path, results: dict[str, dict[int, dict[str, float]]], 
         "the smallest.",
         "", "## Results", "", *rows_table(results, sizes), "", "## Targets", "",
         *[f"- {v}" for v in verdicts(results, sizes)],
+        *(["", "## Against the baseline", "", *[f"- {v}" for v in before_lines(results, sizes)]]
+          if "before" in results else []),
     ]
     path.write_text("\n".join(lines) + "\n")
     log(f"\nwrote {path}")

@@ -34,6 +34,7 @@ from benchlib.common import (
 from benchlib.load import Wrk, check_upload_reply, curl_upload, sha256_of_file
 from benchlib.processes import process_tree, reset_hwm, tree_cpu_s, tree_kib
 from benchlib.report import Report, Results, fmt_ratio
+from benchlib.rows import before_lines as rows_before_lines
 from benchlib.rows import rows_table, run_rows, write_rows_doc
 from benchlib.rows import verdicts as rows_verdicts
 from benchlib.servers import (
@@ -412,6 +413,8 @@ class RowsBench(Bench):
                 log(ln)
             for v in rows_verdicts(results, a.rows_sizes):
                 log("targets: " + v)
+            for v in rows_before_lines(results, a.rows_sizes):
+                log("baseline: " + v)
         for name, why in self.failed.items():
             log(f"FAILED {name}: {why.splitlines()[0][:300]}")
         doc = a.doc
