@@ -12,14 +12,22 @@ cleanup trap). Method, after shared/reference/performance-anchors.md:
   timed one (this VM returns freed memory to its host; without the warm-up the first
   large write after a delete costs 2-4x more kernel time);
 * big downloads: ``curl -o /dev/null`` of the download link;
-* 4 KiB files: ``wrk -t1 -c32`` with Lua scripts, same scripts against every server;
+* 4 KiB files: ``wrk -t1 -c32`` with Lua scripts, same scripts against every server,
+  and the bare framework (``benchlib/bare_app.py``: Starlette on uvicorn, no auth or
+  metadata) as the reference for what the framework alone costs;
+* the durable write ceiling: the big payload written with ``dd oflag=direct conv=fsync``
+  once per round, the bar for atoll's upload next to nginx's;
+* ``--baseline REV``: atoll at an earlier commit (temporary worktree) as server ``before``;
+* ``--rows``: the rows API instead of files (``benchlib/rows.py``);
 * server RSS: VmHWM summed over the server's process tree, reset (clear_refs 5) right
   before each timed big upload; idle = VmRSS summed after start-up.
 
 The code is the ``benchlib`` package next to this file: ``common`` (constants, helpers),
-``processes`` (RSS and CPU of process trees), ``servers``, ``load`` (curl, wrk), ``report``
-and ``runner`` (the phases, ``main``); the nginx configuration and the wrk Lua scripts are
-files in ``benchlib/templates/``. Only the standard library is used (Python >= 3.11).
+``processes`` (RSS and CPU of process trees), ``servers``, ``load`` (curl, wrk), ``report``,
+``rows`` (the rows benchmark), ``bare_app`` (the bare-framework server) and ``runner`` (the
+phases, ``main``); the nginx configuration and the wrk Lua scripts are files in
+``benchlib/templates/``. The harness uses only the standard library (Python >= 3.11);
+bare_app runs on the venv's Starlette and uvicorn.
 """
 
 from __future__ import annotations

@@ -16,9 +16,14 @@ from pathlib import Path
 MIB = 1024 * 1024
 MB = 1_000_000
 ATOLL_SERVERS = ("uvicorn", "granian")
-ALL_SERVERS = ("nginx", *ATOLL_SERVERS)
+BARE = "bare"  # the bare-framework reference (benchlib/bare_app.py), 4 KiB phases only
+BEFORE = "before"  # atoll at --baseline REV
+ALL_SERVERS = ("nginx", BARE, *ATOLL_SERVERS)
 PROXIED = "atoll-2p-nginx"  # two atoll uvicorn processes behind deploy/nginx.conf
 TARGETS = {"upload": 0.5, "download": 0.4, "rss_mib": 64}
+#: Issue 9: big upload >= 0.6x nginx or >= 0.75x the durable write ceiling, whichever is lower;
+#: the 4 KiB figures >= 0.6x the bare framework.
+ISSUE9 = {"upload_nginx": 0.6, "upload_ceiling": 0.75, "small_bare": 0.6}
 
 
 class Backend:

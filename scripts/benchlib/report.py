@@ -13,7 +13,18 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchlib.common import ATOLL_SERVERS, FINDINGS_MARKER, TARGETS, Backend, human_size, log, median
+from benchlib.common import (
+    ATOLL_SERVERS,
+    BARE,
+    BEFORE,
+    FINDINGS_MARKER,
+    ISSUE9,
+    TARGETS,
+    Backend,
+    human_size,
+    log,
+    median,
+)
 
 if TYPE_CHECKING:
     from benchlib.servers import Server
@@ -44,6 +55,12 @@ class Results:
         b = self.figures.get(metric, {}).get(ref, [])
         rs = [x / y for x, y in zip(a, b, strict=False) if x is not None and y]
         return median(rs)
+
+    def ratio_to(self, metric: str, server: str, ref_metric: str, ref: str) -> float:
+        """Median of per-round ratios to another figure (atoll's upload / the ceiling)."""
+        a = self.figures.get(metric, {}).get(server, [])
+        b = self.figures.get(ref_metric, {}).get(ref, [])
+        return median([x / y for x, y in zip(a, b, strict=False) if x is not None and y])
 
     def ratios(self, metric: str, server: str, ref: str = "nginx") -> list[float]:
         a = self.figures.get(metric, {}).get(server, [])
@@ -99,6 +116,7 @@ class Report:
             ("small_linkget", "4 KiB download, link + GET per op", "ops/s", ""),
             ("small_upload", "4 KiB upload, POST to pre-fetched link", "req/s", ""),
             ("small_linkpost", "4 KiB upload, link + POST per op", "ops/s", ""),
+            ("small_asseturl", "4 KiB download, asset URL → 302 → GET per op", "ops/s", ""),
         ]
         for metric, label, unit, target in labels:
             if metric not in self.res.figures:
@@ -122,6 +140,19 @@ class Report:
                 cells[ref] = "1"
                 rows.append((f"… ratio to {ref} raw {'PUT' if metric == 'upload' else 'GET'}",
                              "×", cells, self.target_text(metric, ref)))
+            if metric == "upload" and "ceiling" in self.res.figures:
+                ceil = self.res.med("ceiling", "dd")
+                cells = {s: (fmt_ratio(self.res.ratio_to(metric, s, "ceiling", "dd"))
+                             if s in self.atoll_names or s == "nginx" else "—") for s in self.names}
+                rows.append((f"… ratio to the durable write ceiling ({fmt_num(ceil)} MB/s, dd "
+                             "O_DIRECT + fsync)", "×", cells,
+                             f"≥ {ISSUE9['upload_nginx']}× nginx or ≥ {ISSUE9['upload_ceiling']}× "
+                             "ceiling, whichever is lower"))
+            if metric.startswith("small_") and BARE in self.res.figures[metric]:
+                cells = {s: (fmt_ratio(self.res.ratio(metric, s, BARE))
+                             if s in self.atoll_names else "—") for s in self.names}
+                cells[BARE] = "1"
+                rows.append(("… atoll / bare", "×", cells, f"≥ {ISSUE9['small_bare']}× bare"))
         if "upload_peak_rss" in self.res.figures:
             cells = {}
             for s in self.names:
@@ -144,6 +175,47 @@ class Report:
             rows.append((f"server RSS peak under wrk -c{self.args.conns}", "MiB", cells, ""))
         return rows
 
+    def before_lines(self) -> list[str]:
+        """atoll / before (--baseline), per figure and server: median of per-round ratios."""
+        out = []
+        for s in self.atoll_names:
+            if s == BEFORE:
+                continue
+            parts = []
+            for metric in self.METRICS:
+                per = self.res.figures.get(metric, {})
+                if s in per and BEFORE in per:
+                    parts.append(f"{metric} {fmt_ratio(self.res.ratio(metric, s, BEFORE))}")
+            if parts:
+                out.append(f"{s} / before: " + ", ".join(parts))
+        return out
+
+    METRICS = ("upload", "download", "small_download", "small_linkget", "small_upload",
+               "small_linkpost", "small_asseturl")
+
+    def issue9_verdicts(self) -> list[str]:
+        """Big upload >= 0.6x nginx or >= 0.75x ceiling (the lower bar); 4 KiB >= 0.6x bare."""
+        out = []
+        up = self.res.figures.get("upload", {})
+        nginx, ceil = self.res.med("upload", "nginx"), self.res.med("ceiling", "dd")
+        for s in self.atoll_names:
+            parts = []
+            if s in up and not (math.isnan(nginx) and math.isnan(ceil)):
+                bars = [x for x in (ISSUE9["upload_nginx"] * nginx, ISSUE9["upload_ceiling"] * ceil)
+                        if not math.isnan(x)]
+                bar, v = min(bars), self.res.med("upload", s)
+                parts.append(f"upload {fmt_num(v)} MB/s vs bar {fmt_num(bar)} MB/s "
+                             f"{'PASS' if v >= bar else 'MISS'}")
+            for metric in self.METRICS[2:]:
+                per = self.res.figures.get(metric, {})
+                if s in per and BARE in per:
+                    r = self.res.ratio(metric, s, BARE)
+                    parts.append(f"{metric} {fmt_ratio(r)} bare "
+                                 f"{'PASS' if r >= ISSUE9['small_bare'] else 'MISS'}")
+            if parts:
+                out.append(f"{s} (issue 9): " + "; ".join(parts))
+        return out
+
     def verdicts(self) -> list[str]:
         out = []
         for s in self.atoll_names:
@@ -161,7 +233,7 @@ class Report:
                 d = max(peaks) - idle
                 parts.append(f"peak RSS +{d:.0f} MiB {'PASS' if d <= TARGETS['rss_mib'] else 'MISS'} (≤ +64)")
             out.append(f"{s}: " + "; ".join(parts))
-        return out
+        return out + self.issue9_verdicts()
 
     def faster(self) -> list[str]:
         if not all(s in self.res.figures.get("upload", {}) for s in ATOLL_SERVERS):
@@ -188,6 +260,16 @@ class Report:
             self.winner = winner
         return lines
 
+    def latency_lines(self) -> list[str]:
+        lat = []
+        for metric in self.METRICS[2:]:
+            if metric + "_p50" in self.res.figures:
+                lat.append(f"latency {metric} p50 / p99: " + ", ".join(
+                    f"{s} {self.res.med(metric + '_p50', s):.2f} / "
+                    f"{self.res.med(metric + '_p99', s):.2f} ms" for s in self.names
+                    if s in self.res.figures[metric + "_p50"]))
+        return lat
+
     def print_summary(self) -> None:
         self.idle = {n: s.idle_rss_kib / 1024 for n, s in self.servers.items()}
         self.winner = None
@@ -197,8 +279,12 @@ class Report:
         log(f"{'':{w}s}" + "".join(f"{s:>24s}" for s in self.names))
         for label, unit, cells, _ in rows:
             log(f"{label + ' [' + unit + ']':{w}s}" + "".join(f"{cells[s]:>24s}" for s in self.names))
+        for ln in self.latency_lines():
+            log(ln)
         for v in self.verdicts():
             log("targets: " + v)
+        for ln in self.before_lines():
+            log("baseline: " + ln)
         for ln in self.faster():
             log("faster: " + ln.replace("**", ""))
         for name, why in self.failed.items():
@@ -304,6 +390,33 @@ class Report:
             "`app-download-link`, API token) followed by the transfer to the link it returned, the "
             "way the official client does it; ops/s counts completed transfers. Uploads use a "
             "unique file name per request, `replace=1`.",
+            "- *asset URL → 302 → GET per op* (`small_asseturl`): every op is a GET of the "
+            "asset URL `/workspace/<wid>/asset/<uuid>/<path>` with `Authorization: Token <access "
+            "token>` (from `app-access-token`), then a GET of the `Location` of its 302 (wrk does "
+            "not follow redirects: the Lua script does); an op counts only when the 4 KiB body "
+            "arrives. nginx answers the asset URL with a static 302 to its file location "
+            "(no token check) and the access-token endpoint with static JSON.",
+            "- Latency: wrk's p50 and p99 over all requests of a run (for the two-request modes, "
+            "link/302 requests included), median over runs.",
+            "- **bare** = the bare framework: `scripts/benchlib/bare_app.py`, a Starlette app on "
+            "uvicorn like atoll's (one worker, `http=httptools`, uvicorn's default loop) without "
+            "auth, tickets or metadata, answering the same URLs: static link JSON, the file read "
+            "from disk per request, the upload parsed by Starlette (python-multipart, streaming) "
+            "and written durably (write + fsync to a temporary name, rename into its folder, in "
+            "the thread pool). 4 KiB modes only; *atoll / bare* is the median of per-round ratios "
+            f"(issue 9 target: ≥ {ISSUE9['small_bare']}×).",
+            "- Durable write ceiling: once per round of the big upload, `dd if=<payload> "
+            "of=<file in the bench temp dir, the servers' data filesystem> bs=4M oflag=direct "
+            "conv=fsync` (MB/s from dd's own time; without `oflag=direct` where the filesystem "
+            "refuses it, noted below). Issue 9's big-upload bar: atoll ≥ "
+            f"{ISSUE9['upload_nginx']}× nginx or ≥ {ISSUE9['upload_ceiling']}× the ceiling, "
+            "whichever is lower (medians).",
+            *([f"- **before** = atoll at `{a.baseline}` ({a.baseline_commit[:12]}): a temporary "
+               "`git worktree add --detach` of that commit, the same server kind as the first "
+               "atoll server, `PYTHONPATH=<worktree>/src`; at start the harness imports atoll "
+               "with each atoll process's own interpreter, environment and working directory "
+               "(from /proc/<pid>) and stops the run unless `before` runs the worktree's code "
+               "and the others do not."] if a.baseline else []),
             "- Server RSS: VmRSS/VmHWM summed over the server's process tree; idle = after "
             "start-up and a first small upload; peak = VmHWM (reset with `clear_refs` right "
             "before each timed upload), max over rounds. Server CPU = utime+stime of the tree "
@@ -320,21 +433,22 @@ class Report:
             "Median figure (median of per-round ratios to nginx).",
             "",
             "| what | unit | " + " | ".join(
-                n if n in self.backend.refs or n.startswith("atoll") else f"atoll {n}"
+                n if n in (*self.backend.refs, BARE) or n.startswith("atoll")
+                else f"atoll {n} ({self.args.baseline})" if n == BEFORE else f"atoll {n}"
                 for n in self.names) + " | target |",
             "|---|---|" + "---:|" * len(self.names) + "---|",
         ]
         for label, unit, cells, target in rows:
             lines.append(f"| {label} | {unit} | " + " | ".join(cells[n] for n in self.names)
                          + f" | {target} |")
-        lat = []
-        for metric in ("small_download", "small_linkget", "small_upload", "small_linkpost"):
-            if metric + "_p50" in self.res.figures:
-                lat.append(f"- p50 latency {metric}: " + ", ".join(
-                    f"{s} {self.res.med(metric + '_p50', s):.2f} ms" for s in self.names
-                    if s in self.res.figures[metric + "_p50"]))
-        lines += ["", *lat, "", "## Targets", ""]
+        lines += ["", *[f"- {ln}" for ln in self.latency_lines()], "", "## Targets", ""]
         lines += [f"- {v}" for v in self.verdicts()] or ["- (atoll did not run)"]
+        if self.before_lines():
+            lines += ["", f"## Against the baseline ({self.args.baseline})", "",
+                      f"atoll now / atoll at `{self.args.baseline}` "
+                      f"({self.args.baseline_commit[:12]}), median of per-round ratios "
+                      "(> 1: now faster; for latency see above):", ""]
+            lines += [f"- {ln}" for ln in self.before_lines()]
         if self.backend.name == "sqlite-local":
             lines += ["", "## Which server is faster", "",
                       "Median of per-round ratios granian / uvicorn (> 1: granian faster):", ""]

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -19,6 +20,8 @@ from typing import ClassVar
 from benchlib.common import (
     ATOLL_SERVERS,
     BACKENDS,
+    BARE,
+    BEFORE,
     MB,
     MIB,
     PROXIED,
@@ -31,7 +34,21 @@ from benchlib.common import (
 from benchlib.load import Wrk, check_upload_reply, curl_upload, sha256_of_file
 from benchlib.processes import process_tree, reset_hwm, tree_cpu_s, tree_kib
 from benchlib.report import Report, Results, fmt_ratio
-from benchlib.servers import Atoll, AtollBehindProxy, BackendStore, MotoS3, Nginx, Postgres, Server
+from benchlib.rows import before_lines as rows_before_lines
+from benchlib.rows import rows_table, run_rows, write_rows_doc
+from benchlib.rows import verdicts as rows_verdicts
+from benchlib.servers import (
+    Atoll,
+    AtollBehindProxy,
+    BackendStore,
+    Bare,
+    ImportMismatch,
+    MotoS3,
+    Nginx,
+    Postgres,
+    Server,
+    check_imports,
+)
 
 
 class Bench(Report):
@@ -47,7 +64,7 @@ class Bench(Report):
         self.started = dt.datetime.now(dt.UTC)
         self.backend: Backend = BACKENDS[args.backend]
         self.names = [*args.servers, *args.variants]
-        self.atoll_names = [n for n in self.names if n not in self.backend.refs]
+        self.atoll_names = [n for n in self.names if n not in self.backend.refs and n != BARE]
         self.postgres: Postgres | None = None
 
     # ---- setup ------------------------------------------------------------------
@@ -88,6 +105,8 @@ class Bench(Report):
             return Nginx(self.tmp, self.pgid_file, a.nginx_body_buffer)
         if name == "moto":
             return MotoS3(self.tmp, self.pgid_file, a.python)
+        if name == BARE:
+            return Bare(self.tmp, self.pgid_file, a.python)
         store = self.backend_store(name)
         if name == PROXIED:
             assert store is not None
@@ -103,6 +122,15 @@ class Bench(Report):
                 self.servers[name] = srv
                 srv.start()  # type: ignore[attr-defined]
                 log(f"started {name:14s} on {srv.url} (pid {srv.pid})")
+                if isinstance(srv, Atoll) and self.args.baseline_dir:
+                    # Fails loudly (aborts the run) if a server does not run the code it should.
+                    before = name == BEFORE
+                    where = check_imports(srv, Path(self.args.baseline_dir) / "src", before)
+                    log(f"  {name} imports atoll from {where}"
+                        + (f" ({self.args.baseline} = {self.args.baseline_commit[:12]})"
+                           if before else ""))
+            except ImportMismatch:
+                raise
             except Exception as e:  # keep benchmarking the others
                 self.fail(name, f"start: {e}")
 
@@ -148,6 +176,12 @@ class Bench(Report):
                 got = urllib.request.urlopen(ctx["download_link"], timeout=30).read()
                 if got != self.small.read_bytes():
                     raise RuntimeError(f"small download returned {len(got)} wrong bytes")
+                ctx["asset_url"], ctx["asset_auth"] = srv.asset_url(ctx["small_rel"])
+                req = urllib.request.Request(ctx["asset_url"],
+                                             headers={"Authorization": ctx["asset_auth"]})
+                got = urllib.request.urlopen(req, timeout=30).read()  # follows the 302
+                if got != self.small.read_bytes():
+                    raise RuntimeError(f"asset URL returned {len(got)} wrong bytes")
                 self.ctx[name] = ctx
                 srv.idle_rss_kib = tree_kib(srv.roots, "VmRSS")
                 log(f"{name:14s} ready: idle RSS {srv.idle_rss_kib / 1024:.1f} MiB "
@@ -158,14 +192,48 @@ class Bench(Report):
     # ---- phases -----------------------------------------------------------------
 
     def order(self, rnd: int, big: bool = True) -> list[str]:
-        return rotated([s for s in self.names if s in self.servers
-                        and (big or not self.servers[s].big_only)], rnd)
+        names = [s for s in self.names if s in self.servers
+                 and not (self.servers[s].small_only if big else self.servers[s].big_only)]
+        return rotated(names, rnd) if names else []
+
+    def ceiling(self, rnd: int) -> None:
+        """The durable write ceiling: the payload written with O_DIRECT + fsync (dd) to a file
+        on the filesystem the servers keep their data on -> figure ``ceiling`` (MB/s)."""
+        out = self.tmp / "ceiling.bin"
+        base = ["dd", f"if={self.big}", f"of={out}", "bs=4M", "conv=fsync"]
+        try:
+            for cmd in ([*base, "oflag=direct"], base):  # tmpfs has no O_DIRECT
+                t0 = time.monotonic()
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                t = time.monotonic() - t0
+                if p.returncode == 0:
+                    break
+            else:
+                raise RuntimeError(p.stderr.strip()[-300:])
+        finally:
+            out.unlink(missing_ok=True)
+        m = re.search(r"^(\d+) bytes.* copied, ([\d.,]+) s", p.stderr, re.M)
+        n, secs = (int(m.group(1)), float(m.group(2).replace(",", "."))) if m else (self.args.size, t)
+        if n != self.args.size:
+            raise RuntimeError(f"dd wrote {n} bytes, want {self.args.size}")
+        mbs = n / secs / MB
+        self.res.add("ceiling", "dd", rnd, mbs)
+        direct = "oflag=direct" in cmd
+        if not direct and "ceiling without O_DIRECT (not supported here)" not in self.res.notes:
+            self.res.notes.append("ceiling without O_DIRECT (not supported here)")
+        log(f"  r{rnd + 1} {'ceiling (dd)':14s} {mbs:8.0f} MB/s   "
+            f"{' '.join(cmd[3:])}")
 
     def phase_big_upload(self) -> None:
         a = self.args
         log(f"\n== upload {human_size(a.size)} (curl -F, 1 warm-up + 1 timed per server per round), "
             f"{a.rounds} rounds")
         for rnd in range(a.rounds):
+            try:
+                self.ceiling(rnd)
+            except Exception as e:
+                log(f"!! ceiling: {e}")
+                self.res.notes.append(f"ceiling round {rnd + 1}: {e}")
             for name in self.order(rnd):
                 srv = self.servers.get(name)
                 if not srv:
@@ -233,6 +301,7 @@ class Bench(Report):
         "small_linkget": ("linkget", "4 KiB download, link + GET per op"),
         "small_upload": ("post", "4 KiB upload (POST to a pre-fetched upload link)"),
         "small_linkpost": ("linkpost", "4 KiB upload, link + POST per op"),
+        "small_asseturl": ("assetget", "4 KiB download, asset URL -> 302 -> GET per op"),
     }
 
     def phase_small(self) -> None:
@@ -255,23 +324,28 @@ class Bench(Report):
                         continue
                     self.res.add(metric, name, rnd, r["ops_s"])
                     self.res.add(metric + "_p50", name, rnd, r["p50_ms"])
+                    self.res.add(metric + "_p99", name, rnd, r["p99_ms"])
                     self.res.add_extra("wrk_peak_rss", name, max(hwm, hwm0) / 1024)
                     err = f"  ERRORS {int(r['errors'])}" if r["errors"] else ""
-                    if mode.startswith("link"):
-                        err = f"  ({int(r['links'])} links){err}"
+                    if mode.startswith("link") or mode == "assetget":
+                        err = f"  ({int(r['links'])} {'302s' if mode == 'assetget' else 'links'})"\
+                              f"{err}"
                     if r["errors"]:
                         self.res.notes.append(f"{metric} {name} run {rnd + 1}: {int(r['errors'])} errors")
-                    log(f"  r{rnd + 1} {name:14s} {r['ops_s']:9.0f} ops/s   p50 {r['p50_ms']:7.2f} ms{err}")
+                    log(f"  r{rnd + 1} {name:14s} {r['ops_s']:9.0f} ops/s   p50 {r['p50_ms']:7.2f} ms"
+                        f"   p99 {r['p99_ms']:7.2f} ms{err}")
                 self.log_round_ratios(metric, rnd)
 
     def log_round_ratios(self, metric: str, rnd: int) -> None:
-        for ref in self.backend.refs:
+        for ref in (*self.backend.refs, BARE, BEFORE):
             b = self.res.figures.get(metric, {}).get(ref, [])
             y = b[rnd] if rnd < len(b) else None
             if not y:
                 continue
             parts = []
             for name in self.atoll_names:
+                if name == ref:
+                    continue
                 a = self.res.figures.get(metric, {}).get(name, [])
                 x = a[rnd] if rnd < len(a) else None
                 if x:
@@ -315,6 +389,48 @@ class Bench(Report):
             self.postgres.stop()
 
 
+class RowsBench(Bench):
+    """``--rows``: atoll servers only, the rows operations of benchlib.rows on each."""
+
+    def run(self) -> int:
+        a = self.args
+        self.t0 = time.time()
+        self.start_servers()
+        results: dict[str, dict[int, dict[str, float]]] = {}
+        for name in self.names:
+            srv = self.servers.get(name)
+            if not srv:
+                continue
+            log(f"\n== rows on {name}: tables of {', '.join(f'{n:,}' for n in a.rows_sizes)} rows, "
+                f"median of {a.rows_reps}")
+            try:
+                results[name] = run_rows(srv, a.rows_sizes, a.rows_reps)
+            except Exception as e:
+                self.fail(name, f"rows: {e}")
+        if results:
+            log("\n== rows summary (ms per call, median)")
+            for ln in rows_table(results, a.rows_sizes):
+                log(ln)
+            for v in rows_verdicts(results, a.rows_sizes):
+                log("targets: " + v)
+            for v in rows_before_lines(results, a.rows_sizes):
+                log("baseline: " + v)
+        for name, why in self.failed.items():
+            log(f"FAILED {name}: {why.splitlines()[0][:300]}")
+        doc = a.doc
+        if doc is None and not a.quick and not self.failed and not a.variants \
+                and a.rows_sizes == [1000, 10000, 100000]:
+            doc = str(Path(a.repo) / "docs" / "benchmarks-rows.md")
+        if doc and not a.no_doc and results:
+            header = [f"Generated by `scripts/bench{' ' + ' '.join(a.argv) if a.argv else ''}` on "
+                      f"{self.started:%Y-%m-%d %H:%M} UTC (run took "
+                      f"{(time.time() - self.t0) / 60:.1f} min). Re-run it to refresh this page.",
+                      "", "File-transfer figures are in [benchmarks.md](benchmarks.md)."]
+            write_rows_doc(Path(doc), results, a.rows_sizes, a.rows_reps, header, self.machine())
+        log(f"total {(time.time() - self.t0) / 60:.1f} min")
+        return 0 if not self.failed and results else 2
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--backend", choices=sorted(BACKENDS), default="sqlite-local",
@@ -341,12 +457,25 @@ def main(argv: list[str]) -> int:
     p.add_argument("--skip-download", action="store_true", help="big uploads only")
     p.add_argument("--nginx-body-buffer", default="1m", help="nginx client_body_buffer_size")
     p.add_argument("--doc", default=None, help="write the markdown report here (default: "
-                   "docs/benchmarks.md after a full run of all servers)")
+                   "docs/benchmarks.md after a full run of all servers; with --rows "
+                   "docs/benchmarks-rows.md after a run with the default sizes)")
     p.add_argument("--no-doc", action="store_true")
     p.add_argument("--findings", default=None, help="markdown file appended to the report")
     p.add_argument("--variant", action="append", default=[], metavar="'NAME=SERVER [K=V ...]'",
                    help="extra atoll server for A/B runs, e.g. 'big=granian ATOLL_CHUNK_BYTES=4194304'"
                    " (environment for that server only; PYTHONPATH works too); repeatable")
+    p.add_argument("--baseline", default=None, metavar="REV",
+                   help=f"also run atoll at git revision REV as server '{BEFORE}' (same server kind "
+                   "as the first atoll server; a temporary detached worktree, PYTHONPATH=<it>/src) "
+                   f"and report atoll / {BEFORE}")
+    p.add_argument("--rows", action="store_true",
+                   help="rows benchmark instead of files: atoll only, tables of --rows-sizes rows "
+                   "filled through the gateway API; list/filter/append/update timings; writes "
+                   "docs/benchmarks-rows.md after a full run")
+    p.add_argument("--rows-sizes", default="1000,10000,100000",
+                   help="comma list of table sizes for --rows (default 1000,10000,100000)")
+    p.add_argument("--rows-reps", type=int, default=5,
+                   help="timed repetitions per rows operation, median quoted (default 5)")
     p.add_argument("--python", default=None, help="python with atoll installed (default: repo .venv)")
     p.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent), help=argparse.SUPPRESS)
     p.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
@@ -362,7 +491,19 @@ def main(argv: list[str]) -> int:
         elif not x.startswith(tuple(h + "=" for h in hidden)):
             a.argv.append(x)
     backend = BACKENDS[a.backend]
+    if a.rows and a.servers is None:
+        a.servers = "uvicorn"
     a.servers = [s.strip() for s in (a.servers or ",".join(backend.servers)).split(",") if s.strip()]
+    if a.rows:
+        a.servers = [s for s in a.servers if s in ATOLL_SERVERS]
+        if not a.servers and not a.baseline:
+            p.error("--rows needs an atoll server in --servers (uvicorn or granian)")
+    try:
+        a.rows_sizes = [int(x) for x in a.rows_sizes.split(",") if x.strip()]
+    except ValueError:
+        p.error("bad --rows-sizes")
+    if not a.rows_sizes or any(n < 1000 or n % 1000 for n in a.rows_sizes):
+        p.error("--rows-sizes: multiples of 1000")
     bad = set(a.servers) - set(backend.servers)
     if bad:
         p.error(f"unknown servers {bad}")
@@ -370,7 +511,7 @@ def main(argv: list[str]) -> int:
     for v in a.variant:
         name, _, rest = v.partition("=")
         kind, *envs = rest.split()
-        if not name or name in backend.servers or kind not in ATOLL_SERVERS:
+        if not name or name in backend.servers or name == BEFORE or kind not in ATOLL_SERVERS:
             p.error(f"bad --variant {v!r}")
         a.variants[name] = (kind, dict(e.split("=", 1) for e in envs))
     a.small_modes = [s.strip() for s in a.small_modes.split(",") if s.strip()]
@@ -395,8 +536,17 @@ def main(argv: list[str]) -> int:
     for tool in ("curl", "wrk"):
         if not shutil.which(tool):
             p.error(f"{tool} not found (scripts/bench installs it)")
+    a.baseline_dir = None
+    if a.baseline:
+        rev = subprocess.run(["git", "-C", a.repo, "rev-parse", "--verify", "-q",
+                              a.baseline + "^{commit}"], capture_output=True, text=True)
+        if rev.returncode != 0:
+            p.error(f"--baseline: no commit {a.baseline!r}")
+        a.baseline_commit = rev.stdout.strip()
+        kind = next((s for s in a.servers if s in ATOLL_SERVERS), "uvicorn")
+        a.baseline_dir = str(Path(a.tmp) / "baseline")
 
-    bench = Bench(a)
+    bench: Bench | RowsBench = RowsBench(a) if a.rows else Bench(a)
 
     def on_signal(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
@@ -405,9 +555,47 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     try:
+        if a.baseline_dir:
+            add_baseline_worktree(a.repo, a.baseline_dir, a.baseline_commit)
+            a.variants[BEFORE] = (kind, {"PYTHONPATH": str(Path(a.baseline_dir) / "src")})
+            bench.names.append(BEFORE)
+            bench.atoll_names.append(BEFORE)
         return bench.run()
+    except ImportMismatch as e:
+        log(f"!! {e}")
+        return 3
     finally:
         bench.stop_all()
+        if a.baseline_dir:
+            remove_baseline_worktree(a.repo, a.baseline_dir)
         if own_tmp:
             shutil.rmtree(a.tmp, ignore_errors=True)
+
+
+def add_baseline_worktree(repo: str, path: str, commit: str) -> None:
+    out = subprocess.run(["git", "-C", repo, "worktree", "add", "--detach", path, commit],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"git worktree add failed: {out.stderr.strip()}")
+    log(f"baseline: {commit[:12]} checked out in {path}")
+
+
+def remove_baseline_worktree(repo: str, path: str) -> None:
+    """Also after Ctrl-C or a failure. Should ``git worktree remove`` fail, the worktree's own
+    record (the gitdir its ``.git`` file names) and folder are removed by hand; no global
+    ``prune`` (other worktrees' records are not ours)."""
+    dotgit = Path(path) / ".git"
+    admin = None
+    if dotgit.is_file():
+        admin = Path(dotgit.read_text().split("gitdir:", 1)[-1].strip())
+    out = subprocess.run(["git", "-C", repo, "worktree", "remove", "--force", path],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        if admin is not None and admin.parent.name == "worktrees":
+            shutil.rmtree(admin, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)
+    if Path(path).exists() or (admin is not None and admin.exists()):
+        log(f"!! baseline worktree {path} not fully removed")
+    else:
+        log(f"baseline: worktree {path} removed")
 

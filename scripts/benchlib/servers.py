@@ -95,6 +95,8 @@ class Server:
 
     #: Only in the big up/download phases (a raw store, not a SeaTable file server).
     big_only = False
+    #: Only in the 4 KiB phases (the bare-framework reference).
+    small_only = False
 
     # --- big transfers (the phases call these; subclasses change how, not what) -------
 
@@ -127,6 +129,15 @@ class Server:
         d = http_json(self.url + "/api/v2.1/dtable/app-download-link/?path=" + q, self.auth)
         assert isinstance(d, dict) and "download_link" in d, d
         return str(d["download_link"])
+
+    def asset_url(self, rel_path: str) -> tuple[str, str]:
+        """The asset URL of ``rel_path`` (``/workspace/<wid>/asset/<uuid>/<path>``) and the
+        ``Authorization`` value it wants (``Token <access token>`` from app-access-token)."""
+        d = http_json(self.url + "/api/v2.1/dtable/app-access-token/", self.auth)
+        assert isinstance(d, dict) and "access_token" in d, d
+        q = urllib.parse.quote(rel_path, safe="/")
+        return (f"{self.url}/workspace/{d['workspace_id']}/asset/{d['dtable_uuid']}/{q}",
+                f"Token {d['access_token']}")
 
 
 
@@ -206,6 +217,25 @@ class Nginx(Server):
                 p.unlink()
 
 
+class Bare(Server):
+    """The bare-framework reference: ``bare_app.py`` (Starlette, no auth, no metadata) on
+    uvicorn like atoll's, in the 4 KiB phases only; not an atoll server, not a ratio reference."""
+
+    small_only = True
+
+    def __init__(self, tmp: Path, pgid_file: Path, python: str) -> None:
+        super().__init__("bare", tmp, pgid_file)
+        self.python = python
+        self.data = tmp / "data-bare"
+
+    def start(self) -> None:
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        self._spawn([self.python, str(Path(__file__).with_name("bare_app.py")),
+                     "--port", str(self.port), "--data", str(self.data)], env=env)
+        self.wait_ready()
+
+
 class Atoll(Server):
     """One atoll process. Default: SQLite + blobs under its own data dir; ``store`` points it at
     a shared database and blob store instead (PostgreSQL + S3)."""
@@ -258,6 +288,33 @@ class Atoll(Server):
         self.launch()
         self.wait_ready()
         self.auth = self.create_token()
+
+
+class ImportMismatch(RuntimeError):
+    """A server does not run the atoll code it is meant to (--baseline): the run stops."""
+
+
+def check_imports(srv: Atoll, baseline_src: Path, before: bool) -> str:
+    """Where the running process ``srv`` imports atoll from: the same interpreter, environment
+    (PYTHONPATH included) and working directory as the process, read from /proc/<pid>; raise
+    :class:`ImportMismatch` unless that is under ``baseline_src`` exactly when ``before``."""
+    pid = srv.pid
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    env = dict(kv.split("=", 1) for kv in raw.decode(errors="replace").split("\0") if "=" in kv)
+    cwd = os.readlink(f"/proc/{pid}/cwd")
+    # argv[0], not /proc/<pid>/exe: a venv's python is a symlink whose target loses the venv.
+    exe = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+    out = subprocess.run([exe, "-c", "import atoll; print(atoll.__file__)"], env=env, cwd=cwd,
+                         capture_output=True, text=True)
+    where = out.stdout.strip()
+    if out.returncode != 0 or not where:
+        raise ImportMismatch(f"{srv.name}: cannot import atoll as pid {pid} does: {out.stderr[-500:]}")
+    inside = Path(where).resolve().is_relative_to(baseline_src.resolve())
+    if inside != before:
+        raise ImportMismatch(
+            f"{srv.name} (pid {pid}, PYTHONPATH={env.get('PYTHONPATH', '')!r}, cwd {cwd}) imports "
+            f"atoll from {where}, {'outside' if before else 'inside'} the baseline {baseline_src}")
+    return where
 
 
 # --------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ local function xfer()
 end
 
 function request()
-  if mode == "linkpost" or mode == "linkget" then
+  if mode == "linkpost" or mode == "linkget" or mode == "assetget" then
     phase = 1 - phase
     if phase == 1 then return wrk.format("GET", link_path, headers_link) end
   end
@@ -39,6 +39,23 @@ function request()
 end
 
 function response(status, headers, body)
+  if mode == "assetget" then
+    -- the asset URL answers 302 (counted as a link); an op is the followed GET with the body
+    if status == 302 then
+      local loc = headers["location"] or headers["Location"]
+      if loc then
+        links = links + 1
+        xfer_path = string.match(loc, "^https?://[^/]+(.*)$") or loc
+      else
+        bad = bad + 1
+      end
+    elseif status == 200 and #body == size then
+      ok = ok + 1
+    else
+      bad = bad + 1
+    end
+    return
+  end
   if status < 200 or status > 299 then
     bad = bad + 1
     return
