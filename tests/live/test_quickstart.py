@@ -85,9 +85,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def test_scripts_serve_prints_url_and_working_token(served: Served) -> None:
-    base = atoll.Base(served.token, served.url)
-    base.auth()
-    info = base.upload_bytes_file("hello.txt", b"hi")
+    with atoll.Base(served.token, served.url) as base:
+        base.auth()
+        info = base.upload_bytes_file("hello.txt", b"hi")
     assert info["name"] == "hello.txt" and info["size"] == 2
 
 
@@ -131,7 +131,7 @@ def test_front_page_leads_to_a_working_upload(served: Served) -> None:
     # the page names the public URL the clients should use, and how to upload
     assert any(t.rstrip("/") == served.url for t in texts), page
     assert any("upload" in t.lower() for t in texts), page
-    base = atoll.Base(served.token, served.url)
-    base.auth()
-    info = base.upload_bytes_file("from-front-page.txt", b"front")
+    with atoll.Base(served.token, served.url) as base:
+        base.auth()
+        info = base.upload_bytes_file("from-front-page.txt", b"front")
     assert info["url"].startswith(served.url + "/workspace/")

@@ -14,8 +14,8 @@ from tests.live_server import LiveServer
 
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])
 def test_round_trip_on_each_server(tmp_path: Path, server: str) -> None:
-    with LiveServer(tmp_path / "data", server=server) as live:
-        base = atoll.Base(live.create_token("S"), live.url)
+    with (LiveServer(tmp_path / "data", server=server) as live,
+          atoll.Base(live.create_token("S"), live.url) as base):
         base.auth()
         content = os.urandom(3 * 1024 * 1024 + 17)
         info = base.upload_bytes_file("blob.bin", content)
