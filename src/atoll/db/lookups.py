@@ -42,7 +42,7 @@ class Busy(Exception):
 
 # ---- the lookups -------------------------------------------------------------------------------
 
-_a, _t, _d = schema.assets, schema.api_tokens, schema.dtables
+_a, _t, _d, _f = schema.assets, schema.api_tokens, schema.dtables, schema.asset_dirs
 
 #: An asset by base, folder and name.
 ASSET = Lookup[Asset](
@@ -52,6 +52,12 @@ ASSET = Lookup[Asset](
         _a.c.name == bindparam("name"),
     ),
     asset_of,
+)
+
+#: A folder of a base's asset tree, by path (its id).
+DIR = Lookup[int](
+    select(_f.c.id).where(_f.c.dtable_uuid == bindparam("dtable_uuid"), _f.c.path == bindparam("path")),
+    lambda row: int(row["id"]),
 )
 
 #: A base by uuid.

@@ -80,7 +80,7 @@ async def issue_upload_link(ctx: Context, principal: Principal) -> UploadLink:
     """A ticket for ``/asset/<uuid>``; creates the base's asset root if missing."""
     access.require_write(principal)
     uuid_ = principal.dtable.uuid
-    await ctx.run_db(_ensure_dir, ctx.engine, uuid_, "/")
+    await _ensure_dir(ctx, uuid_, "/")
     ticket = _ticket(ctx, "upload", uuid_, asset_root(dtable_uuid=uuid_))
     return UploadLink(ticket=ticket, year_month=year_month())
 
@@ -90,9 +90,9 @@ async def issue_custom_upload_link(ctx: Context, principal: Principal, path: str
     access.require_write(principal)
     uuid_ = principal.dtable.uuid
     folder = paths.rel_path(path or "/", "path")
-    await ctx.run_db(_ensure_dir, ctx.engine, uuid_, CUSTOM_DIR)
+    await _ensure_dir(ctx, uuid_, CUSTOM_DIR)
     target = paths.join(CUSTOM_DIR, folder)
-    if not await ctx.run_db(_dir_exists, ctx.engine, uuid_, target):
+    if not await _dir_exists(ctx, uuid_, target):
         raise NotFound(folder_missing(path or "/"))
     relative = (path or "/").lstrip("/")
     ticket = _ticket(ctx, "upload", uuid_, asset_root(dtable_uuid=uuid_) + CUSTOM_DIR)
@@ -124,17 +124,19 @@ def _ticket(ctx: Context, op: str, dtable_uuid: str, path: str) -> str:
 # ---------------------------------------------------------------- lookups
 
 
-def _ensure_dir(engine: Engine, dtable_uuid: str, path: str) -> None:
-    with read_tx(engine) as conn:  # the common case needs no write transaction
-        if q.dir_exists(conn, dtable_uuid, path):
-            return
+async def _ensure_dir(ctx: Context, dtable_uuid: str, path: str) -> None:
+    """Create the folder and its parents unless it exists (the common case: one lookup)."""
+    if not await _dir_exists(ctx, dtable_uuid, path):
+        await ctx.run_db(_create_dirs, ctx.engine, dtable_uuid, path)
+
+
+def _create_dirs(engine: Engine, dtable_uuid: str, path: str) -> None:
     with write_tx(engine) as conn:
         q.ensure_dirs(conn, dtable_uuid, path, utcnow().isoformat())
 
 
-def _dir_exists(engine: Engine, dtable_uuid: str, path: str) -> bool:
-    with read_tx(engine) as conn:
-        return q.dir_exists(conn, dtable_uuid, path)
+async def _dir_exists(ctx: Context, dtable_uuid: str, path: str) -> bool:
+    return await ctx.lookup(lookups.DIR, dtable_uuid=dtable_uuid, path=path) is not None
 
 
 async def find_asset(ctx: Context, dtable_uuid: str, path: str) -> Asset | None:
@@ -199,7 +201,7 @@ async def create_custom_dir(ctx: Context, principal: Principal, path: str) -> st
     target = _custom_path(path, new=True)
     if target == CUSTOM_DIR:
         raise InvalidInput("path invalid: / always exists; name the folder to create, e.g. /Main")
-    await ctx.run_db(_ensure_dir, ctx.engine, principal.dtable.uuid, target)
+    await _ensure_dir(ctx, principal.dtable.uuid, target)
     return target
 
 
