@@ -157,38 +157,54 @@ def _names(engine: Engine) -> set[str]:
 
 
 def _run_concurrently(commits: Any, jobs: list[Any]) -> list[Any]:
+    """Every job submitted at once, as concurrent requests do; each one's result or error."""
     results: list[Any] = [None] * len(jobs)
-    start = threading.Barrier(len(jobs))
 
-    def worker(i: int) -> None:
-        start.wait()
+    async def one(i: int) -> None:
         try:
-            results[i] = commits.run(jobs[i])
+            results[i] = await commits.run(jobs[i])
         except Exception as exc:
             results[i] = exc
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(jobs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    async def all_of_them() -> None:
+        async with anyio.create_task_group() as tg:
+            for i in range(len(jobs)):
+                tg.start_soon(one, i)
+
+    anyio.run(all_of_them)
     return results
 
 
 def test_concurrent_jobs_share_commits_and_each_gets_its_own_result(sqlite_engine: Engine) -> None:
     group = GroupCommit(sqlite_engine)
-    slow = threading.Event()
 
-    def first(conn: Connection) -> str:  # holds the leader's transaction open a moment,
+    def first(conn: Connection) -> str:  # holds the first transaction open a moment,
         time.sleep(0.2)  # so the others queue up behind it and commit as one group
-        slow.set()
         return _insert("w-first")(conn)
 
     jobs = [first, *[_insert(f"w{i}") for i in range(31)]]
     results = _run_concurrently(group, jobs)
     assert results == ["w-first", *[f"w{i}" for i in range(31)]]
     assert _names(sqlite_engine) == set(results)
-    assert group.jobs == 32 and group.commits < 32  # grouped: fewer commits than jobs
+    assert group.jobs == 32 and group.commits <= 3  # grouped: the first alone, the rest together
+    # the same group on a new event loop (a later anyio.run) leads again
+    assert _run_concurrently(group, [_insert("again")]) == ["again"]
+
+
+def test_a_request_that_goes_away_does_not_stop_the_group(sqlite_engine: Engine) -> None:
+    group = GroupCommit(sqlite_engine)
+
+    def slow(conn: Connection) -> str:
+        time.sleep(0.3)
+        return _insert("slow")(conn)
+
+    async def go() -> Any:
+        with anyio.move_on_after(0.05):  # the client of the slow job disconnects meanwhile
+            await group.run(slow)
+        return await group.run(_insert("next"))
+
+    assert anyio.run(go) == "next"
+    assert _names(sqlite_engine) == {"slow", "next"}  # the abandoned job committed all the same
 
 
 def test_a_failing_job_leaves_its_batch_alone(sqlite_engine: Engine) -> None:
@@ -241,9 +257,9 @@ def test_direct_commit_retries_a_unique_race(sqlite_engine: Engine) -> None:
 
     with write_tx(sqlite_engine) as conn:
         conn.execute(text("INSERT INTO workspaces (name) VALUES ('taken')"))
-    assert DirectCommit(sqlite_engine).run(racy) == "free1" and tries["n"] == 2
+    assert anyio.run(DirectCommit(sqlite_engine).run, racy) == "free1" and tries["n"] == 2
     tries["n"] = 0
-    assert GroupCommit(sqlite_engine).run(racy) == "free2" and tries["n"] == 2
+    assert anyio.run(GroupCommit(sqlite_engine).run, racy) == "free2" and tries["n"] == 2
 
 
 def test_each_backend_gets_its_kind_of_commit(ctx: Context) -> None:

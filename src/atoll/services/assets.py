@@ -375,8 +375,7 @@ class Upload:
         if not self.files:
             raise InvalidInput("No file in multipart form.")
         dir_path = paths.join(self._base_dir(), self.relative_path)
-        committed, old_keys = await self.ctx.run_db(
-            self.ctx.commits.run,
+        committed, old_keys = await self.ctx.commit(
             partial(_commit_in, dtable_uuid=self.ticket.dtable_uuid, dir_path=dir_path, files=self.files,
                     replace_=self.replace),
         )  # fmt: skip

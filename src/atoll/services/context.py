@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from atoll.config import Settings
@@ -114,26 +115,33 @@ class Context:
     async def run_db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking metadata call in a worker thread. A database that cannot be reached
         (down, restarting, connection lost) is a 503, not a 500: the caller may try again."""
-        dbapi = self.engine.dialect.loaded_dbapi
-        try:
+        with self._database_errors():
             return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
-        except (OperationalError, InterfaceError) as exc:
-            raise _unavailable(exc.orig) from exc
-        except (dbapi.OperationalError, dbapi.InterfaceError) as exc:  # from prepared statements
-            raise _unavailable(exc) from exc
+
+    async def commit(self, job: Callable[[Connection], T]) -> T:
+        """Run a write job (``db.group``): its result once it is durable. Errors as ``run_db``."""
+        with self._database_errors():
+            return await self.commits.run(job)
 
     async def lookup(self, lookup: Lookup[T], **values: Any) -> T | None:
         """One hot single-row read (``db.lookups``): inline on SQLite unless the database is
         busy, else on a worker thread. Errors as ``run_db``."""
-        dbapi = self.engine.dialect.loaded_dbapi
-        try:
+        with self._database_errors():
             if self.lookups.inline:
                 try:
                     return self.lookups.run_inline(lookup, values)
                 except Busy:
                     pass
             return await anyio.to_thread.run_sync(lambda: self.lookups.run_pooled(lookup, values))
-        except (OperationalError, InterfaceError) as exc:  # checking a connection out of the pool
+
+    @contextmanager
+    def _database_errors(self) -> Iterator[None]:
+        """A database that failed (SQLAlchemy's errors, or the driver's own from prepared
+        statements): 507 when its disk is full, else 503."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
             raise _unavailable(exc.orig) from exc
         except (dbapi.OperationalError, dbapi.InterfaceError) as exc:
             raise _unavailable(exc) from exc
