@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 TEMP_DIR = "tmp"
 TEMP_SUFFIX = ".part"
+#: Fan-out folders remembered as existing (65,536 at most exist; the set is cleared when full).
+MAX_KNOWN_FOLDERS = 65_536
 LOCK_SUFFIX = ".lock"
 #: Chunks handed to the worker threads but not yet written and hashed: parsing the next chunk
 #: overlaps with writing and hashing this one. Memory per upload is at most (this + 1) x chunk_bytes.
@@ -136,11 +138,17 @@ class LocalBlobWriter:
         self._sink.finish()  # closes the fd whatever happens; a failed fsync is never retried
         final = self._store.path_for(self.key)
         created = self._store.ensure_parent(final)
-        os.rename(self._temp, final)
+        try:
+            os.rename(self._temp, final)
+        except FileNotFoundError:  # a remembered folder was removed behind our back: make it again
+            self._store.forget_folders()
+            created = self._store.ensure_parent(final)
+            os.rename(self._temp, final)
         self._renamed = final
         _fsync_dir(final.parent)
         for parent in created:
             _fsync_dir(parent)
+        self._store.remember_parent(final)
         self._closed = True
         return BlobInfo(key=self.key, size=self._size, sha256=self._hash.hexdigest())
 
@@ -196,6 +204,7 @@ class LocalBlobStore:
         self.chunk_bytes = chunk_bytes
         self._owner = new_key()
         self._lease: int | None = None
+        self._known_folders: set[Path] = set()
         (self.root / TEMP_DIR).mkdir(parents=True, exist_ok=True)
 
     @property
@@ -216,7 +225,11 @@ class LocalBlobStore:
         return self.root / key[:2] / key[2:4] / key
 
     def ensure_parent(self, final: Path) -> list[Path]:
-        """Create the two fan-out folders if needed; return the dirs whose entries changed."""
+        """Create the two fan-out folders if needed; return the dirs whose entries changed.
+        Folders seen to exist are remembered (nothing removes fan-out folders), so the common
+        case costs no system call."""
+        if final.parent in self._known_folders:
+            return []
         created: list[Path] = []
         for folder in (final.parent.parent, final.parent):
             try:
@@ -226,15 +239,24 @@ class LocalBlobStore:
                 pass
         return created
 
-    def _create_sync(self, key: str) -> LocalBlobWriter:
+    def forget_folders(self) -> None:
+        self._known_folders.clear()
+
+    def remember_parent(self, final: Path) -> None:
+        """``final``'s folder is durable (its entry fsynced): later blobs need not create it."""
+        if len(self._known_folders) >= MAX_KNOWN_FOLDERS:
+            self._known_folders.clear()
+        self._known_folders.add(final.parent)
+
+    def _create_sync(self, key: str, size_hint: int | None) -> LocalBlobWriter:
         temp = self.staging / (new_key() + TEMP_SUFFIX)
-        sink = open_sink(temp, self.chunk_bytes)
+        sink = open_sink(temp, self.chunk_bytes, size_hint=size_hint)
         return LocalBlobWriter(self, key, temp, sink)
 
     async def create(self, key: str | None = None, *, size_hint: int | None = None) -> LocalBlobWriter:
         key = check_key(key) if key is not None else new_key()
         try:
-            return self._create_sync(key)
+            return self._create_sync(key, size_hint)
         except OSError as exc:
             raise os_error(exc, "creating a file") from exc
 

@@ -177,9 +177,13 @@ class DirectSink:
             self._release_buffer()
 
 
-def open_sink(path: Path, staging_bytes: int) -> Sink:
-    """Create ``path`` (it must not exist) and return the best sink for its filesystem."""
-    direct_ok = USE_DIRECT_IO and hasattr(os, "O_DIRECT") and staging_bytes % DIRECT_ALIGN == 0
+def open_sink(path: Path, staging_bytes: int, *, size_hint: int | None = None) -> Sink:
+    """Create ``path`` (it must not exist) and return the best sink for its filesystem. A file
+    known to fit in one staging buffer goes through the page cache: direct I/O saves nothing
+    there and its buffer and flag changes cost more than the write."""
+    small = size_hint is not None and size_hint <= staging_bytes
+    direct_ok = (USE_DIRECT_IO and not small and hasattr(os, "O_DIRECT")
+                 and staging_bytes % DIRECT_ALIGN == 0)
     if direct_ok:
         try:
             return DirectSink(os.open(path, _OPEN_FLAGS | os.O_DIRECT, 0o640), staging_bytes)
