@@ -59,13 +59,19 @@ def _fsync_dir(path: Path) -> None:
 
 class LocalBlobWriter:
     """Streams one blob to a temp file. Full chunks go to two ordered worker threads, one writing
-    and one hashing, so the event loop keeps parsing while both run (bounded in-flight)."""
+    and one hashing, so the event loop keeps parsing while both run (bounded in-flight).
 
-    def __init__(self, store: LocalBlobStore, key: str, temp: Path, sink: Sink) -> None:
+    The temp file is created by the first write, on the writer thread: creating a file in the
+    shared staging folder can wait for that folder's lock (other uploads rename out of it), which
+    must not stall the event loop. A file smaller than one chunk is created, written, synced and
+    renamed in the single worker-thread call of ``commit``."""
+
+    def __init__(self, store: LocalBlobStore, key: str, temp: Path, size_hint: int | None) -> None:
         self.key = key
         self._store = store
         self._temp = temp
-        self._sink = sink
+        self._size_hint = size_hint
+        self._opened: Sink | None = None
         self._hash = hashlib.sha256()
         self._pieces: list[Piece] = []
         self._pending = 0  # bytes in self._pieces
@@ -76,6 +82,12 @@ class LocalBlobWriter:
         self._pools: tuple[ThreadPoolExecutor, ThreadPoolExecutor] | None = None
         self._in_flight: deque[asyncio.Future[None]] = deque()
 
+    def _sink(self) -> Sink:
+        """The temp file's sink, created on first use (always on a worker thread)."""
+        if self._opened is None:
+            self._opened = open_sink(self._temp, self._store.chunk_bytes, size_hint=self._size_hint)
+        return self._opened
+
     def _hash_sync(self, pieces: list[Piece]) -> None:
         for piece in pieces:
             self._hash.update(piece)
@@ -84,7 +96,7 @@ class LocalBlobWriter:
         if self._failed:
             raise StorageError("an earlier write of this blob failed")
         try:
-            self._sink.write(pieces)
+            self._sink().write(pieces)
         except BaseException:
             self._failed = True
             raise
@@ -135,7 +147,7 @@ class LocalBlobWriter:
             self._write_sync(self._pieces)
             self._hash_sync(self._pieces)
             self._pieces, self._pending = [], 0
-        self._sink.finish()  # closes the fd whatever happens; a failed fsync is never retried
+        self._sink().finish()  # closes the fd whatever happens; a failed fsync is never retried
         final = self._store.path_for(self.key)
         created = self._store.ensure_parent(final)
         try:
@@ -166,7 +178,8 @@ class LocalBlobWriter:
             raise
 
     def _abort_sync(self) -> None:
-        self._sink.close()  # idempotent and never raises: the fd is released exactly once
+        if self._opened is not None:
+            self._opened.close()  # idempotent and never raises: the fd is released exactly once
         leftovers = [self._temp] if self._renamed is None else [self._renamed]
         for path in leftovers:  # a blob renamed but not durable is not committed: remove it
             try:
@@ -250,8 +263,7 @@ class LocalBlobStore:
 
     def _create_sync(self, key: str, size_hint: int | None) -> LocalBlobWriter:
         temp = self.staging / (new_key() + TEMP_SUFFIX)
-        sink = open_sink(temp, self.chunk_bytes, size_hint=size_hint)
-        return LocalBlobWriter(self, key, temp, sink)
+        return LocalBlobWriter(self, key, temp, size_hint)
 
     async def create(self, key: str | None = None, *, size_hint: int | None = None) -> LocalBlobWriter:
         key = check_key(key) if key is not None else new_key()
