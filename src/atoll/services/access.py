@@ -86,6 +86,14 @@ def record_token_use(engine: Engine, token: str) -> None:
         q.touch_token(conn, token, utcnow().isoformat(timespec="seconds"))
 
 
+async def exchange_api_token(ctx: Context, api_token: str) -> tuple[Principal, str]:
+    """``app-access-token``: the API token's principal and a new access token for its base;
+    the API token's last use is recorded."""
+    principal = await authenticate_api_token(ctx, api_token)
+    await ctx.run_db(record_token_use, ctx.engine, api_token)
+    return principal, issue_access_token(principal, ctx.secret, ctx.settings.access_token_ttl_s)
+
+
 def issue_access_token(principal: Principal, secret: bytes, ttl_s: int) -> str:
     """The base token (JWT HS256) that app-access-token hands out."""
     now = int(utcnow().timestamp())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from atoll.server.auth import api_principal, context, credential
+from atoll.server.auth import context, credential
 from atoll.services import access
 from atoll.wire.access import app_access_token_json
 from atoll.wire.headers import NO_STORE
@@ -20,9 +20,7 @@ async def gateway_ping(request: Request) -> Response:
 
 
 async def app_access_token(request: Request) -> Response:
-    principal = await api_principal(request)
     ctx = context(request)
-    await ctx.run_db(access.record_token_use, ctx.engine, credential(request))
-    token = access.issue_access_token(principal, ctx.secret, ctx.settings.access_token_ttl_s)
+    principal, token = await access.exchange_api_token(ctx, credential(request))
     body = app_access_token_json(principal, token, ctx.settings.public_url)
     return JSONResponse(body, headers=NO_STORE)
