@@ -65,6 +65,9 @@ DEFAULT_S3_MAX_ATTEMPTS = 5
 DEFAULT_MAX_HEADER_LINE_BYTES = 16 * 1024
 #: Largest request head (request line and all headers); larger: 431, read no further.
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+#: Request-body bytes a connection buffers for the app before it stops reading the socket
+#: (uvicorn). uvicorn's own mark is 64 KiB; a larger one hands big uploads over in fewer pieces.
+DEFAULT_BODY_BUFFER_BYTES = 64 * 1024
 #: Seconds from a connection's opening (or a request's first byte) until its head is complete.
 DEFAULT_HEADER_READ_TIMEOUT_S = 15
 #: Longest wait for the next piece of a request body.
@@ -139,6 +142,7 @@ class Settings:
     log_level: str = DEFAULT_LOG_LEVEL
     max_header_line_bytes: int = DEFAULT_MAX_HEADER_LINE_BYTES
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    body_buffer_bytes: int = DEFAULT_BODY_BUFFER_BYTES
     header_read_timeout_s: int = DEFAULT_HEADER_READ_TIMEOUT_S
     body_read_timeout_s: int = DEFAULT_BODY_READ_TIMEOUT_S
     min_body_rate: int = DEFAULT_MIN_BODY_RATE

@@ -7,6 +7,7 @@ they fail here rather than the limits silently stopping to work.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -85,7 +86,9 @@ def test_uvicorn_still_has_what_the_subclass_uses() -> None:
         assert callable(getattr(HttpToolsProtocol, name, None)), name
     source = inspect.getsource(HttpToolsProtocol)
     for needle in ("self.url += url", "except httptools.HttpParserError", "self.send_400_response(msg)",
-                   "self.connections.add(self)", "self.cycle: RequestResponseCycle"):
+                   "self.connections.add(self)", "self.cycle: RequestResponseCycle",
+                   # on_body, which the subclass re-states with its own high-water mark:
+                   "self.cycle.body += body", "self.flow.pause_reading()", "self.cycle.message_event.set()"):
         assert needle in source, needle
     assert issubclass(LimitedHttpToolsProtocol, HttpToolsProtocol)
 
@@ -136,3 +139,37 @@ def test_connection_cap_answers_503(loop: asyncio.AbstractEventLoop) -> None:
     _, third = connect(loop, state)
     assert b"503" in status_of(third)
     assert all(not t.written for _, t in first)
+
+
+class PausingTransport(FakeTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses = 0
+
+    def pause_reading(self) -> None:
+        self.pauses += 1
+
+
+@pytest.mark.parametrize(("buffer", "pauses"), [(1024, True), (64 * 1024, False)])
+def test_body_buffer_bytes_is_the_high_water_mark(loop: asyncio.AbstractEventLoop, buffer: int,
+                                                  pauses: bool) -> None:
+    """Reading pauses once more than ``body_buffer_bytes`` of body wait for the app."""
+    limits = dataclasses.replace(LIMITS, body_buffer_bytes=buffer)
+    gate = asyncio.Event()
+
+    async def reads_later(scope: Any, receive: Any, send: Any) -> None:
+        await gate.wait()
+        await _ok(scope, receive, send)
+
+    config = Config(app=reads_later, lifespan="off", log_level="critical")
+    proto = protocol_class(limits)(config=config, server_state=ServerState(), app_state={}, _loop=loop)
+    transport = PausingTransport()
+    proto.connection_made(transport)  # type: ignore[arg-type]
+    proto.data_received(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 40000\r\n\r\n")
+    for _ in range(10):
+        proto.data_received(b"x" * 4000)  # the app has not read any of it
+    assert (transport.pauses > 0) is pauses
+    gate.set()
+    loop.run_until_complete(asyncio.sleep(0.05))  # the app answers; its task ends
+    assert status_of(transport) == b"HTTP/1.1 200 OK"
+    proto.connection_lost(None)

@@ -42,6 +42,7 @@ class Limits:
     min_body_rate: int
     body_rate_window_s: float
     max_connections: int
+    body_buffer_bytes: int = 64 * 1024
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
@@ -53,6 +54,7 @@ class Limits:
             min_body_rate=settings.min_body_rate,
             body_rate_window_s=settings.body_rate_window_s,
             max_connections=settings.max_connections,
+            body_buffer_bytes=settings.body_buffer_bytes,
         )
 
 

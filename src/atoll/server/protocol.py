@@ -124,6 +124,17 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_open = True
         self._head_bytes = 0
 
+    def on_body(self, body: bytes) -> None:
+        """uvicorn's, with the high-water mark ``body_buffer_bytes``: reading pauses once that
+        many body bytes wait for the app (uvicorn: 64 KiB)."""
+        cycle = self.cycle
+        if (self.parser.should_upgrade() and self._should_upgrade()) or cycle.response_complete:
+            return
+        cycle.body += body
+        if len(cycle.body) > self.limits.body_buffer_bytes:
+            self.flow.pause_reading()
+        cycle.message_event.set()
+
     # -- limits ----------------------------------------------------------------------------
     def _arm_head_timer(self) -> None:
         self._head_timer = self.loop.call_later(self.limits.header_read_timeout_s, self._head_timeout)
