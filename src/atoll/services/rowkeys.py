@@ -1,0 +1,136 @@
+"""Sort keys of cells (table ``row_keys``), kept in step with every write that changes what a
+cell shows, so that the database sorts and pages rows.
+
+A key is ``services.filters.sort_key`` of the value the client sees (``cell_value``), encoded so
+that the database's order is Python's: kind, then the number, or the text parts as bytes
+(UTF-8, each part escaped and terminated so that byte order is tuple order; byte order of UTF-8
+is code point order, which is how Python compares strings). Empty cells have no key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from atoll.db import rows as q
+from atoll.db.engine import write_tx
+from atoll.services.filters import is_empty, sort_key
+from atoll.wire.rows import SYSTEM_COLUMN_FIELDS, cell_value
+
+
+def _part(text: str) -> bytes:
+    raw = text.encode("utf-8", "surrogatepass")
+    return raw.replace(b"\x00", b"\x00\xff") + b"\x00\x01"
+
+
+def cell_key(column: dict[str, Any], row: q.StoredRow) -> q.RowKey | None:
+    value = cell_value(column, row, gateway=False)
+    if is_empty(value):
+        return None
+    try:
+        kind, payload = sort_key(value)
+    except OverflowError:  # an integer beyond float: Python's own sort would fail on it
+        kind, payload = 0, float("inf") if value > 0 else float("-inf")
+    num, key = 0.0, b""
+    if kind == 0:
+        num = payload
+    elif kind == 1:
+        key = _part(payload[0]) + _part(payload[1])
+    else:
+        key = _part(payload)
+    return q.RowKey(row.row_id, column["key"], row.seq, kind, num, key)
+
+
+def row_keys(columns: Sequence[dict[str, Any]], rows: Iterable[q.StoredRow]) -> list[q.RowKey]:
+    return [key for row in rows for column in columns if (key := cell_key(column, row)) is not None]
+
+
+def put_rows(conn: Connection, dtable_uuid: str, table: dict[str, Any], rows: Sequence[q.StoredRow]) -> None:
+    """(Re)write the keys of ``rows`` (new or changed), every column."""
+    q.delete_keys(conn, dtable_uuid, table["_id"], row_ids=[r.row_id for r in rows])
+    q.insert_keys(conn, dtable_uuid, table["_id"], row_keys(table["columns"], rows))
+
+
+def refresh_column(conn: Connection, dtable_uuid: str, table: dict[str, Any], column: dict[str, Any]) -> None:
+    """Recompute one column's keys (after it was added or retyped), reading the table in
+    batches. Only rows whose data names the column can have a key, unless the column shows
+    a system field."""
+    q.delete_keys(conn, dtable_uuid, table["_id"], column_key=column["key"])
+    where = None
+    if column.get("type") not in SYSTEM_COLUMN_FIELDS:
+        where = q.data_contains(_json_key(column["key"]))
+    batch: list[q.RowKey] = []
+    for row in q.iter_rows(conn, dtable_uuid, table["_id"], where=where):
+        key = cell_key(column, row)
+        if key is not None:
+            batch.append(key)
+        if len(batch) >= q.BATCH_ROWS:
+            q.insert_keys(conn, dtable_uuid, table["_id"], batch)
+            batch = []
+    q.insert_keys(conn, dtable_uuid, table["_id"], batch)
+
+
+def refresh_values(
+    conn: Connection, dtable_uuid: str, table: dict[str, Any], column: dict[str, Any], values: Iterable[str]
+) -> None:
+    """Recompute the keys of ``column`` in rows whose data contains one of ``values`` (option
+    ids that just got a name): the database finds the candidates."""
+    seen: set[str] = set()
+    for value in values:
+        for row in q.iter_rows(conn, dtable_uuid, table["_id"], where=q.data_contains(_json_key(value))):
+            if row.row_id in seen:
+                continue
+            seen.add(row.row_id)
+            q.delete_keys(conn, dtable_uuid, table["_id"], row_ids=[row.row_id], column_key=column["key"])
+            key = cell_key(column, row)
+            if key is not None:
+                q.insert_keys(conn, dtable_uuid, table["_id"], [key])
+
+
+def option_ids(table: dict[str, Any]) -> dict[str, set[Any]]:
+    """The option ids of each select column (to see which ones a write adds)."""
+    return {
+        c["key"]: {o.get("id") for o in ((c.get("data") or {}).get("options") or [])}
+        for c in table["columns"]
+        if c.get("type") in ("single-select", "multiple-select") and isinstance(c.get("data"), dict)
+    }
+
+
+def refresh_new_options(
+    conn: Connection, dtable_uuid: str, table: dict[str, Any], before: dict[str, set[Any]]
+) -> None:
+    """Recompute keys that options added since ``before`` (``option_ids``) may have renamed."""
+    after = option_ids(table)
+    for column in table["columns"]:
+        added = after.get(column["key"], set()) - before.get(column["key"], set())
+        if added:
+            refresh_values(conn, dtable_uuid, table, column, sorted(str(a) for a in added))
+
+
+def _json_key(text: str) -> str:
+    """``text`` as it appears in stored JSON (a quoted string; see db.rows.dumps)."""
+    return q.dumps(text)
+
+
+def backfill(engine: Engine) -> int:
+    """Compute the keys of every table of every base (after ``atoll db upgrade`` to the schema
+    that added them). Returns how many tables were done; a table is one transaction."""
+    done = 0
+    with engine.connect() as conn:
+        bases = q.list_doc_ids(conn)
+    for dtable_uuid in bases:
+        with write_tx(engine) as conn:
+            doc = q.lock_doc(conn, dtable_uuid).doc
+            for table in doc.get("tables") or []:
+                q.delete_keys(conn, dtable_uuid, table["_id"])
+                batch: list[q.StoredRow] = []
+                for row in q.iter_rows(conn, dtable_uuid, table["_id"]):
+                    batch.append(row)
+                    if len(batch) >= q.BATCH_ROWS:
+                        q.insert_keys(conn, dtable_uuid, table["_id"], row_keys(table["columns"], batch))
+                        batch = []
+                q.insert_keys(conn, dtable_uuid, table["_id"], row_keys(table["columns"], batch))
+                done += 1
+    return done
