@@ -399,7 +399,11 @@ def sorted_page(
     )
     page = [(m.row_id, m.kind, m.num, bytes(m.head)) for m in conn.execute(query)]
     ids = _order_split_keys(conn, where, page, descending=descending, offset=offset)
-    found = get_rows(conn, dtable_uuid, table_id, ids)
+    r = schema.rows
+    found: dict[str, StoredRow] = {}
+    for i in range(0, len(ids), 500):  # by primary key: the planner must not scan the table's seq index
+        query = select(r).where(r.c.dtable_uuid == dtable_uuid, r.c.row_id.in_(ids[i : i + 500]))
+        found.update((m["row_id"], _row(m)) for m in conn.execute(query).mappings())
     out = [found[i] for i in ids if i in found]
     if len(page) < limit:
         keyed = offset + len(page)
