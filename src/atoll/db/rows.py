@@ -14,16 +14,21 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
     RowMapping,
+    Select,
     and_,
     bindparam,
     delete,
     exists,
     func,
+    intersect,
     or_,
     select,
     tuple_,
+    union,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -368,6 +373,108 @@ def delete_keys(
         conn.execute(delete(k).where(*where, k.c.row_id.in_(wanted[i : i + 500])))
 
 
+@dataclass(frozen=True)
+class KeyTest:
+    """Which keys a cell of one column may have: any of the parts (kind 0 ``num <op> value``,
+    kind 0 ``num`` in ``nums``, any key of kind ``kind_from`` or more, exactly one of ``keys``)."""
+
+    num: tuple[str, float] | None = None
+    nums: tuple[float, ...] = ()
+    kind_from: int | None = None
+    keys: tuple[bytes, ...] = ()
+
+
+_NUM_OPS = {
+    "<": lambda c, v: c < v,
+    "<=": lambda c, v: c <= v,
+    ">": lambda c, v: c > v,
+    ">=": lambda c, v: c >= v,
+    "==": lambda c, v: c == v,
+}
+
+
+def _keys_passing(
+    dtable_uuid: str, table_id: str, column_key: str, test: KeyTest | None
+) -> list[Select[Any]]:
+    """``(seq, row_id)`` of the rows whose key in ``column_key`` passes ``test`` (any key when
+    None): one index range of ix_row_keys_asc per part; the parts are disjoint."""
+    k = schema.row_keys
+    where = [*_where_keys(dtable_uuid, table_id), k.c.column_key == column_key]
+    pick = select(k.c.seq, k.c.row_id)
+    if test is None:
+        return [pick.where(*where)]
+    selects = []
+    nums = test.nums
+    if test.num is not None:
+        op, value = test.num
+        selects.append(pick.where(*where, k.c.kind == 0, _NUM_OPS[op](k.c.num, value)))
+        nums = tuple(n for n in nums if not _NUM_OPS[op](n, value))  # disjoint parts: UNION ALL
+    if nums:
+        selects.append(pick.where(*where, k.c.kind == 0, k.c.num.in_(nums)))
+    if test.kind_from is not None:
+        selects.append(pick.where(*where, k.c.kind >= test.kind_from))
+    for key in test.keys:
+        split = RowKey("", column_key, 0, 1, 0.0, key)
+        same = [k.c.kind == 1, k.c.num == 0, k.c.head == split.head]
+        same.append(k.c.tail.is_(None) if split.tail is None else k.c.tail == split.tail)
+        selects.append(pick.where(*where, *same))
+    return selects
+
+
+def iter_keyed(
+    conn: Connection,
+    dtable_uuid: str,
+    table_id: str,
+    tests: list[tuple[str, KeyTest | None]],
+    *,
+    any_of: bool,
+) -> Iterator[StoredRow]:
+    """The rows, in table order, whose keys pass every (``any_of``: some) ``(column_key,
+    test)``, read BATCH_ROWS at a time. The database picks them from the keys' index and sorts
+    only those; rows are then fetched by primary key."""
+    per_column = [_keys_passing(dtable_uuid, table_id, column_key, test) for column_key, test in tests]
+    sets = [parts[0] if len(parts) == 1 else _as_select(union_all(*parts)) for parts in per_column]
+    if len(sets) == 1:
+        found = sets[0].subquery()
+    else:
+        found = (union(*sets) if any_of else intersect(*sets)).subquery()
+    after: tuple[int, str] | None = None
+    while True:
+        query = select(found.c.seq, found.c.row_id)
+        if after is not None:
+            query = query.where(tuple_(found.c.seq, found.c.row_id) > tuple_(*after))
+        batch = conn.execute(query.order_by(found.c.seq, found.c.row_id).limit(BATCH_ROWS)).all()
+        ids = [m.row_id for m in batch]
+        rows = _rows_by_id(conn, dtable_uuid, ids)
+        yield from (rows[i] for i in ids if i in rows)
+        if len(batch) < BATCH_ROWS:
+            return
+        after = (int(batch[-1].seq), batch[-1].row_id)
+
+
+def _as_select(compound: CompoundSelect[Any]) -> Select[Any]:
+    """A compound select as a plain one (SQLite takes no parenthesised compound in a compound)."""
+    inner = compound.subquery()
+    return select(inner.c.seq, inner.c.row_id)
+
+
+def missing_keys(dtable_uuid: str, table_id: str, column_key: str) -> ColumnElement[bool]:
+    """Rows (a ``rows`` clause) whose cell in ``column_key`` has no key: an empty cell."""
+    k = schema.row_keys
+    keyed = select(k.c.row_id).where(*_where_keys(dtable_uuid, table_id), k.c.column_key == column_key)
+    return ~schema.rows.c.row_id.in_(keyed)
+
+
+def _rows_by_id(conn: Connection, dtable_uuid: str, ids: list[str]) -> dict[str, StoredRow]:
+    """Rows by primary key (the planner must not scan the table's seq index for them)."""
+    r = schema.rows
+    found: dict[str, StoredRow] = {}
+    for i in range(0, len(ids), 500):
+        query = select(r).where(r.c.dtable_uuid == dtable_uuid, r.c.row_id.in_(ids[i : i + 500]))
+        found.update((m["row_id"], _row(m)) for m in conn.execute(query).mappings())
+    return found
+
+
 def _key_order(descending: bool) -> list[ColumnElement[Any]]:
     k = schema.row_keys
     if descending:
@@ -399,11 +506,7 @@ def sorted_page(
     )
     page = [(m.row_id, m.kind, m.num, bytes(m.head)) for m in conn.execute(query)]
     ids = _order_split_keys(conn, where, page, descending=descending, offset=offset)
-    r = schema.rows
-    found: dict[str, StoredRow] = {}
-    for i in range(0, len(ids), 500):  # by primary key: the planner must not scan the table's seq index
-        query = select(r).where(r.c.dtable_uuid == dtable_uuid, r.c.row_id.in_(ids[i : i + 500]))
-        found.update((m["row_id"], _row(m)) for m in conn.execute(query).mappings())
+    found = _rows_by_id(conn, dtable_uuid, ids)
     out = [found[i] for i in ids if i in found]
     if len(page) < limit:
         keyed = offset + len(page)

@@ -9,14 +9,16 @@ is code point order, which is how Python compares strings). Empty cells have no 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, and_, or_
 
 from atoll.db import rows as q
 from atoll.db.engine import write_tx
-from atoll.services.filters import is_empty, sort_key
+from atoll.services.cells import Columns
+from atoll.services.filters import _as_list, _number, _text, is_empty, sort_key
 from atoll.wire.rows import SYSTEM_COLUMN_FIELDS, cell_value
 
 
@@ -41,6 +43,11 @@ def cell_key(column: dict[str, Any], row: q.StoredRow) -> q.RowKey | None:
     else:
         key = _part(payload)
     return q.RowKey(row.row_id, column["key"], row.seq, kind, num, key)
+
+
+def _text_key(text: str, *, joined: bool) -> bytes:
+    """The key of a cell showing ``text`` (a string, or a list that joins to it)."""
+    return _part(text.casefold()) + _part("" if joined else text)
 
 
 def row_keys(columns: Sequence[dict[str, Any]], rows: Iterable[q.StoredRow]) -> list[q.RowKey]:
@@ -134,3 +141,87 @@ def backfill(engine: Engine) -> int:
                 q.insert_keys(conn, dtable_uuid, table["_id"], row_keys(table["columns"], batch))
                 done += 1
     return done
+
+
+# ---- filters -------------------------------------------------------------------------------
+#
+# filter_rows keeps services.filters.row_matches as the one definition of a match; the keys
+# narrow the rows it has to look at. Each filter gives a superset of its matches in terms of keys
+# (or None: no narrowing). A key exists exactly when the cell is not empty; kind 0 holds
+# numbers and booleans (True/False as 1/0, which filters treat as text or truth values, never as
+# numbers), and integers beyond float (num ±inf; filters fail on them as before) -- so kind 0
+# with num in BOOL_OR_HUGE is always a candidate. Text and other values (kind >= 1) are
+# candidates of every comparison: a text cell holding "12" compares as the number 12.
+
+BOOL_OR_HUGE = (0.0, 1.0, math.inf, -math.inf)
+_COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "is before": "<", "is after": ">",
+            "is on or before": "<=", "is on or after": ">="}  # fmt: skip
+
+
+def _candidates(predicate: str, term: Any) -> tuple[q.KeyTest | None, bool] | None:
+    """Keys of a column's cells that may match (``(test, absent)`` as q.keyed_cells takes
+    them), or None when any row may match."""
+    if predicate == "is empty":
+        return None, True
+    if predicate == "is not empty":
+        return None, False
+    if predicate in ("is", "="):
+        if isinstance(term, bool):
+            return None
+        number, text = _number(term), _text(term)
+        if number is not None:
+            if not math.isfinite(number):
+                return None, False
+            return q.KeyTest(num=("==", number), nums=BOOL_OR_HUGE, kind_from=1), False
+        if text == "":
+            return None  # empty cells show "" too
+        keys = (_text_key(text, joined=False), _text_key(text, joined=True))
+        # kind 2 (other values) compare as str(value); kind 0 as truth values or numbers
+        return q.KeyTest(nums=BOOL_OR_HUGE, keys=keys, kind_from=2), False
+    if predicate in _COMPARE:
+        number = _number(term)
+        if number is None or not math.isfinite(number):
+            return None, False  # text comparison: any non-empty cell
+        return q.KeyTest(num=(_COMPARE[predicate], number), nums=BOOL_OR_HUGE, kind_from=1), False
+    if predicate == "contains":
+        return None if _text(term) == "" else (None, False)
+    if predicate in ("is any of", "has any of"):
+        return None if "" in _as_list(term) else (None, False)  # "" is the one empty cell that can match
+    if predicate == "has all of":
+        return None if all(x == "" for x in _as_list(term)) else (None, False)
+    return None  # negations: mostly every row
+
+
+def candidates(
+    conn: Connection,
+    dtable_uuid: str,
+    table_id: str,
+    columns: Columns,
+    filters: Sequence[dict[str, Any]],
+    *,
+    any_of: bool,
+) -> Iterator[q.StoredRow]:
+    """The rows that may match ``filters``, in table order: a superset of the matches, for
+    row_matches to decide. Filters that narrow by keys drive (all of them with ``any_of``, else
+    any; the others are left to row_matches); failing that, "is empty" filters narrow the scan
+    of the table; failing that, every row."""
+    keyed: list[tuple[str, q.KeyTest | None]] = []
+    empty: list[str] = []
+    for f in filters:
+        column = columns.find(f.get("column_name"))
+        found = _candidates(str(f.get("filter_predicate")), f.get("filter_term"))
+        if column is None or found is None:
+            if any_of:
+                return q.iter_rows(conn, dtable_uuid, table_id)
+            continue
+        test, absent = found
+        if absent:
+            empty.append(column["key"])
+        else:
+            keyed.append((column["key"], test))
+    if keyed and not (any_of and empty):
+        return q.iter_keyed(conn, dtable_uuid, table_id, keyed, any_of=any_of)
+    if not empty or (any_of and keyed):
+        return q.iter_rows(conn, dtable_uuid, table_id)
+    missing = [q.missing_keys(dtable_uuid, table_id, key) for key in empty]
+    return q.iter_rows(conn, dtable_uuid, table_id, where=or_(*missing) if any_of else and_(*missing))

@@ -169,9 +169,10 @@ def _filter_rows(
             find_view(table, view_name)
         columns = Columns(table["columns"])
         check_filters(columns, filters)
+        any_of = conjunction == "Or"
         out: list[q.StoredRow] = []
-        for row in q.iter_rows(conn, dtable_uuid, table["_id"]):
-            if row_matches(row, columns, filters, any_of=conjunction == "Or"):
+        for row in rowkeys.candidates(conn, dtable_uuid, table["_id"], columns, filters, any_of=any_of):
+            if row_matches(row, columns, filters, any_of=any_of):
                 out.append(row)
                 if len(out) >= limit:
                     break
