@@ -12,6 +12,7 @@ import pytest
 from atoll.db import rows as q
 from atoll.db.engine import read_tx
 from atoll.models import Principal
+from atoll.services import rowkeys
 from atoll.services import rows as svc
 from atoll.services.cells import Columns
 from atoll.services.context import Context
@@ -102,14 +103,27 @@ def test_batches_keep_table_order(ctx: Context, base: Principal) -> None:
 
 def test_selective_filter_reads_no_whole_table(ctx: Context, base: Principal,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    fill(ctx, base, 50)
-    filters = [one("n", ">", 1000), one("Name", "is not", "x")]
+    fill(ctx, base, 3500, seed=9)
     check = Check(ctx, base)
+    filters = [one("n", ">", 1000), one("Name", "is not", "x")]  # about 1 row in 11
     expected = check.reference(filters, False, 1000)
-    assert expected
+    assert 100 < len(expected) < 1000
+    read: list[str] = []
+    rows_after = q.rows_after
+
+    def counted(*args: Any, **kw: Any) -> list[q.StoredRow]:
+        found = rows_after(*args, **kw)
+        read.extend(r.row_id for r in found)
+        return found
 
     def refuse(*args: Any, **kw: Any) -> Any:
         raise AssertionError("filtering read every row")
 
+    monkeypatch.setattr(q, "rows_after", counted)
     monkeypatch.setattr(q, "iter_rows", refuse)
     assert check.filtered(filters, False, 1000) == expected
+    assert len(read) <= rowkeys.PROBE_ROWS  # a probe in table order, then the keys' index
+    read.clear()
+    dense = [one("n", "is not empty", None)]
+    assert check.filtered(dense, False, 1000) == check.reference(dense, False, 1000)
+    assert len(read) <= rowkeys.PROBE_ROWS + 2 * q.BATCH_ROWS  # dense: the table in order fills the page

@@ -201,21 +201,33 @@ def iter_rows(
 ) -> Iterator[StoredRow]:
     """Every row of a table (or those matching ``where``) in order, read BATCH_ROWS at a time
     (seek on ``(seq, row_id)``), so that memory stays bounded and the caller may stop early."""
-    r = schema.rows
     after: tuple[int, str] | None = None
     while True:
-        query = select(r).where(*_where_table(dtable_uuid, table_id))
-        if where is not None:
-            query = query.where(where)
-        if after is not None:
-            query = query.where(tuple_(r.c.seq, r.c.row_id) > tuple_(*after))
-        batch = [
-            _row(m) for m in conn.execute(query.order_by(r.c.seq, r.c.row_id).limit(BATCH_ROWS)).mappings()
-        ]
+        batch = rows_after(conn, dtable_uuid, table_id, after, BATCH_ROWS, where=where)
         yield from batch
         if len(batch) < BATCH_ROWS:
             return
         after = (batch[-1].seq, batch[-1].row_id)
+
+
+def rows_after(
+    conn: Connection,
+    dtable_uuid: str,
+    table_id: str,
+    after: tuple[int, str] | None,
+    limit: int,
+    *,
+    where: ColumnElement[bool] | None = None,
+) -> list[StoredRow]:
+    """Up to ``limit`` rows in table order past ``(seq, row_id)`` ``after`` (from the start
+    when None), matching ``where`` if given."""
+    r = schema.rows
+    query = select(r).where(*_where_table(dtable_uuid, table_id))
+    if where is not None:
+        query = query.where(where)
+    if after is not None:
+        query = query.where(tuple_(r.c.seq, r.c.row_id) > tuple_(*after))
+    return [_row(m) for m in conn.execute(query.order_by(r.c.seq, r.c.row_id).limit(limit)).mappings()]
 
 
 def data_contains(needle: str) -> ColumnElement[bool]:
@@ -428,17 +440,17 @@ def iter_keyed(
     tests: list[tuple[str, KeyTest | None]],
     *,
     any_of: bool,
+    after: tuple[int, str] | None = None,
 ) -> Iterator[StoredRow]:
-    """The rows, in table order, whose keys pass every (``any_of``: some) ``(column_key,
-    test)``, read BATCH_ROWS at a time. The database picks them from the keys' index and sorts
-    only those; rows are then fetched by primary key."""
+    """The rows, in table order (past ``(seq, row_id)`` ``after``), whose keys pass every
+    (``any_of``: some) ``(column_key, test)``, read BATCH_ROWS at a time. The database picks
+    them from the keys' index and sorts only those; rows are then fetched by primary key."""
     per_column = [_keys_passing(dtable_uuid, table_id, column_key, test) for column_key, test in tests]
     sets = [parts[0] if len(parts) == 1 else _as_select(union_all(*parts)) for parts in per_column]
     if len(sets) == 1:
         found = sets[0].subquery()
     else:
         found = (union(*sets) if any_of else intersect(*sets)).subquery()
-    after: tuple[int, str] | None = None
     while True:
         query = select(found.c.seq, found.c.row_id)
         if after is not None:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, and_, or_
 from atoll.db import rows as q
 from atoll.db.engine import write_tx
 from atoll.services.cells import Columns
-from atoll.services.filters import _as_list, _number, _text, is_empty, sort_key
+from atoll.services.filters import _as_list, _number, _text, is_empty, row_matches, sort_key
 from atoll.wire.rows import SYSTEM_COLUMN_FIELDS, cell_value
 
 
@@ -192,7 +192,14 @@ def _candidates(predicate: str, term: Any) -> tuple[q.KeyTest | None, bool] | No
     return None  # negations: mostly every row
 
 
-def candidates(
+#: Filtering reads the table in order while at least 1 in DENSE rows matches (the next batch
+#: will soon fill the page), else it turns to the keys' index for the rest. The first read is
+#: PROBE_ROWS rows, then BATCH_ROWS at a time.
+DENSE = 4
+PROBE_ROWS = 200
+
+
+def matching(
     conn: Connection,
     dtable_uuid: str,
     table_id: str,
@@ -201,10 +208,41 @@ def candidates(
     *,
     any_of: bool,
 ) -> Iterator[q.StoredRow]:
-    """The rows that may match ``filters``, in table order: a superset of the matches, for
-    row_matches to decide. Filters that narrow by keys drive (all of them with ``any_of``, else
-    any; the others are left to row_matches); failing that, "is empty" filters narrow the scan
-    of the table; failing that, every row."""
+    """The rows matching ``filters`` in table order (row_matches decides each one). When the
+    keys can narrow the filters, the table is read in order only while matches are dense;
+    then the keys' index gives the remaining candidates (a superset of the matches). A page of
+    a selective filter thus costs a probe of PROBE_ROWS rows plus its candidates, not the
+    table."""
+    keyed, rows = _candidate_plan(conn, dtable_uuid, table_id, columns, filters, any_of=any_of)
+    if keyed is None:
+        yield from (r for r in rows if row_matches(r, columns, filters, any_of=any_of))
+        return
+    after: tuple[int, str] | None = None
+    size = PROBE_ROWS
+    while True:
+        batch = q.rows_after(conn, dtable_uuid, table_id, after, size)
+        hits = [r for r in batch if row_matches(r, columns, filters, any_of=any_of)]
+        yield from hits
+        if len(batch) < size:
+            return
+        after, size = (batch[-1].seq, batch[-1].row_id), q.BATCH_ROWS
+        if len(hits) * DENSE < len(batch):
+            break
+    found = q.iter_keyed(conn, dtable_uuid, table_id, keyed, any_of=any_of, after=after)
+    yield from (r for r in found if row_matches(r, columns, filters, any_of=any_of))
+
+
+def _candidate_plan(
+    conn: Connection,
+    dtable_uuid: str,
+    table_id: str,
+    columns: Columns,
+    filters: Sequence[dict[str, Any]],
+    *,
+    any_of: bool,
+) -> tuple[list[tuple[str, q.KeyTest | None]] | None, Iterator[q.StoredRow]]:
+    """The key tests that give a superset of the matches (None if there are none), else the
+    table's rows to read in order: all, or those "is empty" filters leave."""
     keyed: list[tuple[str, q.KeyTest | None]] = []
     empty: list[str] = []
     for f in filters:
@@ -212,7 +250,7 @@ def candidates(
         found = _candidates(str(f.get("filter_predicate")), f.get("filter_term"))
         if column is None or found is None:
             if any_of:
-                return q.iter_rows(conn, dtable_uuid, table_id)
+                return None, q.iter_rows(conn, dtable_uuid, table_id)
             continue
         test, absent = found
         if absent:
@@ -220,8 +258,8 @@ def candidates(
         else:
             keyed.append((column["key"], test))
     if keyed and not (any_of and empty):
-        return q.iter_keyed(conn, dtable_uuid, table_id, keyed, any_of=any_of)
+        return keyed, iter(())
     if not empty or (any_of and keyed):
-        return q.iter_rows(conn, dtable_uuid, table_id)
+        return None, q.iter_rows(conn, dtable_uuid, table_id)
     missing = [q.missing_keys(dtable_uuid, table_id, key) for key in empty]
-    return q.iter_rows(conn, dtable_uuid, table_id, where=or_(*missing) if any_of else and_(*missing))
+    return None, q.iter_rows(conn, dtable_uuid, table_id, where=or_(*missing) if any_of else and_(*missing))

@@ -16,6 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -28,7 +29,7 @@ from atoll.services import rowkeys
 from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
 from atoll.services.context import Context
-from atoll.services.filters import check_filters, row_matches
+from atoll.services.filters import check_filters
 from atoll.services.structure import TableRef, find_table, find_view
 from atoll.timeutil import iso_ms, utcnow
 from atoll.wire.rows import ROW_NOT_FOUND
@@ -170,12 +171,8 @@ def _filter_rows(
         columns = Columns(table["columns"])
         check_filters(columns, filters)
         any_of = conjunction == "Or"
-        out: list[q.StoredRow] = []
-        for row in rowkeys.candidates(conn, dtable_uuid, table["_id"], columns, filters, any_of=any_of):
-            if row_matches(row, columns, filters, any_of=any_of):
-                out.append(row)
-                if len(out) >= limit:
-                    break
+        found = rowkeys.matching(conn, dtable_uuid, table["_id"], columns, filters, any_of=any_of)
+        out = list(islice(found, limit))
     return RowPage(table["columns"], out)
 
 
