@@ -470,11 +470,16 @@ def _as_select(compound: CompoundSelect[Any]) -> Select[Any]:
     return select(inner.c.seq, inner.c.row_id)
 
 
-def missing_keys(dtable_uuid: str, table_id: str, column_key: str) -> ColumnElement[bool]:
+def missing_keys(column_key: str) -> ColumnElement[bool]:
     """Rows (a ``rows`` clause) whose cell in ``column_key`` has no key: an empty cell."""
-    k = schema.row_keys
-    keyed = select(k.c.row_id).where(*_where_keys(dtable_uuid, table_id), k.c.column_key == column_key)
-    return ~schema.rows.c.row_id.in_(keyed)
+    r, k = schema.rows, schema.row_keys
+    keyed = exists().where(
+        k.c.dtable_uuid == r.c.dtable_uuid,
+        k.c.table_id == r.c.table_id,
+        k.c.row_id == r.c.row_id,
+        k.c.column_key == column_key,
+    )
+    return ~keyed
 
 
 def _rows_by_id(conn: Connection, dtable_uuid: str, ids: list[str]) -> dict[str, StoredRow]:
@@ -579,16 +584,10 @@ def _ahead(column: ColumnElement[Any], value: Any, descending: bool) -> ColumnEl
 def _unkeyed(
     conn: Connection, dtable_uuid: str, table_id: str, column_key: str, offset: int, limit: int
 ) -> list[StoredRow]:
-    r, k = schema.rows, schema.row_keys
-    keyed = exists().where(
-        k.c.dtable_uuid == r.c.dtable_uuid,
-        k.c.table_id == r.c.table_id,
-        k.c.row_id == r.c.row_id,
-        k.c.column_key == column_key,
-    )
+    r = schema.rows
     query = (
         select(r)
-        .where(*_where_table(dtable_uuid, table_id), ~keyed)
+        .where(*_where_table(dtable_uuid, table_id), missing_keys(column_key))
         .order_by(r.c.seq, r.c.row_id)
         .offset(offset)
         .limit(limit)

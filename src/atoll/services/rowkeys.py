@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_
+from sqlalchemy import ColumnElement, Connection, Engine, and_, or_
 
 from atoll.db import rows as q
 from atoll.db.engine import write_tx
@@ -213,8 +213,9 @@ def matching(
     then the keys' index gives the remaining candidates (a superset of the matches). A page of
     a selective filter thus costs a probe of PROBE_ROWS rows plus its candidates, not the
     table."""
-    keyed, rows = _candidate_plan(conn, dtable_uuid, table_id, columns, filters, any_of=any_of)
+    keyed, where = _candidate_plan(columns, filters, any_of=any_of)
     if keyed is None:
+        rows = q.iter_rows(conn, dtable_uuid, table_id, where=where)
         yield from (r for r in rows if row_matches(r, columns, filters, any_of=any_of))
         return
     after: tuple[int, str] | None = None
@@ -232,34 +233,29 @@ def matching(
     yield from (r for r in found if row_matches(r, columns, filters, any_of=any_of))
 
 
-def _candidate_plan(
-    conn: Connection,
-    dtable_uuid: str,
-    table_id: str,
-    columns: Columns,
-    filters: Sequence[dict[str, Any]],
-    *,
-    any_of: bool,
-) -> tuple[list[tuple[str, q.KeyTest | None]] | None, Iterator[q.StoredRow]]:
-    """The key tests that give a superset of the matches (None if there are none), else the
-    table's rows to read in order: all, or those "is empty" filters leave."""
+Plan = tuple[list[tuple[str, q.KeyTest | None]] | None, ColumnElement[bool] | None]
+
+
+def _candidate_plan(columns: Columns, filters: Sequence[dict[str, Any]], *, any_of: bool) -> Plan:
+    """The key tests whose rows are a superset of the matches (None if there are none), else
+    a condition on the table's rows to read in order (None: all; or those "is empty" filters
+    leave)."""
     keyed: list[tuple[str, q.KeyTest | None]] = []
-    empty: list[str] = []
+    empty: list[ColumnElement[bool]] = []
     for f in filters:
         column = columns.find(f.get("column_name"))
         found = _candidates(str(f.get("filter_predicate")), f.get("filter_term"))
         if column is None or found is None:
             if any_of:
-                return None, q.iter_rows(conn, dtable_uuid, table_id)
+                return None, None
             continue
         test, absent = found
         if absent:
-            empty.append(column["key"])
+            empty.append(q.missing_keys(column["key"]))
         else:
             keyed.append((column["key"], test))
     if keyed and not (any_of and empty):
-        return keyed, iter(())
+        return keyed, None
     if not empty or (any_of and keyed):
-        return None, q.iter_rows(conn, dtable_uuid, table_id)
-    missing = [q.missing_keys(dtable_uuid, table_id, key) for key in empty]
-    return None, q.iter_rows(conn, dtable_uuid, table_id, where=or_(*missing) if any_of else and_(*missing))
+        return None, None
+    return None, or_(*empty) if any_of else and_(*empty)
