@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -455,13 +456,30 @@ def iter_keyed(
         query = select(found.c.seq, found.c.row_id)
         if after is not None:
             query = query.where(tuple_(found.c.seq, found.c.row_id) > tuple_(*after))
-        batch = conn.execute(query.order_by(found.c.seq, found.c.row_id).limit(BATCH_ROWS)).all()
+        with _index_ranges_only(conn):
+            batch = conn.execute(query.order_by(found.c.seq, found.c.row_id).limit(BATCH_ROWS)).all()
         ids = [m.row_id for m in batch]
         rows = _rows_by_id(conn, dtable_uuid, ids)
         yield from (rows[i] for i in ids if i in rows)
         if len(batch) < BATCH_ROWS:
             return
         after = (int(batch[-1].seq), batch[-1].row_id)
+
+
+@contextmanager
+def _index_ranges_only(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: no sequential scans for a query built of index ranges. Its planner assumes
+    ``column_key``, ``kind`` and ``num`` independent (other columns' keys all have num 0 and
+    another kind), overestimates a range 20-fold and would scan the whole of row_keys."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    before = conn.exec_driver_sql("SELECT current_setting('enable_seqscan')").scalar_one()
+    conn.exec_driver_sql("SELECT set_config('enable_seqscan', 'off', true)")  # this transaction
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SELECT set_config('enable_seqscan', %(v)s, true)", {"v": before})
 
 
 def _as_select(compound: CompoundSelect[Any]) -> Select[Any]:
