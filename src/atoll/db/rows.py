@@ -468,18 +468,26 @@ def iter_keyed(
 
 @contextmanager
 def _index_ranges_only(conn: Connection) -> Iterator[None]:
-    """PostgreSQL: no sequential scans for a query built of index ranges. Its planner assumes
-    ``column_key``, ``kind`` and ``num`` independent (other columns' keys all have num 0 and
-    another kind), overestimates a range 20-fold and would scan the whole of row_keys."""
+    """PostgreSQL: no sequential scans and no parallel workers for a query built of small index
+    ranges. Its planner assumes ``column_key``, ``kind`` and ``num`` independent (other
+    columns' keys all have num 0 and another kind), overestimates a range 20-fold and would scan
+    the whole of row_keys, or start workers that cost more than the query."""
     if conn.dialect.name != "postgresql":
         yield
         return
-    before = conn.exec_driver_sql("SELECT current_setting('enable_seqscan')").scalar_one()
-    conn.exec_driver_sql("SELECT set_config('enable_seqscan', 'off', true)")  # this transaction
+    names = ("enable_seqscan", "max_parallel_workers_per_gather")
+    before = conn.exec_driver_sql("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).one()
+    _set_local(conn, names, ("off", "0"))
     try:
         yield
     finally:
-        conn.exec_driver_sql("SELECT set_config('enable_seqscan', %(v)s, true)", {"v": before})
+        _set_local(conn, names, tuple(before))
+
+
+def _set_local(conn: Connection, names: tuple[str, ...], values: tuple[str, ...]) -> None:
+    """PostgreSQL settings for the rest of this transaction."""
+    sets = ", ".join(f"set_config('{n}', %(v{i})s, true)" for i, n in enumerate(names))
+    conn.exec_driver_sql("SELECT " + sets, {f"v{i}": v for i, v in enumerate(values)})
 
 
 def _as_select(compound: CompoundSelect[Any]) -> Select[Any]:
