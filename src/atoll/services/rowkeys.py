@@ -159,8 +159,8 @@ _COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "is before": "<", "is af
 
 
 def _candidates(predicate: str, term: Any) -> tuple[q.KeyTest | None, bool] | None:
-    """Keys of a column's cells that may match (``(test, absent)`` as q.keyed_cells takes
-    them), or None when any row may match."""
+    """Which cells of a column may match: ``(test, absent)`` -- keys passing ``test`` (any
+    key when None), or with ``absent`` the cells without a key -- or None when any row may."""
     if predicate == "is empty":
         return None, True
     if predicate == "is not empty":
