@@ -33,12 +33,21 @@ def _v2_server_settings(conn: Connection) -> None:
     schema.server_settings.create(conn, checkfirst=True)
 
 
+def _v3_row_keys(conn: Connection) -> None:
+    """The sort keys of cells. Existing rows get theirs from ``atoll db upgrade`` right after
+    (services.rowkeys.backfill: the keys are the values the client sees, computed above db)."""
+    schema.row_keys.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
+    (3, _v3_row_keys),
 ]
 
 LATEST = STEPS[-1][0]
+#: The step that added ``row_keys``: an upgrade across it computes them (services.rowkeys).
+ROW_KEYS_VERSION = 3
 
 
 def current_version(conn: Connection) -> int:

@@ -6,10 +6,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Double,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -113,3 +116,27 @@ rows = Table(
     Column("last_modifier", String(255), nullable=False),
 )
 Index("ix_rows_table_seq", rows.c.dtable_uuid, rows.c.table_id, rows.c.seq)
+
+# One sort key per non-empty cell (services/rowkeys.py computes it from the value the client sees),
+# kept in step with ``rows`` in the same transaction, so the database sorts and pages.
+# kind 0: number (num); 1: text, 2: other (head/tail: an order-preserving byte encoding, split
+# at ROW_KEY_HEAD_BYTES so that index entries stay small; tail is NULL unless it was split).
+row_keys = Table(
+    "row_keys",
+    metadata,
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), primary_key=True),
+    Column("table_id", String(8), primary_key=True),
+    Column("row_id", String(22), primary_key=True),
+    Column("column_key", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", SmallInteger, nullable=False),
+    Column("num", Double, nullable=False),
+    Column("head", LargeBinary, nullable=False),
+    Column("tail", LargeBinary, nullable=True),
+)
+_KEY_PREFIX = (row_keys.c.dtable_uuid, row_keys.c.table_id, row_keys.c.column_key)
+_KEY_ORDER = (row_keys.c.kind, row_keys.c.num, row_keys.c.head)
+# Ascending sorts read this one forwards; descending ones read the second backwards (key
+# descending, ties still in table order).
+Index("ix_row_keys_asc", *_KEY_PREFIX, *_KEY_ORDER, row_keys.c.seq, row_keys.c.row_id)
+Index("ix_row_keys_desc", *_KEY_PREFIX, *_KEY_ORDER, row_keys.c.seq.desc(), row_keys.c.row_id.desc())

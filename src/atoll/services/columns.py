@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from atoll.db import rows as q
 from atoll.errors import InvalidInput
 from atoll.models import Principal
+from atoll.services import rowkeys
 from atoll.services.cells import OPTION_COLORS, SYSTEM_KEYS, new_option_id
 from atoll.services.context import Context
 from atoll.services.structure import (
@@ -171,6 +172,7 @@ async def insert_column(
         if anchor_column:
             at = columns.index(find_column(table, anchor_column)) + 1
         columns.insert(at, column)
+        rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
         return copy.deepcopy(column)
 
     return await change_doc(ctx, principal, change)
@@ -214,6 +216,7 @@ async def update_column(
             ctype = valid_column_type(args.get("new_column_type"))
             column["type"] = ctype
             column["data"] = column_data(ctype, None, inserted=True)
+            rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
         return copy.deepcopy(column)
 
     return await change_doc(ctx, principal, change)
@@ -236,6 +239,7 @@ async def delete_column(ctx: Context, principal: Principal, ref: TableRef, *, co
         for row in holding:
             row.data.pop(key)
         q.update_rows(conn, uuid, holding)
+        q.delete_keys(conn, uuid, table["_id"], column_key=key)
 
     await change_doc(ctx, principal, change)
 
@@ -258,6 +262,7 @@ async def batch_append_columns(
             key = new_id({c["key"] for c in existing}, first=not existing)
             column = w.new_column(key, name, ctype, column_data(ctype, data, inserted=True))
             existing.append(column)
+            rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
             made.append(copy.deepcopy(column))
         return made
 
@@ -271,7 +276,9 @@ async def add_column_options(
     new_options = _options(options)
 
     def change(conn: Connection, doc: dict[str, Any]) -> None:
-        column = find_column(find_table(doc, ref), column_ref)
+        table = find_table(doc, ref)
+        column = find_column(table, column_ref)
+        before = rowkeys.option_ids(table)
         if column.get("type") not in ("single-select", "multiple-select"):
             raise InvalidInput(f"column {column['name']} is not a select column.")
         data = column.get("data") if isinstance(column.get("data"), dict) else {}
@@ -287,5 +294,6 @@ async def add_column_options(
             names.add(option["name"])
             ids.add(option["id"])
         column["data"] = data
+        rowkeys.refresh_new_options(conn, principal.dtable.uuid, table, before)
 
     await change_doc(ctx, principal, change)

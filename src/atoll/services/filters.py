@@ -21,11 +21,11 @@ from atoll.services.cells import Columns
 from atoll.wire.rows import cell_value
 
 
-def _empty(value: Any) -> bool:
+def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def _sort_key(value: Any) -> tuple[int, Any]:
+def sort_key(value: Any) -> tuple[int, Any]:
     if isinstance(value, (int, float)):
         return (0, float(value))
     if isinstance(value, str):
@@ -38,9 +38,9 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 def sort_rows(rows: Sequence[StoredRow], column: dict[str, Any], *, descending: bool) -> list[StoredRow]:
     """Rows ordered by ``column``; ties keep table order; empty cells last."""
     keyed = [(cell_value(column, r, gateway=False), r) for r in rows]
-    full = [(v, r) for v, r in keyed if not _empty(v)]
-    blank = [r for v, r in keyed if _empty(v)]
-    full.sort(key=lambda pair: _sort_key(pair[0]), reverse=descending)
+    full = [(v, r) for v, r in keyed if not is_empty(v)]
+    blank = [r for v, r in keyed if is_empty(v)]
+    full.sort(key=lambda pair: sort_key(pair[0]), reverse=descending)
     return [r for _, r in full] + blank
 
 
@@ -66,7 +66,7 @@ def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
         a, b = _number(value), _number(term)
         if a is not None and b is not None:
             return op(a, b)
-        if _empty(value):
+        if is_empty(value):
             return False
         return op(_text(value), _text(term))
 
@@ -96,8 +96,8 @@ _PREDICATES: dict[str, Callable[[Any, Any], bool]] = {
     "!=": lambda v, t: not _is(v, t),
     "contains": lambda v, t: _text(t).casefold() in _text(v).casefold(),
     "does not contain": lambda v, t: _text(t).casefold() not in _text(v).casefold(),
-    "is empty": lambda v, t: _empty(v),
-    "is not empty": lambda v, t: not _empty(v),
+    "is empty": lambda v, t: is_empty(v),
+    "is not empty": lambda v, t: not is_empty(v),
     "<": _compare(lambda a, b: a < b),
     "<=": _compare(lambda a, b: a <= b),
     ">": _compare(lambda a, b: a > b),

@@ -16,6 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -24,10 +25,11 @@ from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
+from atoll.services import rowkeys
 from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
 from atoll.services.context import Context
-from atoll.services.filters import check_filters, row_matches, sort_rows
+from atoll.services.filters import check_filters
 from atoll.services.structure import TableRef, find_table, find_view
 from atoll.timeutil import iso_ms, utcnow
 from atoll.wire.rows import ROW_NOT_FOUND
@@ -106,9 +108,16 @@ def _list_rows(
         column = Columns(columns).find(order_by)
         if column is None:
             raise InvalidInput(f"order_by invalid: column {order_by} not found.")
-        every = list(q.iter_rows(conn, dtable_uuid, table["_id"]))
-    ordered = sort_rows(every, column, descending=direction == "desc")
-    return RowPage(columns, ordered[start : start + limit])
+        page = q.sorted_page(
+            conn,
+            dtable_uuid,
+            table["_id"],
+            column["key"],
+            descending=direction == "desc",
+            offset=start,
+            limit=limit,
+        )
+    return RowPage(columns, page)
 
 
 async def get_row(ctx: Context, principal: Principal, ref: TableRef, *, row_id: str) -> RowPage:
@@ -161,12 +170,9 @@ def _filter_rows(
             find_view(table, view_name)
         columns = Columns(table["columns"])
         check_filters(columns, filters)
-        out: list[q.StoredRow] = []
-        for row in q.iter_rows(conn, dtable_uuid, table["_id"]):
-            if row_matches(row, columns, filters, any_of=conjunction == "Or"):
-                out.append(row)
-                if len(out) >= limit:
-                    break
+        any_of = conjunction == "Or"
+        found = rowkeys.matching(conn, dtable_uuid, table["_id"], columns, filters, any_of=any_of)
+        out = list(islice(found, limit))
     return RowPage(table["columns"], out)
 
 
@@ -212,7 +218,10 @@ def _append_rows(
     with write_tx(engine) as conn:
         stored = q.lock_doc(conn, dtable_uuid)
         table = find_table(stored.doc, ref)
+        options_before = rowkeys.option_ids(table)
         values, options_added = _normalize_all(table, items, "rows")
+        if options_added:
+            rowkeys.refresh_new_options(conn, dtable_uuid, table, options_before)
         seqs = _new_seqs(conn, dtable_uuid, table["_id"], len(items), anchor_row_id)
         made = [
             q.StoredRow(
@@ -228,6 +237,7 @@ def _append_rows(
             for value, seq in zip(values, seqs, strict=True)
         ]
         q.insert_rows(conn, dtable_uuid, made)
+        q.insert_keys(conn, dtable_uuid, table["_id"], rowkeys.row_keys(table["columns"], made))
         _save_if(conn, dtable_uuid, stored, options_added)
     return made
 
@@ -271,7 +281,10 @@ def _update_rows(
     with write_tx(engine) as conn:
         stored = q.lock_doc(conn, dtable_uuid)
         table = find_table(stored.doc, ref)
+        options_before = rowkeys.option_ids(table)
         values, options_added = _normalize_all(table, [item.get("row") for item in items], "updates")
+        if options_added:
+            rowkeys.refresh_new_options(conn, dtable_uuid, table, options_before)
         wanted = [item["row_id"] for item in items if could_be_row_id(item["row_id"])]
         found = q.get_rows(conn, dtable_uuid, table["_id"], wanted)
         for item in items:
@@ -290,6 +303,7 @@ def _update_rows(
                 row.row_id, row.table_id, row.seq, row.ctime, now, row.creator, by, data
             )
         q.update_rows(conn, dtable_uuid, list(changed.values()))
+        rowkeys.put_rows(conn, dtable_uuid, table, list(changed.values()))
         _save_if(conn, dtable_uuid, stored, options_added)
     return len(changed)
 
