@@ -84,7 +84,8 @@ def _injected(log: Path) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("error", ["EIO", "ENOSPC"])
 def test_injected_io_errors_fail_the_upload_and_the_next_one_works(tmp_path: Path, error: str) -> None:
     data = tmp_path / "data"
-    with LiveServer(data, env={"ATOLL_MIN_FREE_BYTES": "0"}) as server:
+    # 1 MiB chunks: the injection points below count the writes of that write pattern
+    with LiveServer(data, env={"ATOLL_MIN_FREE_BYTES": "0", "ATOLL_CHUNK_BYTES": str(MiB)}) as server:
         assert server.proc is not None
         inv = Invariants(server, server.create_token("IoErr"))
         assert inv.upload("warm-up.bin", os.urandom(UPLOAD_BYTES)).status_code == 200
