@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, or_
 
+from atoll.db import rowkeys as kq
 from atoll.db import rows as q
 from atoll.db.engine import write_tx
 from atoll.services.cells import Columns
@@ -158,7 +159,7 @@ _COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "is before": "<", "is af
             "is on or before": "<=", "is on or after": ">="}  # fmt: skip
 
 
-def _candidates(predicate: str, term: Any) -> tuple[q.KeyTest | None, bool] | None:
+def _candidates(predicate: str, term: Any) -> tuple[kq.KeyTest | None, bool] | None:
     """Which cells of a column may match: ``(test, absent)`` -- keys passing ``test`` (any
     key when None), or with ``absent`` the cells without a key -- or None when any row may."""
     if predicate == "is empty":
@@ -172,17 +173,17 @@ def _candidates(predicate: str, term: Any) -> tuple[q.KeyTest | None, bool] | No
         if number is not None:
             if not math.isfinite(number):
                 return None, False
-            return q.KeyTest(num=("==", number), nums=BOOL_OR_HUGE, kind_from=1), False
+            return kq.KeyTest(num=("==", number), nums=BOOL_OR_HUGE, kind_from=1), False
         if text == "":
             return None  # empty cells show "" too
         keys = (_text_key(text, joined=False), _text_key(text, joined=True))
         # kind 2 (other values) compare as str(value); kind 0 as truth values or numbers
-        return q.KeyTest(nums=BOOL_OR_HUGE, keys=keys, kind_from=2), False
+        return kq.KeyTest(nums=BOOL_OR_HUGE, keys=keys, kind_from=2), False
     if predicate in _COMPARE:
         number = _number(term)
         if number is None or not math.isfinite(number):
             return None, False  # text comparison: any non-empty cell
-        return q.KeyTest(num=(_COMPARE[predicate], number), nums=BOOL_OR_HUGE, kind_from=1), False
+        return kq.KeyTest(num=(_COMPARE[predicate], number), nums=BOOL_OR_HUGE, kind_from=1), False
     if predicate == "contains":
         return None if _text(term) == "" else (None, False)
     if predicate in ("is any of", "has any of"):
@@ -229,18 +230,18 @@ def matching(
         after, size = (batch[-1].seq, batch[-1].row_id), q.BATCH_ROWS
         if len(hits) * DENSE < len(batch):
             break
-    found = q.iter_keyed(conn, dtable_uuid, table_id, keyed, any_of=any_of, after=after)
+    found = kq.iter_keyed(conn, dtable_uuid, table_id, keyed, any_of=any_of, after=after)
     yield from (r for r in found if row_matches(r, columns, filters, any_of=any_of))
 
 
-Plan = tuple[list[tuple[str, q.KeyTest | None]] | None, ColumnElement[bool] | None]
+Plan = tuple[list[tuple[str, kq.KeyTest | None]] | None, ColumnElement[bool] | None]
 
 
 def _candidate_plan(columns: Columns, filters: Sequence[dict[str, Any]], *, any_of: bool) -> Plan:
     """The key tests whose rows are a superset of the matches (None if there are none), else
     a condition on the table's rows to read in order (None: all; or those "is empty" filters
     leave)."""
-    keyed: list[tuple[str, q.KeyTest | None]] = []
+    keyed: list[tuple[str, kq.KeyTest | None]] = []
     empty: list[ColumnElement[bool]] = []
     for f in filters:
         column = columns.find(f.get("column_name"))
@@ -251,7 +252,7 @@ def _candidate_plan(columns: Columns, filters: Sequence[dict[str, Any]], *, any_
             continue
         test, absent = found
         if absent:
-            empty.append(q.missing_keys(column["key"]))
+            empty.append(kq.missing_keys(column["key"]))
         else:
             keyed.append((column["key"], test))
     if keyed and not (any_of and empty):

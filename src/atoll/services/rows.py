@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from atoll.db import rowkeys as kq
 from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
@@ -108,7 +109,7 @@ def _list_rows(
         column = Columns(columns).find(order_by)
         if column is None:
             raise InvalidInput(f"order_by invalid: column {order_by} not found.")
-        page = q.sorted_page(
+        page = kq.sorted_page(
             conn,
             dtable_uuid,
             table["_id"],
