@@ -139,13 +139,14 @@ def all_assets(conn: Connection) -> list[Asset]:
 
 _a, _d = schema.assets, schema.asset_dirs
 
-#: The folder's id, locking its row until the transaction ends (PostgreSQL; SQLite writers are
+_DIR_ID = select(_d.c.id).where(_d.c.dtable_uuid == bindparam("dtable_uuid"), _d.c.path == bindparam("path"))
+
+#: A folder of a base's asset tree, by path (its id).
+DIR = Lookup[int](_DIR_ID, lambda row: int(row["id"]))
+#: The same, locking the folder's row until the transaction ends (PostgreSQL; SQLite writers are
 #: serialised already and ignore FOR UPDATE).
-LOCK_DIR = Lookup[int](
-    select(_d.c.id).where(_d.c.dtable_uuid == bindparam("dtable_uuid"), _d.c.path == bindparam("path"))
-    .with_for_update(),
-    lambda row: int(row["id"]),
-)
+LOCK_DIR = Lookup[int](_DIR_ID.with_for_update(), lambda row: int(row["id"]))
+#: An asset by base, folder and name.
 GET_ASSET = Lookup[Asset](
     select(_a).where(
         _a.c.dtable_uuid == bindparam("dtable_uuid"),

@@ -27,11 +27,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, bindparam, select
 
-from atoll.db import schema
+from atoll.db import assets, schema
 from atoll.db.access import dtable_of, token_of
-from atoll.db.assets import asset_of
 from atoll.db.prepared import Lookup
-from atoll.models import ApiToken, Asset, Dtable
+from atoll.models import ApiToken, Dtable
 
 T = TypeVar("T")
 
@@ -42,23 +41,12 @@ class Busy(Exception):
 
 # ---- the lookups -------------------------------------------------------------------------------
 
-_a, _t, _d, _f = schema.assets, schema.api_tokens, schema.dtables, schema.asset_dirs
+_t, _d = schema.api_tokens, schema.dtables
 
-#: An asset by base, folder and name.
-ASSET = Lookup[Asset](
-    select(_a).where(
-        _a.c.dtable_uuid == bindparam("dtable_uuid"),
-        _a.c.dir_path == bindparam("dir_path"),
-        _a.c.name == bindparam("name"),
-    ),
-    asset_of,
-)
-
-#: A folder of a base's asset tree, by path (its id).
-DIR = Lookup[int](
-    select(_f.c.id).where(_f.c.dtable_uuid == bindparam("dtable_uuid"), _f.c.path == bindparam("path")),
-    lambda row: int(row["id"]),
-)
+#: An asset by base, folder and name; a folder by path (``db.assets``, where the upload commit
+#: uses them too).
+ASSET = assets.GET_ASSET
+DIR = assets.DIR
 
 #: A base by uuid.
 DTABLE = Lookup[Dtable](select(_d).where(_d.c.uuid == bindparam("uuid")), dtable_of)
