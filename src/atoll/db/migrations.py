@@ -35,8 +35,11 @@ def _v2_server_settings(conn: Connection) -> None:
 
 def _v3_row_keys(conn: Connection) -> None:
     """The sort keys of cells. Existing rows get theirs from ``atoll db upgrade`` right after
-    (services.rowkeys.backfill: the keys are the values the client sees, computed above db)."""
+    (services.rowkeys.backfill: the keys are the values the client sees, computed above db).
+    The table-order index gains the row id, so a page is found on the index alone."""
     schema.row_keys.create(conn, checkfirst=True)
+    conn.execute(text(f"DROP INDEX IF EXISTS {schema.OLD_ROWS_ORDER_INDEX}"))
+    schema.ROWS_ORDER_INDEX.create(conn, checkfirst=True)
 
 
 STEPS: list[tuple[int, Step]] = [

@@ -29,7 +29,16 @@ from sqlalchemy import (
 )
 
 from atoll.db import schema
-from atoll.db.rows import BATCH_ROWS, ROW_KEY_HEAD_BYTES, RowKey, StoredRow, row_of, where_keys, where_table
+from atoll.db.rows import (
+    BATCH_ROWS,
+    ROW_KEY_HEAD_BYTES,
+    RowKey,
+    StoredRow,
+    row_of,
+    rows_by_id,
+    where_keys,
+    where_table,
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ def iter_keyed(
         with _index_ranges_only(conn):
             batch = conn.execute(query.order_by(found.c.seq, found.c.row_id).limit(BATCH_ROWS)).all()
         ids = [m.row_id for m in batch]
-        rows = _rows_by_id(conn, dtable_uuid, ids)
+        rows = rows_by_id(conn, dtable_uuid, ids)
         yield from (rows[i] for i in ids if i in rows)
         if len(batch) < BATCH_ROWS:
             return
@@ -154,16 +163,6 @@ def missing_keys(column_key: str) -> ColumnElement[bool]:
     return ~keyed
 
 
-def _rows_by_id(conn: Connection, dtable_uuid: str, ids: list[str]) -> dict[str, StoredRow]:
-    """Rows by primary key (the planner must not scan the table's seq index for them)."""
-    r = schema.rows
-    found: dict[str, StoredRow] = {}
-    for i in range(0, len(ids), 500):
-        query = select(r).where(r.c.dtable_uuid == dtable_uuid, r.c.row_id.in_(ids[i : i + 500]))
-        found.update((m["row_id"], row_of(m)) for m in conn.execute(query).mappings())
-    return found
-
-
 def _key_order(descending: bool) -> list[ColumnElement[Any]]:
     k = schema.row_keys
     if descending:
@@ -195,7 +194,7 @@ def sorted_page(
     )
     page = [(m.row_id, m.kind, m.num, bytes(m.head)) for m in conn.execute(query)]
     ids = _order_split_keys(conn, where, page, descending=descending, offset=offset)
-    found = _rows_by_id(conn, dtable_uuid, ids)
+    found = rows_by_id(conn, dtable_uuid, ids)
     out = [found[i] for i in ids if i in found]
     if len(page) < limit:
         keyed = offset + len(page)

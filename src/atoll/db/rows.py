@@ -177,15 +177,31 @@ def get_rows(
 
 
 def page_rows(conn: Connection, dtable_uuid: str, table_id: str, offset: int, limit: int) -> list[StoredRow]:
+    """A page in table order: the ids by OFFSET on the covering index ``ix_rows_table_order``
+    (skipping index entries, not rows with their JSON), then the rows by primary key."""
     r = schema.rows
     query = (
-        select(r)
+        select(r.c.row_id)
         .where(*where_table(dtable_uuid, table_id))
         .order_by(r.c.seq, r.c.row_id)
         .offset(offset)
         .limit(limit)
     )
-    return [row_of(m) for m in conn.execute(query).mappings()]
+    ids = list(conn.execute(query).scalars())
+    found = rows_by_id(conn, dtable_uuid, ids)
+    return [found[i] for i in ids if i in found]
+
+
+def rows_by_id(conn: Connection, dtable_uuid: str, ids: list[str]) -> dict[str, StoredRow]:
+    """Rows by primary key (the planner must not scan the table's seq index for them)."""
+    r = schema.rows
+    found: dict[str, StoredRow] = {}
+    for i in range(0, len(ids), 500):
+        query = select(r).where(r.c.dtable_uuid == dtable_uuid, r.c.row_id.in_(ids[i : i + 500]))
+        found.update((m["row_id"], row_of(m)) for m in conn.execute(query).mappings())
+    return found
+
+
 
 
 def iter_rows(

@@ -115,7 +115,12 @@ rows = Table(
     Column("creator", String(255), nullable=False),
     Column("last_modifier", String(255), nullable=False),
 )
-Index("ix_rows_table_seq", rows.c.dtable_uuid, rows.c.table_id, rows.c.seq)
+#: Table order, with the row id: a page is found on the index alone (OFFSET skips index entries).
+ROWS_ORDER_INDEX = Index(
+    "ix_rows_table_order", rows.c.dtable_uuid, rows.c.table_id, rows.c.seq, rows.c.row_id
+)
+#: The index schema 1 and 2 had instead (dropped by step 3).
+OLD_ROWS_ORDER_INDEX = "ix_rows_table_seq"
 
 # One sort key per non-empty cell (services/rowkeys.py computes it from the value the client sees),
 # kept in step with ``rows`` in the same transaction, so the database sorts and pages.
