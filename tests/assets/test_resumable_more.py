@@ -49,7 +49,8 @@ def _tus(env: Env, data: bytes, **meta: str) -> httpx.Response:
 
 
 def _rows(env: Env) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = _gw(env, "GET", "/rows/", params={"table_name": "Docs", "convert_keys": "true"})["rows"]
+    params = {"table_name": "Docs", "convert_keys": "true"}
+    rows: list[dict[str, Any]] = _gw(env, "GET", "/rows/", params=params)["rows"]
     return rows
 
 
@@ -176,7 +177,8 @@ def test_many_parts_and_odd_patches(make_env: MakeEnv) -> None:
     """13 MiB in patches of odd sizes: on S3, parts of 5 MiB plus staged tails read back."""
     env = make_env(s3_part_bytes=5 * 1024 * 1024, upload_commit_bytes=3 * 1024 * 1024)
     data = os.urandom(13 * 1024 * 1024 + 7)
-    headers = {**TUS, "Upload-Length": str(len(data)), "Upload-Metadata": encode_metadata({"filename": "p.bin"})}
+    meta = encode_metadata({"filename": "p.bin"})
+    headers = {**TUS, "Upload-Length": str(len(data)), "Upload-Metadata": meta}
     url = env.client.post(env.upload_link()["tus_link"], headers=headers).headers["location"]
     offset = 0
     for size in (1_000_003, 4 * 1024 * 1024, 6 * 1024 * 1024, len(data)):

@@ -34,7 +34,8 @@ def token(server: LiveServer) -> str:
 
 
 def _link(server: LiveServer, token: str) -> dict[str, Any]:
-    r = httpx.get(server.url + "/api/v2.1/dtable/app-upload-link/", headers={"Authorization": f"Token {token}"})
+    auth = {"Authorization": f"Token {token}"}
+    r = httpx.get(server.url + "/api/v2.1/dtable/app-upload-link/", headers=auth)
     assert r.status_code == 200, r.text
     link: dict[str, Any] = r.json()
     return link

@@ -100,8 +100,14 @@ def _visible(client: httpx.Client, token: str) -> bool:
     return r.status_code == 200
 
 
+def _auth(client: httpx.Client, token: str) -> dict[str, Any]:
+    r = client.get("/api/v2.1/dtable/app-access-token/", headers={"Authorization": f"Token {token}"})
+    auth: dict[str, Any] = r.json()
+    return auth
+
+
 def _rows(client: httpx.Client, token: str) -> list[dict[str, Any]]:
-    auth = client.get("/api/v2.1/dtable/app-access-token/", headers={"Authorization": f"Token {token}"}).json()
+    auth = _auth(client, token)
     r = client.get(f"/api-gateway/api/v2/dtables/{auth['dtable_uuid']}/rows/",
                    params={"table_name": "Files", "convert_keys": "true"},
                    headers={"Authorization": f"Token {auth['access_token']}"})
@@ -110,7 +116,7 @@ def _rows(client: httpx.Client, token: str) -> list[dict[str, Any]]:
 
 
 def _setup_table(client: httpx.Client, token: str) -> None:
-    auth = client.get("/api/v2.1/dtable/app-access-token/", headers={"Authorization": f"Token {token}"}).json()
+    auth = _auth(client, token)
     base = f"/api-gateway/api/v2/dtables/{auth['dtable_uuid']}"
     headers = {"Authorization": f"Token {auth['access_token']}"}
     assert client.post(base + "/tables/", json={"table_name": "Files"}, headers=headers).status_code == 200
