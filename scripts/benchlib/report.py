@@ -81,6 +81,16 @@ def fmt_num(v: float, digits: int = 0) -> str:
 
 
 
+def kept_findings(path: Path, findings: str | None) -> str:
+    """The hand-written analysis below the marker, which survives re-runs; ``--findings FILE``
+    replaces it. "" when there is none."""
+    if findings:
+        return FINDINGS_MARKER + "\n\n" + Path(findings).read_text().strip()
+    if path.exists() and FINDINGS_MARKER in path.read_text():
+        return path.read_text()[path.read_text().index(FINDINGS_MARKER):].strip()
+    return ""
+
+
 class Report:
     """The report half of :class:`benchlib.runner.Bench`: the summary and the Markdown page.
     The attributes are set by the run."""
@@ -464,12 +474,7 @@ class Report:
             lines += ["", "## Problems during the run", ""]
             lines += [f"- {n}: {w.splitlines()[0][:300]}" for n, w in self.failed.items()]
             lines += [f"- {n}" for n in self.res.notes]
-        # Hand-written analysis below the marker survives re-runs; --findings replaces it.
-        kept = ""
-        if self.args.findings:
-            kept = FINDINGS_MARKER + "\n\n" + Path(self.args.findings).read_text().strip()
-        elif path.exists() and FINDINGS_MARKER in path.read_text():
-            kept = path.read_text()[path.read_text().index(FINDINGS_MARKER):].strip()
+        kept = kept_findings(path, self.args.findings)
         if kept:
             lines += ["", kept]
         path.write_text("\n".join(lines) + "\n")

@@ -476,6 +476,24 @@ def main(argv: list[str]) -> int:
                    help="comma list of table sizes for --rows (default 1000,10000,100000)")
     p.add_argument("--rows-reps", type=int, default=5,
                    help="timed repetitions per rows operation, median quoted (default 5)")
+    p.add_argument("--large", action="store_true",
+                   help="issue 10's benchmark instead: a --large-size upload through tus and through "
+                   "upload-api, the same download, nginx as reference, server peak RSS; then the "
+                   "official client vs atoll's SDK on --client-size (benchlib/large.py); writes "
+                   "docs/benchmarks-large.md after a full run (default servers: nginx,uvicorn)")
+    p.add_argument("--large-size", type=parse_size, default=None,
+                   help="--large file size (default 10G; --quick 256M)")
+    p.add_argument("--large-rounds", type=int, default=None, help="--large rounds (default 2)")
+    p.add_argument("--large-warmup", type=parse_size, default=None,
+                   help="--large warm-up upload before each timed one (default 1G; --quick 64M)")
+    p.add_argument("--client-size", type=parse_size, default=None,
+                   help="--large client comparison file size (default 1G; --quick 64M)")
+    p.add_argument("--client-rounds", type=int, default=None,
+                   help="--large client comparison rounds (default 3; --quick 2)")
+    p.add_argument("--official-python", default=None,
+                   help="python of a venv with seatable-api 4.0.0 (default: the compat tests' "
+                   "venv under .cache/clients, installed on first use)")
+    p.add_argument("--skip-clients", action="store_true", help="--large without the clients")
     p.add_argument("--python", default=None, help="python with atoll installed (default: repo .venv)")
     p.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent), help=argparse.SUPPRESS)
     p.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
@@ -493,6 +511,19 @@ def main(argv: list[str]) -> int:
     backend = BACKENDS[a.backend]
     if a.rows and a.servers is None:
         a.servers = "uvicorn"
+    if a.large:
+        if a.rows or a.backend != "sqlite-local" or a.baseline:
+            p.error("--large runs alone: not with --rows, --backend postgres-s3 or --baseline")
+        a.servers = a.servers or "nginx,uvicorn"
+        if BARE in a.servers.split(","):
+            p.error("--large: bare serves 4 KiB files only")
+        GIB = 1024 * MIB
+        a.large_size = a.large_size or (256 * MIB if a.quick else 10 * GIB)
+        a.large_warmup = min(a.large_warmup or (64 * MIB if a.quick else GIB), a.large_size)
+        a.client_size = a.client_size or (64 * MIB if a.quick else GIB)
+        a.large_rounds = a.large_rounds or 2
+        a.client_rounds = a.client_rounds or (2 if a.quick else 3)
+        a.size = a.large_size
     a.servers = [s.strip() for s in (a.servers or ",".join(backend.servers)).split(",") if s.strip()]
     if a.rows:
         a.servers = [s for s in a.servers if s in ATOLL_SERVERS]
@@ -546,7 +577,13 @@ def main(argv: list[str]) -> int:
         kind = next((s for s in a.servers if s in ATOLL_SERVERS), "uvicorn")
         a.baseline_dir = str(Path(a.tmp) / "baseline")
 
-    bench: Bench | RowsBench = RowsBench(a) if a.rows else Bench(a)
+    bench: Bench | RowsBench
+    if a.large:
+        from benchlib.large import LargeBench  # imports this module
+
+        bench = LargeBench(a)
+    else:
+        bench = RowsBench(a) if a.rows else Bench(a)
 
     def on_signal(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
