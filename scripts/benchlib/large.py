@@ -5,7 +5,8 @@ docs/benchmarks-large.md.
 
 Per round (``--large-rounds``), the upload legs run in a rotated order, each preceded by an
 untimed warm-up upload of ``--large-warmup`` bytes (default 1 GiB) by the same method to the
-same server (this VM returns freed memory to its host; see performance-anchors.md):
+same server, as ``warmup.bin`` (this VM returns freed memory to its host; see
+performance-anchors.md); the timed upload goes to ``big.bin`` (replace):
 
 * ``tus``: ``curl -X POST <tus_link>`` with ``Tus-Resumable``, ``Upload-Length`` and
   ``Upload-Metadata`` (filename, relative_path, replace=1) -> 201 ``Location``; then ONE
@@ -30,13 +31,15 @@ import os
 import subprocess
 import time
 import urllib.parse
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from benchlib.common import MB, MIB, human_size, log, rotated
 from benchlib.large_clients import official_python, phase_clients
 from benchlib.large_report import print_large_summary, write_large_doc
 from benchlib.load import check_upload_reply, curl_download, curl_upload
-from benchlib.processes import reset_hwm, tree_cpu_s, tree_kib
+from benchlib.processes import measured
 from benchlib.runner import Bench
 from benchlib.servers import Atoll, Nginx, Server
 
@@ -120,9 +123,10 @@ class LargeBench(Bench):
     def check_space(self) -> None:
         a = self.args
         atolls = len(self.atoll_names)
-        # payloads; per atoll server the stored file + the one in flight; nginx's body file.
+        # payloads; per atoll server the stored file, the one in flight and the warm-up's;
+        # nginx's body file.
         need = (a.large_size + a.large_warmup + a.client_size
-                + atolls * (2 * a.large_size + 2 * a.client_size)
+                + atolls * (2 * a.large_size + a.large_warmup + 2 * a.client_size)
                 + ("nginx" in self.names) * a.large_size + 2 * GIB)
         st = os.statvfs(self.tmp)
         free = st.f_bavail * st.f_frsize
@@ -169,21 +173,37 @@ class LargeBench(Bench):
                 out.append((leg, name))
         return out
 
-    def upload(self, leg: str, name: str, payload: Path, sha: str | None) -> tuple[float, int]:
+    def upload(self, leg: str, name: str, payload: Path, as_name: str,
+               sha: str | None) -> tuple[float, int]:
         """One upload by ``leg`` -> (s, bytes); atoll's answer checked (sha256 when given)."""
         srv, ctx = self.servers[name], self.ctx[name]
         size = payload.stat().st_size
         if leg == "tus":
             t, sent, result = tus_upload(self.tmp, ctx["tus_link"], ctx["file_relative_path"],
-                                         payload, "big.bin")
+                                         payload, as_name)
             if result.get("size") != size or (sha and result.get("sha256") != sha):
                 raise RuntimeError(f"tus result {result} (want size {size}, sha256 {sha})")
             return t, sent
         link = {k: ctx[k] for k in ("upload_link", "parent_path", "file_relative_path")}
-        t, sent, reply = curl_upload(link, payload, "big.bin", max_time=MAX_TIME_S)
+        t, sent, reply = curl_upload(link, payload, as_name, max_time=MAX_TIME_S)
         if not isinstance(srv, Nginx):
-            check_upload_reply(reply, "big.bin", size)
+            check_upload_reply(reply, as_name, size)
         return t, sent
+
+    def timed(self, metric: str, label: str, name: str, rnd: int,
+              fn: Callable[[], tuple[float, int]]) -> None:
+        """The timed transfer ``fn`` -> (s, bytes) on server ``name``; records MB/s, the server's
+        peak RSS and CPU per GiB as ``metric``, ``rss_<metric>``, ``cpu_<metric>``."""
+        srv, size = self.servers[name], self.args.large_size
+        (t, n), cpu, hwm = measured(srv.roots, fn)
+        if n < size:  # curl -F sends the multipart framing too
+            raise RuntimeError(f"{n} bytes moved, want {size}")
+        mbs = n / t / MB
+        self.res.add(metric, name, rnd, mbs)
+        self.res.add(f"rss_{metric}", name, rnd, hwm)
+        self.res.add(f"cpu_{metric}", name, rnd, cpu / (size / GIB))
+        log(f"  r{rnd + 1} {name:8s} {label:10s} {mbs:8.0f} MB/s   peak RSS {hwm:7.1f} MiB"
+            f"   server CPU {cpu:6.1f} s")
 
     def phase_large_upload(self) -> None:
         a = self.args
@@ -192,44 +212,18 @@ class LargeBench(Bench):
             f"{a.large_rounds} rounds")
         for rnd in range(a.large_rounds):
             for leg, name in rotated(self.legs(), rnd) if self.legs() else []:
-                srv = self.servers.get(name)
-                if not srv:
+                if name not in self.servers:
                     continue
-                metric = "upload_tus" if leg == "tus" else "upload"
                 try:
-                    self.upload(leg, name, self.warm, None)  # warm-up, untimed
-                    reset_hwm(srv.roots)
-                    cpu0 = tree_cpu_s(srv.roots)
-                    t, sent = self.upload(leg, name, self.big, self.big_sha)
-                    cpu = tree_cpu_s(srv.roots) - cpu0
-                    hwm = tree_kib(srv.roots, "VmHWM") / 1024
+                    # Warm-up, untimed, under another name: the large file it would replace is
+                    # freed at the end of the timed upload, so before the next leg's warm-up.
+                    self.upload(leg, name, self.warm, "warmup.bin", None)
+                    self.timed("upload_tus" if leg == "tus" else "upload", leg, name, rnd,
+                               partial(self.upload, leg, name, self.big, "big.bin", self.big_sha))
                 except Exception as e:
                     self.fail(name, f"{leg} upload: {e}")
-                    continue
-                if sent != a.large_size and leg == "tus":
-                    self.res.notes.append(f"{name} tus r{rnd + 1}: curl sent {sent} bytes")
-                mbs = sent / t / MB
-                self.res.add(metric, name, rnd, mbs)
-                self.res.add(f"rss_{metric}", name, rnd, hwm)
-                self.res.add(f"cpu_{metric}", name, rnd, cpu / (a.large_size / GIB))
-                log(f"  r{rnd + 1} {name:8s} {leg:10s} {mbs:8.0f} MB/s   peak RSS {hwm:7.1f} MiB"
-                    f"   server CPU {cpu:6.1f} s")
-            self.log_upload_ratios(rnd)
-
-    def log_upload_ratios(self, rnd: int) -> None:
-        ref = self.res.figures.get("upload", {}).get("nginx", [])
-        y = ref[rnd] if rnd < len(ref) else None
-        if not y:
-            return
-        parts = []
-        for metric, label in (("upload_tus", "tus"), ("upload", "upload-api")):
-            for name in self.atoll_names:
-                xs = self.res.figures.get(metric, {}).get(name, [])
-                x = xs[rnd] if rnd < len(xs) else None
-                if x:
-                    parts.append(f"{name} {label} {x / y:.2f}×")
-        if parts:
-            log(f"     r{rnd + 1} ratio to nginx upload: " + ", ".join(parts))
+            self.log_round_ratios("upload", rnd)
+            self.log_round_ratios("upload_tus", rnd, ref_metric="upload")
 
     def phase_large_download(self) -> None:
         a = self.args
@@ -248,22 +242,10 @@ class LargeBench(Bench):
                             raise RuntimeError(f"{n} bytes, sha256 mismatch")
                     else:
                         curl_download(url, max_time=MAX_TIME_S)  # warm-up, untimed
-                    reset_hwm(srv.roots)
-                    cpu0 = tree_cpu_s(srv.roots)
-                    t, n = curl_download(url, max_time=MAX_TIME_S)
-                    cpu = tree_cpu_s(srv.roots) - cpu0
-                    hwm = tree_kib(srv.roots, "VmHWM") / 1024
-                    if n != a.large_size:
-                        raise RuntimeError(f"got {n} bytes, want {a.large_size}")
+                    self.timed("download", "download", name, rnd,
+                               partial(curl_download, url, max_time=MAX_TIME_S))
                 except Exception as e:
                     self.fail(name, f"download: {e}")
-                    continue
-                mbs = n / t / MB
-                self.res.add("download", name, rnd, mbs)
-                self.res.add("rss_download", name, rnd, hwm)
-                self.res.add("cpu_download", name, rnd, cpu / (a.large_size / GIB))
-                log(f"  r{rnd + 1} {name:8s} {'download':10s} {mbs:8.0f} MB/s   peak RSS "
-                    f"{hwm:7.1f} MiB   server CPU {cpu:6.1f} s")
             self.log_round_ratios("download", rnd)
 
     def phase_clients(self) -> None:

@@ -133,9 +133,7 @@ def phase_clients(res: Results, tmp: Path, repo: Path, pythons: dict[str, str], 
                 log(f"  r{rnd + 1} {kind:8s} {op:8s} {mbs:8.0f} MB/s   client peak RSS "
                     f"{rss:7.1f} MiB (before the call {rss0:5.1f})   server peak {srv_peak:6.1f} MiB")
         for op in ("upload", "download"):
-            per = res.figures.get(f"client_{op}", {})
-            a, o = per.get("atoll", []), per.get("official", [])
-            x, y = (a[rnd] if rnd < len(a) else None), (o[rnd] if rnd < len(o) else None)
+            x, y = res.at(f"client_{op}", "atoll", rnd), res.at(f"client_{op}", "official", rnd)
             if x and y:
                 log(f"     r{rnd + 1} {op} atoll / official: {fmt_ratio(x / y)}")
     return facts

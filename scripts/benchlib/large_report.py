@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from benchlib.common import human_size, log, median
 from benchlib.large_clients import CLIENTS, OFFICIAL_VERSION
-from benchlib.report import fmt_num, fmt_ratio, kept_findings
+from benchlib.report import appendix, fig_cell, fmt_num, fmt_ratio, kept_findings
 
 if TYPE_CHECKING:
     from benchlib.large import LargeBench
@@ -44,15 +44,9 @@ def transfer_rows(b: LargeBench) -> list[Row]:
         if metric not in b.res.figures:
             continue
         ref = "upload" if metric.startswith("upload") else "download"
-        cells = {}
-        for s in b.names:
-            v = b.res.med(metric, s)
-            if math.isnan(v):
-                cells[s] = "—"
-            elif s == "nginx":
-                cells[s] = fmt_num(v)
-            else:
-                cells[s] = f"{fmt_num(v)} ({fmt_ratio(b.res.ratio_to(metric, s, ref, 'nginx'))})"
+        cells = {s: fig_cell(b.res.med(metric, s),
+                             None if s == "nginx" else b.res.ratio_to(metric, s, ref, "nginx"))
+                 for s in b.names}
         rows.append((label, "MB/s", cells, target))
     for metric, label in RSS_ROWS:
         if metric not in b.res.figures:
@@ -182,7 +176,9 @@ def method(b: LargeBench) -> list[str]:
         "nginx's upload (resp. download) of the same round.",
         f"- Before every timed upload, one untimed warm-up upload of {warm} by the same method "
         "to the same server (this VM returns freed memory to its host; a full-size warm-up "
-        "would double the run's time).",
+        "would double the run's time). The warm-up goes to `warmup.bin`, the timed upload to "
+        "`big.bin` (`replace`): the large file a timed upload replaces is freed at its end, "
+        "before the next leg's warm-up, not right before a timed upload.",
         "- **tus**: `curl -X POST <tus_link> -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: <n>' "
         "-H 'Upload-Metadata: filename …,relative_path …,replace MQ=='` (201, `Location`), then "
         "one `curl -X PATCH -T <payload> -H 'Tus-Resumable: 1.0.0' -H 'Upload-Offset: 0' -H "
@@ -228,18 +224,9 @@ def write_large_doc(b: LargeBench, path: Path) -> None:
         "## Machine", "", *[f"- {k}: {v}" for k, v in b.machine().items()], "",
         "## Method", "", *method(b), "",
         "## Results", "", "Median MB/s (median of per-round ratios to nginx).", "", *tables(b), "",
-        "## Targets", "", *([f"- {v}" for v in verdicts(b)] or ["- (atoll did not run)"]), "",
-        "## Per-round figures", "", "```",
+        "## Targets", "", *([f"- {v}" for v in verdicts(b)] or ["- (atoll did not run)"]),
     ]
-    for metric, per in b.res.figures.items():
-        for s, vals in per.items():
-            lines.append(f"{metric:26s} {s:8s} " + " ".join(
-                "—" if v is None else f"{v:.1f}" for v in vals))
-    lines.append("```")
-    if b.failed or b.res.notes:
-        lines += ["", "## Problems during the run", ""]
-        lines += [f"- {n}: {w.splitlines()[0][:300]}" for n, w in b.failed.items()]
-        lines += [f"- {n}" for n in b.res.notes]
+    lines += appendix(b.res, b.failed, 26)
     kept = kept_findings(path, a.findings)
     if kept:
         lines += ["", kept]

@@ -31,6 +31,7 @@ from benchlib.common import (
     parse_size,
     rotated,
 )
+from benchlib.large_args import add_large_args, check_large_args
 from benchlib.load import Wrk, check_upload_reply, curl_upload, sha256_of_file
 from benchlib.processes import process_tree, reset_hwm, tree_cpu_s, tree_kib
 from benchlib.report import Report, Results, fmt_ratio
@@ -336,22 +337,22 @@ class Bench(Report):
                         f"   p99 {r['p99_ms']:7.2f} ms{err}")
                 self.log_round_ratios(metric, rnd)
 
-    def log_round_ratios(self, metric: str, rnd: int) -> None:
+    def log_round_ratios(self, metric: str, rnd: int, ref_metric: str | None = None) -> None:
+        """This round's ratios to each reference (to its ``ref_metric`` figure when given)."""
         for ref in (*self.backend.refs, BARE, BEFORE):
-            b = self.res.figures.get(metric, {}).get(ref, [])
-            y = b[rnd] if rnd < len(b) else None
+            y = self.res.at(ref_metric or metric, ref, rnd)
             if not y:
                 continue
             parts = []
             for name in self.atoll_names:
                 if name == ref:
                     continue
-                a = self.res.figures.get(metric, {}).get(name, [])
-                x = a[rnd] if rnd < len(a) else None
+                x = self.res.at(metric, name, rnd)
                 if x:
                     parts.append(f"{name} {fmt_ratio(x / y)}")
             if parts:
-                log(f"     r{rnd + 1} ratio to {ref}: " + ", ".join(parts))
+                what = f"{metric} ratio to {ref} {ref_metric}" if ref_metric else f"ratio to {ref}"
+                log(f"     r{rnd + 1} {what}: " + ", ".join(parts))
 
     def run(self) -> int:
         self.t0 = time.time()
@@ -476,24 +477,7 @@ def main(argv: list[str]) -> int:
                    help="comma list of table sizes for --rows (default 1000,10000,100000)")
     p.add_argument("--rows-reps", type=int, default=5,
                    help="timed repetitions per rows operation, median quoted (default 5)")
-    p.add_argument("--large", action="store_true",
-                   help="issue 10's benchmark instead: a --large-size upload through tus and through "
-                   "upload-api, the same download, nginx as reference, server peak RSS; then the "
-                   "official client vs atoll's SDK on --client-size (benchlib/large.py); writes "
-                   "docs/benchmarks-large.md after a full run (default servers: nginx,uvicorn)")
-    p.add_argument("--large-size", type=parse_size, default=None,
-                   help="--large file size (default 10G; --quick 256M)")
-    p.add_argument("--large-rounds", type=int, default=None, help="--large rounds (default 2)")
-    p.add_argument("--large-warmup", type=parse_size, default=None,
-                   help="--large warm-up upload before each timed one (default 1G; --quick 64M)")
-    p.add_argument("--client-size", type=parse_size, default=None,
-                   help="--large client comparison file size (default 1G; --quick 64M)")
-    p.add_argument("--client-rounds", type=int, default=None,
-                   help="--large client comparison rounds (default 3; --quick 2)")
-    p.add_argument("--official-python", default=None,
-                   help="python of a venv with seatable-api 4.0.0 (default: the compat tests' "
-                   "venv under .cache/clients, installed on first use)")
-    p.add_argument("--skip-clients", action="store_true", help="--large without the clients")
+    add_large_args(p)
     p.add_argument("--python", default=None, help="python with atoll installed (default: repo .venv)")
     p.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent), help=argparse.SUPPRESS)
     p.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
@@ -512,18 +496,7 @@ def main(argv: list[str]) -> int:
     if a.rows and a.servers is None:
         a.servers = "uvicorn"
     if a.large:
-        if a.rows or a.backend != "sqlite-local" or a.baseline:
-            p.error("--large runs alone: not with --rows, --backend postgres-s3 or --baseline")
-        a.servers = a.servers or "nginx,uvicorn"
-        if BARE in a.servers.split(","):
-            p.error("--large: bare serves 4 KiB files only")
-        GIB = 1024 * MIB
-        a.large_size = a.large_size or (256 * MIB if a.quick else 10 * GIB)
-        a.large_warmup = min(a.large_warmup or (64 * MIB if a.quick else GIB), a.large_size)
-        a.client_size = a.client_size or (64 * MIB if a.quick else GIB)
-        a.large_rounds = a.large_rounds or 2
-        a.client_rounds = a.client_rounds or (2 if a.quick else 3)
-        a.size = a.large_size
+        check_large_args(p, a)
     a.servers = [s.strip() for s in (a.servers or ",".join(backend.servers)).split(",") if s.strip()]
     if a.rows:
         a.servers = [s for s in a.servers if s in ATOLL_SERVERS]
