@@ -71,6 +71,9 @@ class ClientRun:
             proc.returncode = os.waitstatus_to_exitcode(status)
         finally:
             timer.cancel()
+            if proc.returncode is None:  # interrupted (Ctrl-C, SIGTERM): no orphan client
+                proc.kill()
+                proc.wait()
         wall = time.monotonic() - t0
         if proc.returncode != 0:
             raise RuntimeError(f"{kind} {op} exited {proc.returncode}: "
