@@ -157,12 +157,19 @@ class LargeBench(Bench):
     def prepare(self) -> None:
         super().prepare()
         for name in list(self.servers):
-            srv = self.servers[name]
-            if isinstance(srv, Atoll):
-                try:
-                    self.ctx[name]["tus_link"] = str(srv.upload_link()["tus_link"])
-                except Exception as e:
-                    self.fail(name, f"prepare: no tus_link ({e})")
+            try:
+                self.fresh_links(name)
+            except Exception as e:
+                self.fail(name, f"prepare: no tus_link ({e})")
+
+    def fresh_links(self, name: str) -> None:
+        """New upload links (upload-api and tus) for an atoll server: tickets last an hour
+        (``link_ttl_s``), less than a slow run of several 10 GiB rounds."""
+        srv = self.servers[name]
+        if isinstance(srv, Atoll):
+            link = srv.upload_link()
+            self.ctx[name].update({k: str(link[k]) for k in ("upload_link", "parent_path",
+                                                             "file_relative_path", "tus_link")})
 
     def legs(self) -> list[tuple[str, str]]:
         out = []
@@ -215,6 +222,7 @@ class LargeBench(Bench):
                 if name not in self.servers:
                     continue
                 try:
+                    self.fresh_links(name)
                     # Warm-up, untimed, under another name: the large file it would replace is
                     # freed at the end of the timed upload, so before the next leg's warm-up.
                     self.upload(leg, name, self.warm, "warmup.bin", None)
