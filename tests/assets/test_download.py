@@ -151,3 +151,15 @@ def test_if_none_match_gives_304(env: Env) -> None:
     assert r.status_code == 304
     r = env.client.get(link, headers={"If-None-Match": '"other"'})
     assert r.status_code == 200 and r.content == b"png bytes"
+
+
+def test_if_range_with_another_etag_gets_the_whole_file(env: Env) -> None:
+    """A resumed download whose file changed meanwhile must not splice two versions."""
+    content = bytes(range(256)) * 64
+    env.upload("r.bin", content)
+    link = env.download_link("files/2026-11/r.bin").json()["download_link"]
+    etag = env.client.get(link).headers["etag"]
+    same = env.client.get(link, headers={"Range": "bytes=100-", "If-Range": etag})
+    assert same.status_code == 206 and same.content == content[100:]
+    other = env.client.get(link, headers={"Range": "bytes=100-", "If-Range": '"not-the-etag"'})
+    assert other.status_code == 200 and other.content == content

@@ -138,8 +138,10 @@ async def _send_stream(request: Request, asset: Asset, media: str, headers: dict
     """Stream from the blob store, one range at most; the first chunk is read before answering,
     so a missing blob is a 404 rather than a cut-off 200."""
     headers["accept-ranges"] = "bytes"
+    if_range = request.headers.get("if-range")
+    ranged = request.headers.get("range") if if_range is None or if_range == headers["etag"] else None
     try:
-        wanted = parse_range(request.headers.get("range"), asset.size)
+        wanted = parse_range(ranged, asset.size)
     except RangeNotSatisfiable as exc:
         return Response(status_code=416, headers={"content-range": str(exc)})
     span = wanted or ByteRange(0, asset.size)
