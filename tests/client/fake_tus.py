@@ -12,9 +12,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 
 from tests.client.fakes import SERVER, UUID, FakeSeaTable, Seen
@@ -158,8 +160,16 @@ class FakeTus:
         return httpx.Response(status, headers=headers, content=body)
 
 
+async def _trickle(data: bytes) -> AsyncIterator[bytes]:
+    """The body in 64 KiB pieces, each after a checkpoint (so a cancellation can land)."""
+    for i in range(0, len(data), 65536):
+        await anyio.sleep(0)
+        yield data[i : i + 65536]
+
+
 class AsyncFake(httpx.AsyncBaseTransport):
-    """A sync fake transport behind ``httpx.AsyncClient``: the request body is read first."""
+    """A sync fake transport behind ``httpx.AsyncClient``: the request body is read first, the
+    answer's body trickles out."""
 
     def __init__(self, fake: httpx.BaseTransport) -> None:
         self.fake = fake
@@ -170,4 +180,4 @@ class AsyncFake(httpx.AsyncBaseTransport):
                              extensions=request.extensions)
         response = self.fake.handle_request(sync)
         return httpx.Response(response.status_code, headers=response.headers,
-                              content=response.read())
+                              content=_trickle(response.read()))
