@@ -195,14 +195,22 @@ def test_sha256_mismatch_is_integrity_error(tus: FakeTus, base: Base, local: Pat
     assert isinstance(info.value, atoll.AtollHTTPError)
 
 
+def interrupt(fake: FakeSeaTable, tus: FakeTus, clock: Clock, store: Path, local: Path, cut: int,
+              **kw: Any) -> Base:
+    """An upload of ``local`` cut after ``cut`` bytes, given up at once (as a Ctrl-C would
+    leave it); the Base, which has no patience."""
+    b = make(fake, clock, store, resume_patience_s=0)
+    tus.cuts = [cut]
+    with pytest.raises(atoll.TransferError, match="no progress for 0 s"):
+        b.upload_local_file(local, **kw)
+    return b
+
+
 def test_resume_across_bases_through_the_store(
     fake: FakeSeaTable, tus: FakeTus, clock: Clock, local: Path, data: bytes, tmp_path: Path
 ) -> None:
     store = tmp_path / "store"
-    first = make(fake, clock, store, resume_patience_s=0)
-    tus.cuts = [400_000]
-    with pytest.raises(atoll.TransferError):
-        first.upload_local_file(local, replace=True)
+    interrupt(fake, tus, clock, store, local, 400_000, replace=True)
     (entry,) = store.iterdir()
     assert entry.stat().st_mode & 0o777 == 0o600
     fake.seen.clear()
@@ -220,10 +228,7 @@ def test_store_is_keyed_by_the_upload(
     fake: FakeSeaTable, tus: FakeTus, clock: Clock, local: Path, tmp_path: Path
 ) -> None:
     store = tmp_path / "store"
-    b = make(fake, clock, store, resume_patience_s=0)
-    tus.cuts = [1000]
-    with pytest.raises(atoll.TransferError):
-        b.upload_local_file(local)
+    b = interrupt(fake, tus, clock, store, local, 1000)
     b.upload_local_file(local, name="other.bin")  # another target: a new upload
     assert tus.created == 2 and len(list(store.iterdir())) == 1
     os.utime(local, ns=(1, 1))  # the file changed: a new upload too
@@ -235,10 +240,7 @@ def test_stale_stored_url_starts_afresh(
     fake: FakeSeaTable, tus: FakeTus, clock: Clock, local: Path, data: bytes, tmp_path: Path
 ) -> None:
     store = tmp_path / "store"
-    b = make(fake, clock, store, resume_patience_s=0)
-    tus.cuts = [1000]
-    with pytest.raises(atoll.TransferError):
-        b.upload_local_file(local)
+    b = interrupt(fake, tus, clock, store, local, 1000)
     tus.uploads.clear()  # expired on the server
     b.upload_local_file(local)
     assert fake.files["files/2025-08/big.bin"] == data and tus.created == 2
