@@ -149,7 +149,9 @@ class FaultProxy:
                     if not data:
                         if sock is upstream:
                             return
-                        socks.remove(client)
+                        socks.remove(client)  # the client is done (or gone): so is its request
+                        with contextlib.suppress(OSError):
+                            upstream.shutdown(socket.SHUT_WR)
                         continue
                     key = "cut" if sock is client else "cut_reply"
                     if budget[key] >= 0:

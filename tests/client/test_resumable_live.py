@@ -4,12 +4,15 @@ killed and restarted mid-upload, and a second ``Base`` resuming through the resu
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import atoll
@@ -210,3 +213,38 @@ def test_attach_to_a_bad_target_fails_before_any_byte(base: atoll.Base, table: s
     with pytest.raises(atoll.AtollHTTPError):
         base.upload_local_file(doc, table=table, row_id="nope", column="Files")
     assert not store.exists() or list(store.iterdir()) == []
+
+
+def test_terminated_upload_starts_afresh(
+    proxied: tuple[LiveServer, FaultProxy, str], tmp_path: Path
+) -> None:
+    """A stored upload the server no longer has (terminated, expired) is started again."""
+    srv, proxy, token = proxied
+    proxy.faults.clear()
+    local = tmp_path / "gone.bin"
+    digest = random_file(local, 3 * MiB)
+    store = tmp_path / "store"
+
+    def interrupt(done: int, total: int | None) -> None:
+        if done >= 2 * MiB:
+            raise KeyboardInterrupt
+
+    with atoll.Base(token, srv.url, resume_store=store) as b:
+        with pytest.raises(KeyboardInterrupt):
+            b.upload_local_file(local, resumable=True, progress=interrupt)
+        (entry,) = store.iterdir()
+        url = json.loads(entry.read_text())["upload_url"]
+        for _ in range(50):  # 423 until the server has seen the interrupted PATCH end
+            deleted = httpx.delete(url, headers={"Tus-Resumable": "1.0.0"})
+            if deleted.status_code != 423:
+                break
+            time.sleep(0.1)
+        assert deleted.status_code == 204
+        proxy.requests.clear()
+        cell = b.upload_local_file(local, resumable=True)
+        assert tus_requests(proxy)[:3] == ["HEAD", "POST", "PATCH"]
+        assert sha256_of(b.download_file(cell["url"], tmp_path / "back")) == digest
+        empty = tmp_path / "empty.txt"
+        empty.write_bytes(b"")
+        assert b.upload_local_file(empty, resumable=True)["size"] == 0
+    assert list(store.iterdir()) == []
