@@ -6,16 +6,24 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.client.live_files import SERVER_ENV
-from tests.faultproxy import FaultProxy, in_front_of
+from tests.client.live_files import SERVER_ENV, Proxied
+from tests.faultproxy import in_front_of
 from tests.live_server import LiveServer
 
 
 @pytest.fixture(scope="module")
-def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, FaultProxy, str]]:
-    """A server whose links (tus upload URLs, download links) all point at a fault proxy."""
+def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     srv = LiveServer(tmp_path_factory.mktemp("proxied") / "data", env=SERVER_ENV)
     with in_front_of(srv.url) as proxy:
         srv.public_url = proxy.endpoint
         with srv:
-            yield srv, proxy, srv.create_token("Proxied")
+            yield Proxied(srv, proxy, srv.create_token("Proxied"))
+
+
+@pytest.fixture
+def proxied(proxied_server: Proxied) -> Proxied:
+    """A server whose links (tus upload URLs, download links) all point at a fault proxy, with
+    no faults set and no requests recorded yet (the server is the module's)."""
+    proxied_server.proxy.faults.clear()
+    proxied_server.proxy.requests.clear()
+    return proxied_server

@@ -9,20 +9,18 @@ from pathlib import Path
 import anyio
 import pytest
 
-import atoll
-from tests.client.live_files import MiB, random_file, sha256_of
-from tests.faultproxy import Fault, FaultProxy
-from tests.live_server import LiveServer
+from tests.client.live_files import MiB, Proxied, ctrl_c_at, random_file, sha256_of
+from tests.faultproxy import Fault
 
 
-def test_async_base_end_to_end(proxied: tuple[LiveServer, FaultProxy, str], tmp_path: Path) -> None:
-    srv, proxy, token = proxied
+def test_async_base_end_to_end(proxied: Proxied, tmp_path: Path) -> None:
+    proxy = proxied.proxy
     local = tmp_path / "a.bin"
     digest = random_file(local, 10 * MiB)
     store = tmp_path / "store"
 
     async def scenario() -> None:
-        async with atoll.AsyncBase(token, srv.url, resume_store=store) as b:
+        async with proxied.async_base(resume_store=store) as b:
             await b.auth()
             await b.add_table("Inbox", columns=[{"column_name": "Files", "column_type": "file"}])
             row = await b.append_row("Inbox", {})
@@ -36,21 +34,16 @@ def test_async_base_end_to_end(proxied: tuple[LiveServer, FaultProxy, str], tmp_
             out = await b.download_file(cell["url"], tmp_path / "back.bin")
             assert sha256_of(out) == digest and proxy.faults[0].hits == 1
             proxy.faults.clear()
-
-            def interrupt(done: int, total: int | None) -> None:
-                if done >= 5 * MiB:
-                    raise KeyboardInterrupt
-
             with pytest.raises(KeyboardInterrupt):
-                await b.upload_local_file(local, name="again.bin", progress=interrupt)
+                await b.upload_local_file(local, name="again.bin", progress=ctrl_c_at(5 * MiB))
         assert len(list(store.iterdir())) == 1
 
         proxy.requests.clear()
-        async with atoll.AsyncBase(token, srv.url, resume_store=store) as again:
+        async with proxied.async_base(resume_store=store) as again:
             seen: list[int] = []
             cell = await again.upload_local_file(local, name="again.bin",
                                                  progress=lambda d, t: seen.append(d))
-            assert "POST" not in [m for m, target in proxy.requests if "/seafhttp/tus" in target]
+            assert "POST" not in proxied.tus_requests()
             assert seen[0] >= MiB and cell["name"] == "again.bin"
         assert list(store.iterdir()) == []
 

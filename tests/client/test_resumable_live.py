@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 import atoll
-from tests.client.live_files import SERVER_ENV, MiB, random_file, sha256_of
-from tests.faultproxy import Fault, FaultProxy
+from tests.client.live_files import SERVER_ENV, MiB, Proxied, ctrl_c_at, random_file, sha256_of
+from tests.faultproxy import Fault
 from tests.live_server import LiveServer
 
 
@@ -43,10 +43,6 @@ def base(server: LiveServer, token: str, store: Path) -> Iterator[atoll.Base]:
         yield b
 
 
-def tus_requests(proxy: FaultProxy) -> list[str]:
-    return [m for m, target in proxy.requests if "/seafhttp/tus" in target]
-
-
 def test_resumable_round_trip_with_sha256(base: atoll.Base, tmp_path: Path, store: Path) -> None:
     local = tmp_path / "big.bin"
     digest = random_file(local, 20 * MiB)  # above the 8 MiB threshold: tus
@@ -66,17 +62,16 @@ def test_resumable_round_trip_with_sha256(base: atoll.Base, tmp_path: Path, stor
     assert sha256_of(out) == digest
 
 
-def test_cut_mid_patch_resumes(proxied: tuple[LiveServer, FaultProxy, str], tmp_path: Path) -> None:
-    srv, proxy, token = proxied
+def test_cut_mid_patch_resumes(proxied: Proxied, tmp_path: Path) -> None:
+    proxy = proxied.proxy
     local = tmp_path / "cut.bin"
     digest = random_file(local, 12 * MiB)
-    proxy.requests.clear()
     proxy.faults[:] = [Fault("cut", method="PATCH", cut_after=4 * MiB + 1234, times=2)]
     seen: list[int] = []
-    with atoll.Base(token, srv.url, resume_store=tmp_path / "store") as b:
+    with proxied.base(resume_store=tmp_path / "store") as b:
         cell = b.upload_local_file(local, name="cut.bin", progress=lambda d, t: seen.append(d))
         assert cell["size"] == 12 * MiB
-        methods = tus_requests(proxy)
+        methods = proxied.tus_requests()
         assert methods[:3] == ["POST", "PATCH", "HEAD"] and methods.count("POST") == 1
         assert methods.count("PATCH") == 3 and proxy.faults[0].hits == 2
         resumed = [d for i, d in enumerate(seen[1:], 1) if d < seen[i - 1]]
@@ -84,27 +79,18 @@ def test_cut_mid_patch_resumes(proxied: tuple[LiveServer, FaultProxy, str], tmp_
         assert sha256_of(b.download_file(cell["url"], tmp_path / "back")) == digest
 
 
-def test_ctrl_c_then_a_new_base_resumes_through_the_store(
-    proxied: tuple[LiveServer, FaultProxy, str], tmp_path: Path
-) -> None:
-    srv, proxy, token = proxied
-    proxy.faults.clear()
-    local = tmp_path / "again.bin"
+def test_ctrl_c_then_a_new_base_resumes_through_the_store(proxied: Proxied, tmp_path: Path) -> None:
+    proxy = proxied.proxy
+    local, store = tmp_path / "again.bin", tmp_path / "store"
     digest = random_file(local, 10 * MiB)
-    store = tmp_path / "store"
-
-    def interrupt(done: int, total: int | None) -> None:
-        if done >= 6 * MiB:
-            raise KeyboardInterrupt
-
-    with atoll.Base(token, srv.url, resume_store=store) as first, pytest.raises(KeyboardInterrupt):
-        first.upload_local_file(local, progress=interrupt)
+    with proxied.base(resume_store=store) as first, pytest.raises(KeyboardInterrupt):
+        first.upload_local_file(local, progress=ctrl_c_at(6 * MiB))
     assert len(list(store.iterdir())) == 1
     proxy.requests.clear()
     seen: list[int] = []
-    with atoll.Base(token, srv.url, resume_store=store) as second:
+    with proxied.base(resume_store=store) as second:
         cell = second.upload_local_file(local, progress=lambda d, t: seen.append(d))
-        assert tus_requests(proxy)[:2] == ["HEAD", "PATCH"] and "POST" not in tus_requests(proxy)
+        assert proxied.tus_requests()[:2] == ["HEAD", "PATCH"] and "POST" not in proxied.tus_requests()
         assert seen[0] >= MiB  # the stored upload, continued
         assert sha256_of(second.download_file(cell["url"], tmp_path / "back")) == digest
     assert list(store.iterdir()) == []
@@ -138,14 +124,11 @@ def test_server_killed_and_restarted_mid_upload(
             assert sha256_of(b.download_file(cell["url"], tmp_path / "back")) == digest
 
 
-def test_download_resumed_after_a_cut(
-    proxied: tuple[LiveServer, FaultProxy, str], tmp_path: Path
-) -> None:
-    srv, proxy, token = proxied
-    proxy.faults.clear()
+def test_download_resumed_after_a_cut(proxied: Proxied, tmp_path: Path) -> None:
+    proxy = proxied.proxy
     local = tmp_path / "dl.bin"
     digest = random_file(local, 9 * MiB)
-    with atoll.Base(token, srv.url, resume_store=None) as b:
+    with proxied.base(resume_store=None) as b:
         cell = b.upload_local_file(local, resumable=False)
         proxy.requests.clear()
         proxy.faults[:] = [Fault("cut_reply", method="GET", target_contains="/seafhttp/files/",
@@ -215,23 +198,14 @@ def test_attach_to_a_bad_target_fails_before_any_byte(base: atoll.Base, table: s
     assert not store.exists() or list(store.iterdir()) == []
 
 
-def test_terminated_upload_starts_afresh(
-    proxied: tuple[LiveServer, FaultProxy, str], tmp_path: Path
-) -> None:
+def test_terminated_upload_starts_afresh(proxied: Proxied, tmp_path: Path) -> None:
     """A stored upload the server no longer has (terminated, expired) is started again."""
-    srv, proxy, token = proxied
-    proxy.faults.clear()
-    local = tmp_path / "gone.bin"
+    proxy = proxied.proxy
+    local, store = tmp_path / "gone.bin", tmp_path / "store"
     digest = random_file(local, 3 * MiB)
-    store = tmp_path / "store"
-
-    def interrupt(done: int, total: int | None) -> None:
-        if done >= 2 * MiB:
-            raise KeyboardInterrupt
-
-    with atoll.Base(token, srv.url, resume_store=store) as b:
+    with proxied.base(resume_store=store) as b:
         with pytest.raises(KeyboardInterrupt):
-            b.upload_local_file(local, resumable=True, progress=interrupt)
+            b.upload_local_file(local, resumable=True, progress=ctrl_c_at(2 * MiB))
         (entry,) = store.iterdir()
         url = json.loads(entry.read_text())["upload_url"]
         for _ in range(50):  # 423 until the server has seen the interrupted PATCH end
@@ -242,7 +216,7 @@ def test_terminated_upload_starts_afresh(
         assert deleted.status_code == 204
         proxy.requests.clear()
         cell = b.upload_local_file(local, resumable=True)
-        assert tus_requests(proxy)[:3] == ["HEAD", "POST", "PATCH"]
+        assert proxied.tus_requests()[:3] == ["HEAD", "POST", "PATCH"]
         assert sha256_of(b.download_file(cell["url"], tmp_path / "back")) == digest
         empty = tmp_path / "empty.txt"
         empty.write_bytes(b"")
