@@ -55,6 +55,8 @@ class FakeTus:
         #: PATCHes preceded by a late one (an earlier request landing now): these many bytes
         #: of the body are taken first, so the PATCH itself meets a genuine 409.
         self.late: list[int] = []
+        #: completing PATCHes whose answer is lost (the connection breaks after the commit)
+        self.lose_answers = 0
         self.corrupt = False
         self.offer_tus = True
         #: ranged downloads: cut the body after this many bytes (once per entry)
@@ -123,6 +125,9 @@ class FakeTus:
         headers = {"Upload-Offset": str(len(up.data))}
         if len(up.data) == up.length:
             up.result = self.complete(up)
+            if self.lose_answers:
+                self.lose_answers -= 1
+                raise httpx.ReadError("connection reset (injected, after the commit)")
             headers["Atoll-Upload-Result"] = json.dumps(up.result)
         return httpx.Response(204, headers=headers)
 

@@ -224,6 +224,32 @@ def test_resume_across_bases_through_the_store(
     assert list(store.iterdir()) == []
 
 
+def test_stored_upload_that_completed_is_not_sent_again(
+    fake: FakeSeaTable, tus: FakeTus, clock: Clock, local: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    tus.lose_answers = 1
+    with pytest.raises(atoll.TransferError):
+        make(fake, clock, store, resume_patience_s=0).upload_local_file(local)
+    fake.seen.clear()
+    seen: list[tuple[int, int | None]] = []
+    cell = make(fake, clock, store).upload_local_file(local, progress=lambda d, t: seen.append((d, t)))
+    assert cell["size"] == SIZE and methods(fake) == ["HEAD", "GET"] and tus.created == 1
+    assert seen == [(SIZE, SIZE)] and list(store.iterdir()) == []
+
+
+def test_answer_lost_after_the_commit(fake: FakeSeaTable, tus: FakeTus, base: Base,
+                                      local: Path) -> None:
+    tus.lose_answers = 1
+    assert base.upload_local_file(local)["size"] == SIZE
+    assert methods(fake) == ["POST", "PATCH", "HEAD", "GET"] and tus.created == 1
+
+
+def test_unknown_option_is_type_error() -> None:
+    with pytest.raises(TypeError, match="resume_patience"):
+        atoll.Base(API_TOKEN, SERVER, resume_patience=3)  # type: ignore[call-arg]
+
+
 def test_store_is_keyed_by_the_upload(
     fake: FakeSeaTable, tus: FakeTus, clock: Clock, local: Path, tmp_path: Path
 ) -> None:

@@ -37,7 +37,11 @@ class Options(TypedDict, total=False):
 
 
 def transport_options(server_url: str, options: Options) -> dict[str, Any]:
-    """The arguments of a transport (``TransportState``) from ``Base``'s."""
+    """The arguments of a transport (``TransportState``) from ``Base``'s (``TypeError`` for an
+    option that does not exist)."""
+    unknown = sorted(set(options) - Options.__optional_keys__)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(unknown)}")
     return {
         "server_url": rq.normalize_server_url(server_url),
         "timeout": options.get("timeout", rq.DEFAULT_TIMEOUT),

@@ -57,7 +57,7 @@ class _Retry(Exception):
 
 
 class _Hashed:
-    """The local file, read from an offset and hashed on the way: ``digest`` is the SHA-256 of
+    """The local file, read from an offset and hashed on the way: ``hash`` is the SHA-256 of
     bytes ``[0, at)``; moving to another offset re-reads only what it must."""
 
     def __init__(self, file: IO[bytes], size: int, progress: Progress | None) -> None:
@@ -65,15 +65,15 @@ class _Hashed:
         self.size = size
         self.progress = progress
         self.at = 0
+        self.reported = -1
         self.hash = hashlib.sha256()
         self._mark = (0, self.hash.copy())  # a known state, where the last PATCH started
 
     def move_to(self, offset: int) -> None:
-        if offset == self.at:
-            return
-        start, state = self._mark if self._mark[0] <= offset else (0, hashlib.sha256())
-        self.hash, self.at = state.copy(), start
-        self.file.seek(start)
+        if offset < self.at:  # back: from where the last PATCH started, or from the beginning
+            start, state = self._mark if self._mark[0] <= offset else (0, hashlib.sha256())
+            self.hash, self.at = state.copy(), start
+        self.file.seek(self.at)
         while self.at < offset:
             chunk = self.file.read(min(rq.CHUNK_SIZE, offset - self.at))
             if not chunk:
@@ -86,17 +86,20 @@ class _Hashed:
         self.move_to(offset)
         self._mark = (offset, self.hash.copy())
         self.file.seek(offset)
-        if self.progress:
-            self.progress(offset, self.size)
+        self.report(offset)
         while self.at < self.size:
             chunk = self.file.read(min(rq.CHUNK_SIZE, self.size - self.at))
             if not chunk:
                 raise Incomplete("the file shrank while uploading")
             self.hash.update(chunk)
             self.at += len(chunk)
-            if self.progress:
-                self.progress(self.at, self.size)
+            self.report(self.at)
             yield chunk
+
+    def report(self, done: int) -> None:
+        self.reported = done
+        if self.progress:
+            self.progress(done, self.size)
 
     def hexdigest(self) -> str:
         self.move_to(self.size)
@@ -263,6 +266,8 @@ def tus_upload(
     result = yield from run.run(stored)
     if job.store is not None:
         job.store.remove(job.store_key)
+    if source.reported != job.size:  # e.g. it was complete already: nothing was sent
+        source.report(job.size)
     expected = result.get("sha256")
     actual = source.hexdigest()
     if isinstance(expected, str) and expected.lower() != actual:
