@@ -165,11 +165,23 @@ class FakeTus:
         return httpx.Response(status, headers=headers, content=body)
 
 
-async def _trickle(data: bytes) -> AsyncIterator[bytes]:
-    """The body in 64 KiB pieces, each after a checkpoint (so a cancellation can land)."""
-    for i in range(0, len(data), 65536):
-        await anyio.sleep(0)
-        yield data[i : i + 65536]
+class _Trickle(httpx.AsyncByteStream):
+    """The body in 64 KiB pieces, each after a checkpoint (so a cancellation can land); once
+    closed, reading it fails as a closed connection would."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for i in range(0, len(self.data), 65536):
+            await anyio.sleep(0)
+            if self.closed:
+                raise httpx.ReadError("the connection was closed")
+            yield self.data[i : i + 65536]
+
+    async def aclose(self) -> None:
+        self.closed = True
 
 
 class AsyncFake(httpx.AsyncBaseTransport):
@@ -185,4 +197,4 @@ class AsyncFake(httpx.AsyncBaseTransport):
                              extensions=request.extensions)
         response = self.fake.handle_request(sync)
         return httpx.Response(response.status_code, headers=response.headers,
-                              content=_trickle(response.read()))
+                              stream=_Trickle(response.read()))

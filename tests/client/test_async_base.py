@@ -171,3 +171,32 @@ def test_own_client_closed_given_one_kept(tmp_path: Path) -> None:
         assert own._transport.http.is_closed
 
     run(go)
+
+
+def test_a_cancelled_download_leaves_a_concurrent_one_alone(tmp_path: Path) -> None:
+    fake = FakeSeaTable()
+    data = os.urandom(2_000_000)
+    fake.files["files/2025-08/big.bin"] = data
+    b, sleeps = make(fake, tmp_path / "x")
+    url = f"/workspace/7/asset/{UUID}/files/2025-08/big.bin"
+    done: dict[str, Path] = {}
+
+    async def cancelled() -> None:
+        with anyio.CancelScope() as scope:
+            def stop(n: int, total: int | None) -> None:
+                if n > 300_000:
+                    scope.cancel()
+
+            await b.download_file(url, tmp_path / "a", progress=stop)
+
+    async def finished() -> None:
+        done["b"] = await b.download_file(url, tmp_path / "b")
+
+    async def go() -> None:
+        async with b, anyio.create_task_group() as tg:
+            tg.start_soon(finished)
+            tg.start_soon(cancelled)
+
+    run(go)
+    assert done["b"].read_bytes() == data and sorted(p.name for p in tmp_path.iterdir()) == ["b"]
+    assert sleeps == []  # b's stream was never broken (not even retried)

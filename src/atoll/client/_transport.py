@@ -7,7 +7,6 @@ retry policy. Credentials and the re-``auth()`` on an expired base token are the
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import io
 import os
@@ -175,8 +174,6 @@ class TransportState:
         self.reached = False
         #: Seconds since some epoch; resumable uploads measure their patience with it.
         self.clock: Callable[[], float] = time.monotonic
-        #: Streamed responses not closed yet: closed by the driver if an operation is abandoned.
-        self.open: set[httpx.Response] = set()
 
     def httpx_timeout(self, timeout: TimeoutArg) -> httpx.Timeout:
         return httpx.Timeout(self.timeout if timeout is DEFAULT else timeout)
@@ -189,23 +186,17 @@ class TransportState:
             content=content, timeout=effect.timeout,
         )
 
-    def opened(self, effect: Exchange, response: httpx.Response) -> httpx.Response:
-        """Note a streamed response, to close it if the operation is abandoned."""
-        if effect.stream:
-            self.open.add(response)
-        return response
-
-    def closing(self, effect: Close) -> httpx.Response:
-        self.open.discard(effect.response)
-        return effect.response
 
 
 class Stepper(Generic[T]):
     """Drives one operation: iterating it gives its effects; ``settle`` hands it each one's
-    result (or exception); ``result`` is its return value. Leaving the ``with`` closes it."""
+    result (or exception); ``result`` is its return value. Leaving the ``with`` closes it.
+    ``open`` holds its streamed responses not closed yet (the driver closes them if the
+    operation is abandoned: failed, interrupted, cancelled)."""
 
     def __init__(self, op: Op[T]) -> None:
         self.op = op
+        self.open: set[httpx.Response] = set()
         self.result: T
         self._value: Any = None
         self._error: Exception | None = None
@@ -231,16 +222,28 @@ class Stepper(Generic[T]):
             yield effect
 
     def settle(self, perform: Callable[[Effect], Any], effect: Effect) -> None:
+        self._track(effect)
         try:
             self._value = perform(effect)
         except Exception as exc:  # the operation sees it at its ``yield``
             self._error = exc
+        else:
+            self._track(effect, self._value)
 
     async def asettle(self, perform: Callable[[Effect], Awaitable[Any]], effect: Effect) -> None:
+        self._track(effect)
         try:
             self._value = await perform(effect)
         except Exception as exc:
             self._error = exc
+        else:
+            self._track(effect, self._value)
+
+    def _track(self, effect: Effect, result: Any = None) -> None:
+        if isinstance(effect, Close):
+            self.open.discard(effect.response)
+        elif isinstance(effect, Exchange) and effect.stream and result is not None:
+            self.open.add(result)
 
 
 class Transport(TransportState):
@@ -261,30 +264,25 @@ class Transport(TransportState):
 
     def run(self, op: Op[T]) -> T:
         """Run an operation to its end; its return value (or its exception)."""
-        with Stepper(op) as stepper, self._abandoning():
-            for effect in stepper:
-                stepper.settle(self.perform, effect)
-            return stepper.result
-
-    @contextlib.contextmanager
-    def _abandoning(self) -> Iterator[None]:
-        try:
-            yield
-        finally:
-            while self.open:
-                self.open.pop().close()
+        with Stepper(op) as stepper:
+            try:
+                for effect in stepper:
+                    stepper.settle(self.perform, effect)
+                return stepper.result
+            finally:
+                while stepper.open:
+                    stepper.open.pop().close()
 
     def perform(self, effect: Effect) -> Any:
         if isinstance(effect, Exchange):
             request = self.build(self.http, effect, effect.content)
-            sent = self.http.send(request, stream=effect.stream, follow_redirects=effect.follow_redirects)
-            return self.opened(effect, sent)
+            return self.http.send(request, stream=effect.stream, follow_redirects=effect.follow_redirects)
         if isinstance(effect, ReadChunk):
             return next(effect.body.iterate(effect.body.response.iter_bytes), b"")
         if isinstance(effect, ReadAll):
             return effect.response.read()
         if isinstance(effect, Close):
-            self.closing(effect).close()
+            effect.response.close()
             return None
         self.sleep(effect.seconds)
         return None

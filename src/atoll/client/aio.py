@@ -8,7 +8,6 @@ effects with ``await``, is async. Local file reads and writes stay blocking (chu
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar, Unpack
@@ -46,21 +45,15 @@ class AsyncTransport(TransportState):
             await self.http.aclose()
 
     async def run(self, op: Op[R]) -> R:
-        async with self._abandoning():
-            with Stepper(op) as stepper:
+        with Stepper(op) as stepper:
+            try:
                 for effect in stepper:
                     await stepper.asettle(self.perform, effect)
                 return stepper.result
-
-    @contextlib.asynccontextmanager
-    async def _abandoning(self) -> AsyncIterator[None]:
-        """Close the streamed responses an abandoned (failed, cancelled) operation left open."""
-        try:
-            yield
-        finally:
-            with anyio.CancelScope(shield=True):
-                while self.open:
-                    await self.open.pop().aclose()
+            finally:  # an abandoned operation's streams: closed even when cancelled
+                with anyio.CancelScope(shield=True):
+                    while stepper.open:
+                        await stepper.open.pop().aclose()
 
     async def perform(self, effect: Effect) -> Any:
         if isinstance(effect, Exchange):
@@ -68,15 +61,14 @@ class AsyncTransport(TransportState):
             if content is not None and not isinstance(content, bytes):
                 content = _chunks(content)
             request = self.build(self.http, effect, content)
-            sent = await self.http.send(request, stream=effect.stream,
+            return await self.http.send(request, stream=effect.stream,
                                         follow_redirects=effect.follow_redirects)
-            return self.opened(effect, sent)
         if isinstance(effect, ReadChunk):
             return await anext(effect.body.iterate(effect.body.response.aiter_bytes), b"")
         if isinstance(effect, ReadAll):
             return await effect.response.aread()
         if isinstance(effect, Close):
-            await self.closing(effect).aclose()
+            await effect.response.aclose()
         else:
             await self.sleep(effect.seconds)
         return None
