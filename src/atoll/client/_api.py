@@ -38,8 +38,14 @@ def _describe(call: Callable[..., Any], fn: Callable[..., Any]) -> None:
     call.__name__ = fn.__name__
     call.__qualname__ = fn.__qualname__
     call.__doc__ = fn.__doc__
-    params = list(inspect.signature(fn).parameters.values())[1:]  # without self
-    call.__signature__ = inspect.signature(fn).replace(parameters=params)  # type: ignore[attr-defined]
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())[1:]  # without self
+    returns = sig.return_annotation  # "Op[X]" (a string: annotations are postponed) -> "X"
+    if isinstance(returns, str) and returns.startswith("Op[") and returns.endswith("]"):
+        returns = returns[3:-1]
+    call.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=params, return_annotation=returns
+    )
 
 
 class api(Generic[P, R]):
@@ -51,7 +57,16 @@ class api(Generic[P, R]):
         self.fn = fn
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
+        self.__qualname__ = fn.__qualname__
+        self.__module__ = fn.__module__
         self.__signature__ = inspect.signature(fn)
+
+    def __repr__(self) -> str:
+        return f"<method {self.__qualname__}{self.__signature__}>"
+
+    def __call__(self, obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Called on the class, like a function: ``Base.list_rows(base, "Table1")``."""
+        return self.__get__(obj, type(obj))(*args, **kwargs)
 
     @overload
     def __get__(self, obj: None, owner: type) -> Self: ...
