@@ -1,4 +1,5 @@
-"""Fixtures of the client tests that speak to a live server."""
+"""Fixtures of the client tests: a private resume store for every test, and a live server
+behind a fault proxy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ import pytest
 from tests.client.live_files import SERVER_ENV, Proxied
 from tests.faultproxy import in_front_of
 from tests.live_server import LiveServer
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default resume store ($XDG_STATE_HOME/atoll/uploads) in a temp dir of the test,
+    not in the home directory of whoever runs the tests."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
 
 
 @pytest.fixture(scope="module")

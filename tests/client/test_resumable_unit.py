@@ -382,3 +382,14 @@ def test_download_into_file_object(fake: FakeSeaTable, tus: FakeTus, base: Base,
     assert hashlib.sha256((tmp_path / "f").read_bytes()).digest() == hashlib.sha256(data).digest()
     with pytest.raises(TypeError, match="binary"), (tmp_path / "t").open("w") as t:
         base.download_file(URL, t)  # type: ignore[arg-type]
+
+
+def test_default_store_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    b = atoll.Base(API_TOKEN, SERVER)
+    assert b.resume_store is not None and b.resume_store.directory == tmp_path / "xdg/atoll/uploads"
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    b = atoll.Base(API_TOKEN, SERVER)
+    assert b.resume_store is not None
+    assert b.resume_store.directory == tmp_path / "home/.local/state/atoll/uploads"
