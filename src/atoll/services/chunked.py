@@ -41,6 +41,7 @@ class ChunkUpload:
     fields: dict[str, str] = field(default_factory=dict)
     appender: Appender | None = None
     session: q.UploadSession | None = None
+    ended: bool = False
 
     def set_field(self, name: str, value: str) -> None:
         if name in ("parent_dir", "relative_path", "replace"):
@@ -54,7 +55,7 @@ class ChunkUpload:
         )
 
     async def begin_file(self, raw_name: str) -> ChunkUpload:
-        if self.appender is not None or self.session is not None:
+        if self.appender is not None:
             raise InvalidInput("Only one file is allowed per resumable request.")
         target = self._target(raw_name)
         session = await self._session(target)
@@ -92,13 +93,13 @@ class ChunkUpload:
         await self.appender.write(bytes(data))
 
     async def end_file(self) -> None:
-        assert self.appender is not None
-        self.session = await self.appender.finish()
+        self.ended = True  # recorded only once the whole request is read: one file, or nothing
 
     async def finish(self) -> dict[str, Any] | None:
         """None for an intermediate chunk; the completed file's result for the last one."""
-        if self.session is None:
+        if self.appender is None or not self.ended:
             raise InvalidInput("No file in multipart form.")
+        self.session = await self.appender.finish()
         return self.session.result if self.session.state == q.DONE else None
 
     async def close(self) -> None:

@@ -16,7 +16,9 @@ completion instead.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -26,6 +28,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import Connection, Engine
 
 from atoll.db import access as access_q
@@ -194,6 +197,9 @@ class Appender:
         if self.sha is None and session.received == 0:
             self.sha = hashlib.sha256()
         self.check = CHECKSUM_ALGORITHMS[checksum.algorithm]() if checksum else None
+        self._pieces: list[bytes] = []
+        self._pending = 0
+        self._batch: asyncio.Future[None] | None = None
 
     @classmethod
     async def start(cls, ctx: Context, session: q.UploadSession, *, offset: int,
@@ -225,20 +231,53 @@ class Appender:
             raise PayloadTooLarge(f"The body goes past Upload-Length {length}.")
         if self.expected is not None and self.position + len(chunk) - self.recorded > self.expected:
             raise InvalidInput("The chunk is longer than its Content-Range says.")
-        assert self.writer is not None
-        await self.lease.keep()
-        await self.writer.write(chunk)
         self.position += len(chunk)
-        if self.sha is not None:
-            self.sha.update(chunk)
-        if self.check is not None:
-            self.check.update(chunk)
+        self._pieces.append(chunk)
+        self._pending += len(chunk)
+        if self._pending >= self.ctx.settings.chunk_bytes:
+            await self._send()
         if not self.whole and self.position - self.recorded >= self.ctx.settings.upload_commit_bytes \
                 and self.position < length:
             await self._make_durable()
 
+    async def _send(self) -> None:
+        """Hand the gathered pieces on: hashed on a worker thread while the store writes them,
+        one batch in flight while the next arrives (the order is kept)."""
+        pieces, self._pieces, self._pending = self._pieces, [], 0
+        await self._drain_batch()
+        await self.lease.keep()
+        self._batch = asyncio.ensure_future(self._process(pieces))
+
+    async def _process(self, pieces: list[bytes]) -> None:
+        assert self.writer is not None
+        writer = self.writer
+
+        async def write_all() -> None:
+            for piece in pieces:
+                await writer.write(piece)
+
+        await asyncio.gather(anyio.to_thread.run_sync(self._hash, pieces), write_all())
+
+    def _hash(self, pieces: list[bytes]) -> None:
+        for piece in pieces:
+            if self.sha is not None:
+                self.sha.update(piece)
+            if self.check is not None:
+                self.check.update(piece)
+
+    async def _drain_batch(self) -> None:
+        if self._batch is not None:
+            batch, self._batch = self._batch, None
+            await batch
+
+    async def _drain(self) -> None:
+        if self._pieces:
+            await self._send()
+        await self._drain_batch()
+
     async def finish(self) -> q.UploadSession:
         """The body is complete: check it, make it durable, and complete the upload at its end."""
+        await self._drain()
         check, wanted = self.check, self.checksum
         if wanted is not None and check is not None and check.digest() != wanted.digest:
             raise ChecksumMismatch("Upload-Checksum does not match the bytes received; nothing was stored.")
@@ -255,6 +294,10 @@ class Appender:
         return self.session
 
     async def close(self) -> None:
+        if self._batch is not None:  # a failed request: let the batch in flight end first
+            batch, self._batch = self._batch, None
+            with contextlib.suppress(Exception):
+                await batch
         await self._close_writer()
         await self.lease.release()
 
@@ -264,6 +307,7 @@ class Appender:
             await writer.close()
 
     async def _make_durable(self, *, final: bool = False) -> None:
+        await self._drain()
         assert self.writer is not None
         offset, state = await self.writer.sync()
         assert offset == self.position
