@@ -55,6 +55,8 @@ class FakeTus:
         #: PATCHes preceded by a late one (an earlier request landing now): these many bytes
         #: of the body are taken first, so the PATCH itself meets a genuine 409.
         self.late: list[int] = []
+        #: completion fails (as when the row to attach to was deleted): 409, all bytes held
+        self.conflict_on_complete = False
         #: completing PATCHes whose answer is lost (the connection breaks after the commit)
         self.lose_answers = 0
         self.corrupt = False
@@ -123,6 +125,8 @@ class FakeTus:
         up.data += body
         assert len(up.data) <= up.length
         headers = {"Upload-Offset": str(len(up.data))}
+        if len(up.data) == up.length and self.conflict_on_complete:
+            return httpx.Response(409, json={"error_msg": "cannot attach the upload: row r1 was deleted"})
         if len(up.data) == up.length:
             up.result = self.complete(up)
             if self.lose_answers:

@@ -222,3 +222,21 @@ def test_terminated_upload_starts_afresh(proxied: Proxied, tmp_path: Path) -> No
         empty.write_bytes(b"")
         assert b.upload_local_file(empty, resumable=True)["size"] == 0
     assert list(store.iterdir()) == []
+
+
+def test_row_deleted_while_uploading_is_a_conflict(base: atoll.Base, table: str, server: LiveServer,
+                                                   token: str, tmp_path: Path, store: Path) -> None:
+    local = tmp_path / "late.bin"
+    random_file(local, 3 * MiB)
+    row = base.append_row(table, {"Name": "doomed"})
+    with atoll.Base(token, server.url, resume_store=None) as other:
+
+        def delete_row(done: int, total: int | None) -> None:
+            if done >= MiB and other.is_authed is False:
+                other.delete_row(table, row["_id"])
+
+        with pytest.raises(atoll.AtollHTTPError, match="was deleted") as info:
+            base.upload_local_file(local, table=table, row_id=row["_id"], column="Files",
+                                   progress=delete_row)
+    assert info.value.status == 409
+    assert all(r["_id"] != row["_id"] for r in base.list_rows(table))

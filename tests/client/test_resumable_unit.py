@@ -168,6 +168,15 @@ def test_progress_restarts_the_patience(
     assert fake.files["files/2025-08/big.bin"] == data
 
 
+def test_failed_completion_is_the_conflict(fake: FakeSeaTable, tus: FakeTus, base: Base,
+                                           local: Path, clock: Clock) -> None:
+    tus.conflict_on_complete = True
+    with pytest.raises(atoll.AtollHTTPError, match="row r1 was deleted") as info:
+        base.upload_local_file(local, table="Table1", row_id="r1", column="Files")
+    assert info.value.status == 409 and methods(fake) == ["POST", "PATCH", "HEAD", "GET"]
+    assert clock.sleeps == []
+
+
 def test_gone_upload_restarts_once(fake: FakeSeaTable, tus: FakeTus, base: Base, local: Path,
                                    data: bytes) -> None:
     tus.cuts = [1000]

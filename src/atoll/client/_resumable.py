@@ -202,9 +202,17 @@ class _Run:
         if status in (404, 410):
             raise _Gone(error)
         if status == 409:
-            server = yield from self.head(url)
+            try:
+                server = yield from self.head(url)
+            except AtollHTTPError as again:  # atoll answers HEAD too with 409 (bodiless) then
+                raise error if again.status == 409 else again from None
             if server == offset:  # at the right offset and still a conflict: a real one
                 raise error
+            if server >= self.job.size:  # all there: complete, or its completion failed
+                result = yield from self.status(url)
+                if result is None:  # e.g. the row to attach to was deleted meanwhile
+                    raise error
+                return server, result
             return server, None
         if status in (423, 429) or status >= 500:
             raise _Retry(error)
