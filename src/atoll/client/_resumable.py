@@ -277,7 +277,10 @@ def tus_upload(
     if source.reported != job.size:  # e.g. it was complete already: nothing was sent
         source.report(job.size)
     expected = result.get("sha256")
-    actual = source.hexdigest()
+    try:
+        actual = source.hexdigest()
+    except Incomplete as exc:
+        raise TransferError(f"cannot check the upload: {exc}") from exc
     if isinstance(expected, str) and expected.lower() != actual:
         raise IntegrityError(
             200, f"the server stored {result.get('size')} bytes with SHA-256 {expected}, "
