@@ -66,6 +66,8 @@ class FaultProxy:
     upstream: tuple[str, int]
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    #: the headers of each of ``requests`` (names in lower case)
+    request_headers: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -86,9 +88,10 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def _fault_for(self, method: str, target: str) -> Fault | None:
+    def _fault_for(self, method: str, target: str, headers: dict[str, str]) -> Fault | None:
         with self._lock:
             self.requests.append((method, target))
+            self.request_headers.append(headers)
             for fault in self.faults:
                 if fault.take(method, target):
                     return fault
@@ -101,7 +104,7 @@ class FaultProxy:
         lines = head.decode("latin-1").split("\r\n")
         method, target = lines[0].split(" ")[:2]
         headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
-        fault = self._fault_for(method, target)
+        fault = self._fault_for(method, target, headers)
         if fault is None or fault.kind in ("cut", "cut_reply"):
             self._pipe(client, lines, rest, fault)
         elif fault.kind == "reset":

@@ -32,6 +32,5 @@ def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied
 def proxied(proxied_server: Proxied) -> Proxied:
     """A server whose links (tus upload URLs, download links) all point at a fault proxy, with
     no faults set and no requests recorded yet (the server is the module's)."""
-    proxied_server.proxy.faults.clear()
-    proxied_server.proxy.requests.clear()
+    proxied_server.clear()
     return proxied_server

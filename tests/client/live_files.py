@@ -37,6 +37,16 @@ class Proxied:
         """The methods of the tus requests the proxy passed, in order."""
         return [m for m, target in self.proxy.requests if "/seafhttp/tus" in target]
 
+    def patch_offsets(self) -> list[int]:
+        """The ``Upload-Offset`` of each PATCH the proxy passed, in order."""
+        return [int(h["upload-offset"]) for (m, _), h in zip(self.proxy.requests,
+                self.proxy.request_headers, strict=True) if m == "PATCH"]
+
+    def clear(self) -> None:
+        self.proxy.faults.clear()
+        self.proxy.requests.clear()
+        self.proxy.request_headers.clear()
+
 
 def random_file(path: Path, size: int) -> str:
     """Write ``size`` random bytes to ``path``; their SHA-256."""

@@ -67,31 +67,30 @@ def test_cut_mid_patch_resumes(proxied: Proxied, tmp_path: Path) -> None:
     local = tmp_path / "cut.bin"
     digest = random_file(local, 12 * MiB)
     proxy.faults[:] = [Fault("cut", method="PATCH", cut_after=4 * MiB + 1234, times=2)]
-    seen: list[int] = []
     with proxied.base(resume_store=tmp_path / "store") as b:
-        cell = b.upload_local_file(local, name="cut.bin", progress=lambda d, t: seen.append(d))
+        cell = b.upload_local_file(local, name="cut.bin")
         assert cell["size"] == 12 * MiB
         methods = proxied.tus_requests()
         assert methods[:3] == ["POST", "PATCH", "HEAD"] and methods.count("POST") == 1
-        assert methods.count("PATCH") == 3 and proxy.faults[0].hits == 2
-        resumed = [d for i, d in enumerate(seen[1:], 1) if d < seen[i - 1]]
-        assert len(resumed) == 2 and all(d >= MiB for d in resumed)  # continued, not from 0
+        assert proxy.faults[0].hits == 2
+        # continued from what the server held, not from 0 (a PATCH between may have met the
+        # server still busy with the cut one: 423, or 409 and a HEAD)
+        offsets = proxied.patch_offsets()
+        assert len(offsets) >= 3 and offsets[0] == 0 and offsets[-1] >= 2 * MiB
         assert sha256_of(b.download_file(cell["url"], tmp_path / "back")) == digest
 
 
 def test_ctrl_c_then_a_new_base_resumes_through_the_store(proxied: Proxied, tmp_path: Path) -> None:
-    proxy = proxied.proxy
     local, store = tmp_path / "again.bin", tmp_path / "store"
     digest = random_file(local, 10 * MiB)
     with proxied.base(resume_store=store) as first, pytest.raises(KeyboardInterrupt):
         first.upload_local_file(local, progress=ctrl_c_at(6 * MiB))
     assert len(list(store.iterdir())) == 1
-    proxy.requests.clear()
-    seen: list[int] = []
+    proxied.clear()
     with proxied.base(resume_store=store) as second:
-        cell = second.upload_local_file(local, progress=lambda d, t: seen.append(d))
+        cell = second.upload_local_file(local)
         assert proxied.tus_requests()[:2] == ["HEAD", "PATCH"] and "POST" not in proxied.tus_requests()
-        assert seen[0] >= MiB  # the stored upload, continued
+        assert proxied.patch_offsets()[-1] >= MiB  # the stored upload, continued
         assert sha256_of(second.download_file(cell["url"], tmp_path / "back")) == digest
     assert list(store.iterdir()) == []
 
