@@ -186,6 +186,7 @@ class _Run:
         """One PATCH of the rest of the file; the new offset and the result if it completed.
         A failure worth waiting out raises ``_Retry``."""
         try:
+            self.source.move_to(offset)  # hash what the server has first, not mid-request
             response: httpx.Response = yield Exchange(
                 "PATCH", url, self.timeout, headers=tus.patch_headers(offset, self.job.size - offset),
                 content=self.source.body(offset),
