@@ -208,3 +208,39 @@ def test_a_held_lease_is_423_until_it_lapses(env: Env) -> None:
         conn.execute(update(schema.upload_sessions).values(lease_until=1.0))
     r = env.client.patch(url, headers={**OCTETS, "Upload-Offset": "0"}, content=b"abcd")
     assert r.status_code == 204
+
+
+def test_gc_reaps_expired_sessions_and_aborts_their_multipart_uploads(make_env: MakeEnv) -> None:
+    from atoll.services import maintenance
+
+    env = make_env(s3_part_bytes=5 * 1024 * 1024)
+    data = os.urandom(6 * 1024 * 1024)
+    meta = encode_metadata({"filename": "gone.bin"})
+    url = env.client.post(env.upload_link()["tus_link"], headers={
+        **TUS, "Upload-Length": str(len(data) + 10), "Upload-Metadata": meta}).headers["location"]
+    assert env.client.patch(url, headers={**OCTETS, "Upload-Offset": "0"}, content=data).status_code == 204
+    portal = env.client.portal  # type: ignore[union-attr]
+    assert portal.call(env.ctx.blobs.partial_keys) != []
+    assert portal.call(maintenance.gc, env.ctx) == []  # live: nothing reaped
+    assert portal.call(env.ctx.blobs.partial_keys) != []
+    with env.ctx.engine.begin() as conn:
+        conn.execute(update(schema.upload_sessions).values(expires_at=1.0))
+    portal.call(maintenance.gc, env.ctx)
+    assert portal.call(env.ctx.blobs.partial_keys) == []
+    assert portal.call(env.ctx.blobs.pending) == []  # no multipart upload left on S3
+    assert env.client.head(url, headers=TUS).status_code == 404
+
+
+def test_gc_removes_partial_bytes_no_session_owns(env: Env) -> None:
+    from atoll.services import maintenance
+
+    meta = encode_metadata({"filename": "orphan.bin"})
+    url = env.client.post(env.upload_link()["tus_link"], headers={
+        **TUS, "Upload-Length": "10", "Upload-Metadata": meta}).headers["location"]
+    env.client.patch(url, headers={**OCTETS, "Upload-Offset": "0"}, content=b"01234")
+    with env.ctx.engine.begin() as conn:  # a crash after the row went, before the bytes did
+        conn.execute(schema.upload_sessions.delete())
+    portal = env.client.portal  # type: ignore[union-attr]
+    assert portal.call(env.ctx.blobs.partial_keys) != []
+    portal.call(maintenance.gc, env.ctx)
+    assert portal.call(env.ctx.blobs.partial_keys) == []

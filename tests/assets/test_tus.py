@@ -265,3 +265,10 @@ def test_read_only_token_gets_no_upload_link(env: Env) -> None:
     ro = create_api_token(env.ctx.engine, base="Demo", permission="r").token
     r = env.client.get("/api/v2.1/dtable/app-upload-link/", headers=env.auth(ro))
     assert r.status_code == 403
+
+
+def test_errors_carry_tus_and_cors_headers(env: Env) -> None:
+    r = _head(env, PUBLIC_URL + "/seafhttp/tus-uploads/nope")
+    assert r.status_code == 404
+    assert r.headers["tus-resumable"] == "1.0.0"
+    assert r.headers["access-control-allow-origin"] == "*"

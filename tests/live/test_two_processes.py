@@ -135,3 +135,30 @@ def test_a_starting_process_never_sweeps_a_live_ones_upload(tmp_path: Path) -> N
     finally:
         b.stop()
         a.stop()
+
+
+def test_a_tus_upload_moves_between_processes(pair: tuple[LiveServer, LiveServer]) -> None:
+    """Chunks of one upload on alternating processes; the second one completes it (and, with no
+    running hash of its own, reads the blob back for its SHA-256)."""
+    import os
+
+    from atoll.wire.tus import encode_metadata
+
+    a, b = pair
+    token = a.create_token("Tus")
+    link = httpx.get(a.url + "/api/v2.1/dtable/app-upload-link/", headers=_auth(token)).json()
+    data = os.urandom(3 * 1024 * 1024)
+    tus = {"Tus-Resumable": "1.0.0"}
+    meta = encode_metadata({"filename": "m.bin"})
+    headers = {**tus, "Upload-Length": str(len(data)), "Upload-Metadata": meta}
+    created = httpx.post(link["tus_link"], headers=headers)
+    path = created.headers["location"].split("/seafhttp/", 1)[1]
+    step = 1024 * 1024
+    for i, server in enumerate((a, b, a)):
+        r = httpx.patch(f"{server.url}/seafhttp/{path}", content=data[i * step:(i + 1) * step], headers={
+            **tus, "Content-Type": "application/offset+octet-stream", "Upload-Offset": str(i * step)})
+        assert r.status_code == 204, r.text
+        head = httpx.head(f"{(b if server is a else a).url}/seafhttp/{path}", headers=tus)
+        assert head.headers["upload-offset"] == str((i + 1) * step)
+    result = httpx.get(f"{b.url}/seafhttp/{path}").json()["result"]
+    assert result["sha256"] == hashlib.sha256(data).hexdigest()

@@ -24,6 +24,7 @@ from atoll.server.limits import BodyLimits, Limits
 from atoll.server.routes import routes
 from atoll.services import upload_gc
 from atoll.services.context import Context
+from atoll.wire import tus
 from atoll.wire.errors import (
     error_body,
     family_for_path,
@@ -35,6 +36,10 @@ from atoll.wire.errors import (
 log = logging.getLogger("atoll")
 
 
+#: Paths whose errors carry tus's headers (CORS, Tus-Resumable).
+TUS_PATHS = ("/seafhttp/tus/", "/seafhttp/tus-uploads/")
+
+
 def _respond(status: int, body: dict[str, object] | str) -> Response:
     if isinstance(body, str):
         return PlainTextResponse(body, status_code=status)
@@ -44,7 +49,10 @@ def _respond(status: int, body: dict[str, object] | str) -> Response:
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AtollError)
     family = family_for_path(request.url.path)
-    return _respond(status_for(exc), error_body(exc, family, request_id(request.scope)))
+    response = _respond(status_for(exc), error_body(exc, family, request_id(request.scope)))
+    if request.url.path.startswith(TUS_PATHS):  # a browser's tus client must read the status
+        response.headers.update(tus.common_headers())
+    return response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

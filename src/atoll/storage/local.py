@@ -35,9 +35,9 @@ import anyio.to_thread
 from atoll.errors import StorageError
 from atoll.models import BlobInfo
 from atoll.storage.base import KEY_RE, BlobStat, Piece, check_key, new_key, os_error
-from atoll.storage.local_partial import PARTIAL_DIR, LocalPartials, LocalPartialWriter
-from atoll.storage.partial import State
-from atoll.storage.sinks import Sink, open_sink
+from atoll.storage.local_partial import PARTIAL_DIR, LocalPartials
+from atoll.storage.partial import WithPartials
+from atoll.storage.sinks import Sink, fsync_dir, open_sink
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,6 @@ LOCK_SUFFIX = ".lock"
 #: Chunks handed to the worker threads but not yet written and hashed: parsing the next chunk
 #: overlaps with writing and hashing this one. Memory per upload is at most (this + 1) x chunk_bytes.
 MAX_CHUNKS_IN_FLIGHT = 3
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LocalBlobWriter:
@@ -159,9 +151,9 @@ class LocalBlobWriter:
             created = self._store.ensure_parent(final)
             os.rename(self._temp, final)
         self._renamed = final
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         for parent in created:
-            _fsync_dir(parent)
+            fsync_dir(parent)
         self._store.remember_parent(final)
         self._closed = True
         return BlobInfo(key=self.key, size=self._size, sha256=self._hash.hexdigest())
@@ -212,7 +204,7 @@ def _try_lock(path: Path) -> int | None:
     return fd
 
 
-class LocalBlobStore:
+class LocalBlobStore(WithPartials):
     def __init__(self, root: Path, *, chunk_bytes: int) -> None:
         self.root = root.resolve()
         self.url = self.root.as_uri()
@@ -221,7 +213,7 @@ class LocalBlobStore:
         self._lease: int | None = None
         self._known_folders: set[Path] = set()
         (self.root / TEMP_DIR).mkdir(parents=True, exist_ok=True)
-        self._partials = LocalPartials(self)
+        self._partials: LocalPartials = LocalPartials(self)
 
     @property
     def staging(self) -> Path:
@@ -365,15 +357,6 @@ class LocalBlobStore:
         return await anyio.to_thread.run_sync(self._sweep_sync)
 
     # ------------------------------------------------------------ resumable uploads
-
-    async def open_partial(self, key: str, state: State, offset: int) -> LocalPartialWriter:
-        return await self._partials.open_partial(key, state, offset)
-
-    async def complete_partial(self, key: str, state: State, size: int) -> None:
-        await self._partials.complete_partial(key, state, size)
-
-    async def discard_partial(self, key: str, state: State) -> None:
-        await self._partials.discard_partial(key, state)
 
     async def partial_keys(self) -> builtins.list[str]:
         return await anyio.to_thread.run_sync(self._partials.keys)

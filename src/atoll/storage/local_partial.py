@@ -23,21 +23,13 @@ import anyio.to_thread
 from atoll.errors import Locked, StorageUnavailable
 from atoll.storage.base import Piece, check_key, new_key, os_error
 from atoll.storage.partial import State
-from atoll.storage.sinks import DIRECT_ALIGN, USE_DIRECT_IO
+from atoll.storage.sinks import DIRECT_ALIGN, USE_DIRECT_IO, fsync_dir, stage
 
 if TYPE_CHECKING:
     from atoll.storage.local import LocalBlobStore
 
 PARTIAL_DIR = "partial"
 LOCKED_MESSAGE = "Another request is writing this upload; try again in a moment."
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _open_locked(path: Path, offset: int) -> int:
@@ -55,7 +47,7 @@ def _open_locked(path: Path, offset: int) -> int:
         if size > offset:
             os.ftruncate(fd, offset)  # bytes of a request that never got recorded
         if created:
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         return fd
     except BaseException:
         os.close(fd)
@@ -91,16 +83,12 @@ class LocalPartialWriter:
             data, at = data[n:], at + n
 
     def _absorb(self, pieces: list[Piece]) -> None:
-        size = len(self._buf)
-        for piece in pieces:
-            src = memoryview(piece).cast("B")
-            while src:
-                take = min(len(src), size - self._used)
-                self._view[self._used:self._used + take] = src[:take]
-                self._used += take
-                src = src[take:]
-                if self._used == size:
-                    self._flush_block(size)
+        self._used = stage(self._view, self._used, pieces, self._flush_full)
+
+    def _flush_full(self) -> int:
+        self._used = len(self._buf)  # stage() counts on its own until it calls us
+        self._flush_block(self._used)
+        return self._used
 
     def _flush_block(self, upto: int) -> None:
         """Write ``[0, upto)`` of the buffer and keep the rest at its start (``upto`` aligned
@@ -214,9 +202,9 @@ class LocalPartials:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         for parent in created:
-            _fsync_dir(parent)
+            fsync_dir(parent)
         os.unlink(partial)
 
     async def complete_partial(self, key: str, state: State, size: int) -> None:

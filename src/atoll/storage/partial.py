@@ -38,3 +38,26 @@ class PartialWriter(Protocol):
     async def close(self) -> None:
         """Release the upload (locks, buffers); safe to call twice."""
         ...
+
+
+class PartialArea(Protocol):
+    async def open_partial(self, key: str, state: State, offset: int) -> PartialWriter: ...
+
+    async def complete_partial(self, key: str, state: State, size: int) -> None: ...
+
+    async def discard_partial(self, key: str, state: State) -> None: ...
+
+
+class WithPartials:
+    """A store's resumable-upload methods, answered by its partial area (``_partials``)."""
+
+    _partials: PartialArea
+
+    async def open_partial(self, key: str, state: State, offset: int) -> PartialWriter:
+        return await self._partials.open_partial(key, state, offset)
+
+    async def complete_partial(self, key: str, state: State, size: int) -> None:
+        await self._partials.complete_partial(key, state, size)
+
+    async def discard_partial(self, key: str, state: State) -> None:
+        await self._partials.discard_partial(key, state)

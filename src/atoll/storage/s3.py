@@ -25,8 +25,8 @@ from botocore.exceptions import ClientError
 from atoll.config import Settings
 from atoll.errors import StorageTimeout, StorageUnavailable
 from atoll.storage.base import BlobStat, Piece, check_key, new_key
-from atoll.storage.partial import State
-from atoll.storage.s3_partial import PARTIAL_PREFIX, S3Partials, S3PartialWriter
+from atoll.storage.partial import WithPartials
+from atoll.storage.s3_partial import PARTIAL_PREFIX, S3Partials
 from atoll.storage.s3_support import (
     CHECK_TIMEOUT_S,
     MAX_THREADS,
@@ -45,7 +45,7 @@ T = TypeVar("T")
 READ_RESUME_BACKOFF_S = 0.2
 
 
-class S3BlobStore:
+class S3BlobStore(WithPartials):
     def __init__(self, url: str, settings: Settings) -> None:
         self.location: S3Location = parse_s3_url(url)
         self.url = self.location.url
@@ -68,7 +68,7 @@ class S3BlobStore:
             endpoint_url=endpoint, region=region, timeout_s=min(CHECK_TIMEOUT_S, timeout_s),
             max_attempts=1, pool=2))
         self._pool = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="atoll-s3")
-        self._partials = S3Partials(self)
+        self._partials: S3Partials = S3Partials(self)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -249,15 +249,6 @@ class S3BlobStore:
             marker = {"PartNumberMarker": int(page["NextPartNumberMarker"])}
 
     # -- resumable uploads ----------------------------------------------------------------------
-
-    async def open_partial(self, key: str, state: State, offset: int) -> S3PartialWriter:
-        return await self._partials.open_partial(key, state, offset)
-
-    async def complete_partial(self, key: str, state: State, size: int) -> None:
-        await self._partials.complete_partial(key, state, size)
-
-    async def discard_partial(self, key: str, state: State) -> None:
-        await self._partials.discard_partial(key, state)
 
     async def partial_keys(self) -> builtins.list[str]:
         """Keys with staged tails or a multipart upload in progress."""

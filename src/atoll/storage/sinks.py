@@ -26,6 +26,7 @@ import errno
 import fcntl
 import mmap
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -117,6 +118,31 @@ class BufferedSink:
         self._fd.close(raise_errors=False)
 
 
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def stage(view: memoryview, used: int, pieces: list[Piece], when_full: Callable[[], int]) -> int:
+    """Copy ``pieces`` into the staging buffer ``view`` after its first ``used`` bytes; each time
+    it is full, ``when_full()`` writes it out and says how many bytes it still holds. Returns the
+    bytes held at the end."""
+    size = len(view)
+    for piece in pieces:
+        src = memoryview(piece).cast("B")
+        while src:
+            take = min(len(src), size - used)
+            view[used:used + take] = src[:take]
+            used += take
+            src = src[take:]
+            if used == size:
+                used = when_full()
+    return used
+
+
 class DirectSink:
     """Stages bytes in an aligned buffer and writes it with O_DIRECT whenever it is full."""
 
@@ -133,17 +159,11 @@ class DirectSink:
         self._offset = 0  # bytes written to the file
 
     def write(self, pieces: list[Piece]) -> None:
-        size = len(self._buf)
-        for piece in pieces:
-            src = memoryview(piece).cast("B")
-            while src:
-                take = min(len(src), size - self._used)
-                self._view[self._used:self._used + take] = src[:take]
-                self._used += take
-                src = src[take:]
-                if self._used == size:
-                    self._offset = _write_fully(self.fd, self._view, self._offset)
-                    self._used = 0
+        self._used = stage(self._view, self._used, pieces, self._write_full)
+
+    def _write_full(self) -> int:
+        self._offset = _write_fully(self.fd, self._view, self._offset)
+        return 0
 
     def finish(self) -> None:
         try:
