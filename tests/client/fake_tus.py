@@ -64,6 +64,8 @@ class FakeTus:
         #: ranged downloads: cut the body after this many bytes (once per entry)
         self.download_cuts: list[int] = []
         self.ignore_range = False
+        #: serve a Range even when If-Range names another version of the file
+        self.ignore_if_range = False
         fake.hooks.append(self.hook)
 
     def hook(self, s: Seen) -> httpx.Response | None:
@@ -158,7 +160,7 @@ class FakeTus:
         headers = {"ETag": etag, "Accept-Ranges": "bytes"}
         rng = s.headers.get("range")
         start = 0
-        if rng and not self.ignore_range and s.headers.get("if-range") == etag:
+        if rng and not self.ignore_range and (self.ignore_if_range or s.headers.get("if-range") == etag):
             start = int(rng.removeprefix("bytes=").rstrip("-"))
             headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
         body = data[start:]

@@ -376,6 +376,23 @@ def test_download_200_instead_of_206_starts_over(
     assert seen.count(0) == 2  # started over
 
 
+def test_download_of_a_file_changed_meanwhile_starts_over(
+    fake: FakeSeaTable, tus: FakeTus, base: Base, data: bytes, tmp_path: Path
+) -> None:
+    fake.files["files/2025-08/big.bin"] = data
+    tus.ignore_if_range = True  # a server that answers 206 whatever If-Range says
+    changed = bytes(reversed(data))
+
+    def change(done: int, total: int | None) -> None:
+        fake.files["files/2025-08/big.bin"] = changed  # replaced while the first attempt runs
+
+    tus.download_cuts = [100_000]
+    out = base.download_file(URL, tmp_path / "out", progress=change)
+    assert out.read_bytes() == changed  # all of the new file, not a mix of the two
+    gets = [s for s in fake.seen if s.path.startswith("/seafhttp/files/")]
+    assert [s.headers.get("range") for s in gets] == [None, "bytes=100000-", None]
+
+
 def test_download_into_file_object(fake: FakeSeaTable, tus: FakeTus, base: Base, data: bytes,
                                    tmp_path: Path) -> None:
     fake.files["files/2025-08/big.bin"] = data

@@ -120,10 +120,11 @@ class _Download:
         """Check the answer's status and range; set where its body starts and the total."""
         status = response.status_code
         got = content_range(response.headers.get("content-range")) if status == 206 else None
-        if got is not None and got[0] == self.received and self.received:
+        same = response.headers.get("etag") in (None, self.etag)  # If-Range may be ignored
+        if got is not None and got[0] == self.received and self.received and same:
             self.total = got[1]
             return
-        if status == 206:  # a range we did not ask for: ask again for the whole file
+        if status == 206:  # not the rest of the file we have: ask again for the whole of it
             self.etag = None
             self.start_over()
             raise Incomplete("unexpected partial content " + response.headers.get("content-range", ""))
