@@ -131,7 +131,7 @@ class FileOps(BaseCore):
         self, link: dict[str, Any], size: int, attach: bool, resumable: bool | None
     ) -> str | None:
         """The tus link to upload with, or ``None`` for a plain multipart upload."""
-        wanted = attach or size >= self.resumable_threshold if resumable is None else resumable
+        wanted = (attach or size >= self.resumable_threshold) if resumable is None else resumable
         if not wanted:
             return None
         tus_link = link.get("tus_link")
