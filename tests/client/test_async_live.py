@@ -26,7 +26,7 @@ def test_async_base_end_to_end(proxied: Proxied, tmp_path: Path) -> None:
             row = await b.append_row("Inbox", {})
             proxy.faults[:] = [Fault("cut", method="PATCH", cut_after=3 * MiB, times=2)]
             cell = await b.upload_local_file(local, table="Inbox", row_id=row["_id"], column="Files")
-            assert proxy.faults[0].hits == 2 and cell["row_id"] == row["_id"]
+            assert proxy.faults[0].hits == 2 and cell["row_id"] == row["_id"], proxied.tus_requests()
             assert (await b.get_row("Inbox", row["_id"]))["Files"][0]["url"] == cell["url"]
 
             proxy.faults[:] = [Fault("cut_reply", method="GET", target_contains="/seafhttp/files/",
@@ -41,8 +41,9 @@ def test_async_base_end_to_end(proxied: Proxied, tmp_path: Path) -> None:
         proxied.clear()
         async with proxied.async_base(resume_store=store) as again:
             cell = await again.upload_local_file(local, name="again.bin")
-            assert "POST" not in proxied.tus_requests() and cell["name"] == "again.bin"
-            assert proxied.patch_offsets()[-1] >= MiB
+            methods, offsets = proxied.tus_requests(), proxied.patch_offsets()
+            assert "POST" not in methods and cell["name"] == "again.bin", methods
+            assert offsets[-1] >= MiB, (offsets, methods)
         assert list(store.iterdir()) == []
 
     anyio.run(scenario)
