@@ -19,12 +19,18 @@ cleanup trap). Method, after shared/reference/performance-anchors.md:
   once per round, the bar for atoll's upload next to nginx's;
 * ``--baseline REV``: atoll at an earlier commit (temporary worktree) as server ``before``;
 * ``--rows``: the rows API instead of files (``benchlib/rows.py``);
+* ``--large``: issue 10's benchmark instead (``benchlib/large.py``): a 10 GiB file through
+  tus (one streaming PATCH) and upload-api and back down, nginx alongside, server peak RSS,
+  with a 1 GiB warm-up upload before each timed one; then the official client against
+  atoll's SDK on 1 GiB, each operation a process of its own (``benchlib/large_clients.py``,
+  ``benchlib/client_op.py``); docs/benchmarks-large.md;
 * server RSS: VmHWM summed over the server's process tree, reset (clear_refs 5) right
   before each timed big upload; idle = VmRSS summed after start-up.
 
 The code is the ``benchlib`` package next to this file: ``common`` (constants, helpers),
 ``processes`` (RSS and CPU of process trees), ``servers``, ``load`` (curl, wrk), ``report``,
-``rows`` (the rows benchmark), ``bare_app`` (the bare-framework server) and ``runner`` (the
+``rows`` (the rows benchmark), ``large``, ``large_args``, ``large_clients``, ``large_report``
+and ``client_op`` (``--large``), ``bare_app`` (the bare-framework server) and ``runner`` (the
 phases, ``main``); the nginx configuration and the wrk Lua scripts are files in
 ``benchlib/templates/``. The harness uses only the standard library (Python >= 3.11);
 bare_app runs on the venv's Starlette and uvicorn.

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import TypeVar
 
 MIB = 1024 * 1024
 MB = 1_000_000
@@ -100,7 +101,10 @@ def median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 
 
-def rotated(items: list[str], k: int) -> list[str]:
+T = TypeVar("T")
+
+
+def rotated(items: list[T], k: int) -> list[T]:
     k %= len(items)
     return items[k:] + items[:k]
 

@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from benchlib.servers import Server
 
 
-def curl_upload(link: dict[str, str], payload: Path, name: str) -> tuple[float, int, object]:
+def curl_upload(link: dict[str, str], payload: Path, name: str,
+                max_time: int = 900) -> tuple[float, int, object]:
     """Upload through upload-api exactly like the anchors: curl -F, Expect off. -> (s, bytes, json)"""
     url = link["upload_link"] + "?ret-json=1"
     out = subprocess.run(
-        ["curl", "-sS", "-f", "--max-time", "900", "-H", "Expect:",
+        ["curl", "-sS", "-f", "--max-time", str(max_time), "-H", "Expect:",
          "-F", f"parent_dir={link['parent_path']}",
          "-F", f"relative_path={link['file_relative_path']}",
          "-F", "replace=1", "-F", f"file=@{payload};filename={name}",
@@ -37,9 +38,10 @@ def curl_upload(link: dict[str, str], payload: Path, name: str) -> tuple[float, 
     return float(t), int(float(up)), json.loads(body) if body.strip() else None
 
 
-def curl_download(url: str, dest: str = "/dev/null", extra: tuple[str, ...] = ()) -> tuple[float, int]:
+def curl_download(url: str, dest: str = "/dev/null", extra: tuple[str, ...] = (),
+                  max_time: int = 900) -> tuple[float, int]:
     out = subprocess.run(
-        ["curl", "-sS", "-f", "--max-time", "900", *extra, "-o", dest,
+        ["curl", "-sS", "-f", "--max-time", str(max_time), *extra, "-o", dest,
          "-w", "%{time_total} %{size_download}", url],
         capture_output=True, text=True,
     )

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def _ppid_map() -> dict[int, int]:
@@ -71,3 +75,12 @@ def tree_cpu_s(roots: int | list[int]) -> float:
         rest = stat[stat.rfind(")") + 2 :].split()
         total += int(rest[11]) + int(rest[12])  # utime, stime
     return total / CLK_TCK
+
+
+def measured(roots: int | list[int], fn: Callable[[], T]) -> tuple[T, float, float]:
+    """``fn()`` with the tree's VmHWM reset first -> (its result, the tree's CPU seconds during
+    it, the tree's peak RSS in MiB)."""
+    reset_hwm(roots)
+    cpu0 = tree_cpu_s(roots)
+    out = fn()
+    return out, tree_cpu_s(roots) - cpu0, tree_kib(roots, "VmHWM") / 1024

@@ -47,6 +47,11 @@ class Results:
     def add_extra(self, metric: str, server: str, value: float) -> None:
         self.extra.setdefault(metric, {}).setdefault(server, []).append(value)
 
+    def at(self, metric: str, server: str, rnd: int) -> float | None:
+        """The figure of round ``rnd`` (None where missing)."""
+        col = self.figures.get(metric, {}).get(server, [])
+        return col[rnd] if rnd < len(col) else None
+
     def med(self, metric: str, server: str) -> float:
         return median([v for v in self.figures.get(metric, {}).get(server, []) if v is not None])
 
@@ -79,6 +84,39 @@ def fmt_num(v: float, digits: int = 0) -> str:
         return "—"
     return f"{v:,.{digits}f}"
 
+
+
+def fig_cell(v: float, ratio: float | None) -> str:
+    """A table cell: the figure, and its ratio to the reference in parentheses when given."""
+    if math.isnan(v):
+        return "—"
+    return fmt_num(v) if ratio is None else f"{fmt_num(v)} ({fmt_ratio(ratio)})"
+
+
+def appendix(res: Results, failed: dict[str, str], metric_w: int) -> list[str]:
+    """The report's "Per-round figures" and, if any, "Problems during the run" sections."""
+    w = max([8, *(len(n) for per in res.figures.values() for n in per)])
+    lines = ["", "## Per-round figures", "", "```"]
+    for metric, per in res.figures.items():
+        for s, vals in per.items():
+            lines.append(f"{metric:{metric_w}s} {s:{w}s} " + " ".join(
+                "—" if v is None else f"{v:.1f}" for v in vals))
+    lines.append("```")
+    if failed or res.notes:
+        lines += ["", "## Problems during the run", ""]
+        lines += [f"- {n}: {why.splitlines()[0][:300]}" for n, why in failed.items()]
+        lines += [f"- {n}" for n in res.notes]
+    return lines
+
+
+def kept_findings(path: Path, findings: str | None) -> str:
+    """The hand-written analysis below the marker, which survives re-runs; ``--findings FILE``
+    replaces it. "" when there is none."""
+    if findings:
+        return FINDINGS_MARKER + "\n\n" + Path(findings).read_text().strip()
+    if path.exists() and FINDINGS_MARKER in path.read_text():
+        return path.read_text()[path.read_text().index(FINDINGS_MARKER):].strip()
+    return ""
 
 
 class Report:
@@ -121,15 +159,9 @@ class Report:
         for metric, label, unit, target in labels:
             if metric not in self.res.figures:
                 continue
-            cells = {}
-            for s in self.names:
-                v = self.res.med(metric, s)
-                if math.isnan(v):
-                    cells[s] = "—"
-                elif s == "nginx":
-                    cells[s] = fmt_num(v)
-                else:
-                    cells[s] = f"{fmt_num(v)} ({fmt_ratio(self.res.ratio(metric, s))})"
+            cells = {s: fig_cell(self.res.med(metric, s),
+                                 None if s == "nginx" else self.res.ratio(metric, s))
+                     for s in self.names}
             rows.append((label, unit, cells, target))
             # Ratios to the other references (postgres-s3: moto's raw PUT / GET), round by round.
             for ref in self.backend.refs[1:]:
@@ -453,23 +485,8 @@ class Report:
             lines += ["", "## Which server is faster", "",
                       "Median of per-round ratios granian / uvicorn (> 1: granian faster):", ""]
             lines += [f"- {ln}" for ln in self.faster()] or ["- (needs both servers)"]
-        lines += ["", "## Per-round figures", "", "```"]
-        w = max([8, *(len(n) for n in self.names)])
-        for metric, per in self.res.figures.items():
-            for s, vals in per.items():
-                lines.append(f"{metric:22s} {s:{w}s} " + " ".join(
-                    "—" if v is None else f"{v:.1f}" for v in vals))
-        lines.append("```")
-        if self.failed or self.res.notes:
-            lines += ["", "## Problems during the run", ""]
-            lines += [f"- {n}: {w.splitlines()[0][:300]}" for n, w in self.failed.items()]
-            lines += [f"- {n}" for n in self.res.notes]
-        # Hand-written analysis below the marker survives re-runs; --findings replaces it.
-        kept = ""
-        if self.args.findings:
-            kept = FINDINGS_MARKER + "\n\n" + Path(self.args.findings).read_text().strip()
-        elif path.exists() and FINDINGS_MARKER in path.read_text():
-            kept = path.read_text()[path.read_text().index(FINDINGS_MARKER):].strip()
+        lines += appendix(self.res, self.failed, 22)
+        kept = kept_findings(path, self.args.findings)
         if kept:
             lines += ["", kept]
         path.write_text("\n".join(lines) + "\n")

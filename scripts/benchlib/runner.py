@@ -31,6 +31,7 @@ from benchlib.common import (
     parse_size,
     rotated,
 )
+from benchlib.large_args import add_large_args, check_large_args
 from benchlib.load import Wrk, check_upload_reply, curl_upload, sha256_of_file
 from benchlib.processes import process_tree, reset_hwm, tree_cpu_s, tree_kib
 from benchlib.report import Report, Results, fmt_ratio
@@ -336,22 +337,22 @@ class Bench(Report):
                         f"   p99 {r['p99_ms']:7.2f} ms{err}")
                 self.log_round_ratios(metric, rnd)
 
-    def log_round_ratios(self, metric: str, rnd: int) -> None:
+    def log_round_ratios(self, metric: str, rnd: int, ref_metric: str | None = None) -> None:
+        """This round's ratios to each reference (to its ``ref_metric`` figure when given)."""
         for ref in (*self.backend.refs, BARE, BEFORE):
-            b = self.res.figures.get(metric, {}).get(ref, [])
-            y = b[rnd] if rnd < len(b) else None
+            y = self.res.at(ref_metric or metric, ref, rnd)
             if not y:
                 continue
             parts = []
             for name in self.atoll_names:
                 if name == ref:
                     continue
-                a = self.res.figures.get(metric, {}).get(name, [])
-                x = a[rnd] if rnd < len(a) else None
+                x = self.res.at(metric, name, rnd)
                 if x:
                     parts.append(f"{name} {fmt_ratio(x / y)}")
             if parts:
-                log(f"     r{rnd + 1} ratio to {ref}: " + ", ".join(parts))
+                what = f"{metric} ratio to {ref} {ref_metric}" if ref_metric else f"ratio to {ref}"
+                log(f"     r{rnd + 1} {what}: " + ", ".join(parts))
 
     def run(self) -> int:
         self.t0 = time.time()
@@ -476,6 +477,7 @@ def main(argv: list[str]) -> int:
                    help="comma list of table sizes for --rows (default 1000,10000,100000)")
     p.add_argument("--rows-reps", type=int, default=5,
                    help="timed repetitions per rows operation, median quoted (default 5)")
+    add_large_args(p)
     p.add_argument("--python", default=None, help="python with atoll installed (default: repo .venv)")
     p.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent), help=argparse.SUPPRESS)
     p.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
@@ -493,6 +495,8 @@ def main(argv: list[str]) -> int:
     backend = BACKENDS[a.backend]
     if a.rows and a.servers is None:
         a.servers = "uvicorn"
+    if a.large:
+        check_large_args(p, a)
     a.servers = [s.strip() for s in (a.servers or ",".join(backend.servers)).split(",") if s.strip()]
     if a.rows:
         a.servers = [s for s in a.servers if s in ATOLL_SERVERS]
@@ -546,7 +550,13 @@ def main(argv: list[str]) -> int:
         kind = next((s for s in a.servers if s in ATOLL_SERVERS), "uvicorn")
         a.baseline_dir = str(Path(a.tmp) / "baseline")
 
-    bench: Bench | RowsBench = RowsBench(a) if a.rows else Bench(a)
+    bench: Bench | RowsBench
+    if a.large:
+        from benchlib.large import LargeBench  # imports this module
+
+        bench = LargeBench(a)
+    else:
+        bench = RowsBench(a) if a.rows else Bench(a)
 
     def on_signal(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)

@@ -177,3 +177,13 @@ def test_bad_download_and_delete_paths(env: Env, path: str) -> None:
 def test_empty_download_path(env: Env) -> None:
     assert env.download_link("").status_code == 400  # type: ignore[attr-defined]
     assert env.download_link("/").status_code == 400  # type: ignore[attr-defined]
+
+
+def test_a_file_of_exactly_the_limit_fits_one_byte_more_does_not(make_env: MakeEnv) -> None:
+    """The limit is the file's size: a request's multipart framing does not count against it."""
+    env = make_env(max_upload_bytes=5000)
+    assert env.upload("exact.bin", b"x" * 5000).status_code == 200  # type: ignore[attr-defined]
+    before = env.state()
+    r = env.upload("over.bin", b"x" * 5001)
+    assert r.status_code == 413  # type: ignore[attr-defined]
+    _assert_unchanged(env, before, r)

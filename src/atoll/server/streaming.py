@@ -20,6 +20,16 @@ from atoll.config import Settings
 from atoll.errors import InvalidInput, PayloadTooLarge
 from atoll.storage.base import Piece
 
+#: What a multipart request may carry beyond its files' bytes (fields, part headers, boundaries),
+#: at most the file limit itself: so a file of exactly ``max_upload_bytes`` fits in a request.
+MULTIPART_ALLOWANCE_BYTES = 1024 * 1024
+
+
+def body_limit(max_upload_bytes: int) -> int:
+    """The largest upload-api request body: the file limit plus the framing allowance."""
+    return max_upload_bytes + min(MULTIPART_ALLOWANCE_BYTES, max_upload_bytes)
+
+
 #: Headers allowed in one part (Content-Disposition, Content-Type, and a few more).
 MAX_PART_HEADERS = 8
 _FILENAME_STAR = re.compile(rb"filename\*\s*=\s*([^;]+)", re.IGNORECASE)
@@ -163,6 +173,7 @@ class _Feeder:
         self.settings = settings
         self.part: _Part | None = None
         self.writer: FileWriter | None = None
+        self.file_bytes = 0
         self.parts = 0
 
     async def apply(self, kind: str, payload: object) -> None:
@@ -181,10 +192,15 @@ class _Feeder:
         self.part = _Part(headers=headers, field_name=name, file_name=filename)
         if filename is not None and name == "file":
             self.writer = await self.upload.begin_file(filename)
+            self.file_bytes = 0
 
     async def _data(self, data: memoryview | bytes) -> None:
         assert self.part is not None
         if self.writer is not None:
+            self.file_bytes += len(data)
+            limit = self.settings.max_upload_bytes
+            if self.file_bytes > limit:
+                raise PayloadTooLarge(f"File size is too large: the limit is {limit} bytes.")
             await self.writer.write(data)
             return
         if self.part.file_name is not None:
@@ -223,7 +239,7 @@ async def parse_upload(
     received = 0
     async for chunk in body:
         received += len(chunk)
-        if received > settings.max_upload_bytes:
+        if received > body_limit(settings.max_upload_bytes):
             raise PayloadTooLarge(f"File size is too large: the limit is {settings.max_upload_bytes} bytes.")
         try:
             parser.write(chunk if isinstance(chunk, bytes) else bytes(chunk))

@@ -25,7 +25,7 @@ from atoll.server.bodies import declared_length
 from atoll.server.endpoints import tus
 from atoll.server.negotiation import prefers_html
 from atoll.server.ranges import ByteRange, RangeNotSatisfiable, parse_range
-from atoll.server.streaming import parse_upload
+from atoll.server.streaming import body_limit, parse_upload
 from atoll.services import assets as svc
 from atoll.wire import assets as wire
 from atoll.wire import links
@@ -49,7 +49,7 @@ async def upload(request: Request) -> Response:
         return await tus.chunked_upload(request, t)
     ctx = context(request)
     length = declared_length(request)
-    if length is not None and length > ctx.settings.max_upload_bytes:
+    if length is not None and length > body_limit(ctx.settings.max_upload_bytes):
         raise PayloadTooLarge(f"File size is too large: the limit is {ctx.settings.max_upload_bytes} bytes.")
     job = svc.Upload(ctx, t, size_hint=length)
     await job.admit()  # 507 before the body is read when it would cross the free-space reserve
