@@ -19,7 +19,6 @@ from atoll.client import (
     TransferError,
 )
 
-
 #: In the SDK's message when an answer is an HTML page or other text: the URL is not a server.
 NOT_AN_ANSWER = "not an atoll or SeaTable message"
 
