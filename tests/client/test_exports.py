@@ -9,11 +9,13 @@ import atoll
 import atoll.client
 
 SDK_NAMES = [
+    "AsyncBase",
     "AtollHTTPError",
     "AuthError",
     "BadRequestError",
     "Base",
     "ColumnTypes",
+    "IntegrityError",
     "NotFoundError",
     "ServerError",
     "TokenExpiredError",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 from urllib.parse import quote
 
 from atoll.client.exceptions import (
@@ -458,12 +458,15 @@ def expect_dict(data: Any, what: str) -> dict[str, Any]:
 
 class FileCell(TypedDict):
     """A file-column cell entry, as uploads and ``get_custom_file_info`` return it (image
-    columns store only its ``url``)."""
+    columns store only its ``url``). An upload attached to a cell (upload-and-attach) adds the
+    ``row_id`` and ``table_id`` it went to."""
 
     type: str
     size: int | None
     name: str | None
     url: str
+    row_id: NotRequired[str]
+    table_id: NotRequired[str]
 
 
 def _file_cell(file_type: str, size: Any, name: Any, url: str) -> FileCell:

@@ -1,25 +1,25 @@
 """The moving of bytes for ``atoll.Base``: a :class:`Transport` (held by ``Base``, not inherited)
-owns the ``httpx.Client``, timeouts and retries with backoff; it sends one JSON exchange, the
-streamed multipart upload body, or streams a download into a temp file renamed into place.
-Credentials and the re-``auth()`` on an expired base token are ``Base``'s."""
+owns the ``httpx.Client`` and performs the effects (``_effects``) an operation yields; what to
+send, retries and resume are the operations' (``_flows``, ``_download``, ``_resumable``), shared
+with ``AsyncBase``, whose ``aio.AsyncTransport`` performs the same effects on ``httpx.AsyncClient``.
+:class:`TransportState` is what both transports hold: the server URL, the default timeout, the
+retry policy. Credentials and the re-``auth()`` on an expired base token are the operations'."""
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import io
 import os
-import secrets
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, Literal, TypeVar
 
 import httpx
 
 from atoll.client import _requests as rq
-from atoll.client.exceptions import AtollHTTPError, TransferError, TransferTimeoutError
+from atoll.client._effects import Close, Effect, Exchange, Op, ReadAll, ReadChunk
+from atoll.client.exceptions import TransferError, TransferTimeoutError
 
 T = TypeVar("T")
 
@@ -34,10 +34,10 @@ class _Default(enum.Enum):
 DEFAULT = _Default.TOKEN
 TimeoutArg = float | None | Literal[_Default.TOKEN]
 
-_CONNECT_PHASE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+CONNECT_PHASE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class _StatusRetry(Exception):
+class StatusRetry(Exception):
     def __init__(self, status: int, content: bytes, retry_after: float | None) -> None:
         super().__init__(status)
         self.status = status
@@ -45,7 +45,7 @@ class _StatusRetry(Exception):
         self.retry_after = retry_after
 
 
-class _Incomplete(Exception):
+class Incomplete(Exception):
     """The body ended before Content-Length bytes (or the source changed size mid-upload)."""
 
 
@@ -61,7 +61,7 @@ def _where(exc: BaseException, server_url: str) -> str:
     return f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}"
 
 
-def _transfer_error(exc: BaseException, server_url: str) -> TransferError:
+def transfer_error(exc: BaseException, server_url: str) -> TransferError:
     detail = str(exc) or type(exc).__name__
     where = _where(exc, server_url)
     if isinstance(exc, httpx.ConnectTimeout):
@@ -142,7 +142,7 @@ class UploadSource:
                 chunk = self._file.read(n)
                 if not chunk:
                     if remaining:
-                        raise _Incomplete(f"file shrank while uploading ({remaining} bytes short)")
+                        raise Incomplete(f"file shrank while uploading ({remaining} bytes short)")
                     return
                 if not isinstance(chunk, (bytes, bytearray)):
                     raise TypeError("file object must be opened in binary mode ('rb')")
@@ -158,190 +158,114 @@ class UploadSource:
                     yield bytes(chunk)
 
 
-class Transport:
-    """The retrying ``httpx.Client`` every request of one ``atoll.Base`` goes through."""
 
-    def __init__(
-        self,
-        server_url: str,
-        *,
-        timeout: float | None,
-        retries: int,
-        http: httpx.Client | None,
-    ) -> None:
+
+class TransportState:
+    """What the sync and the async transport share: the server URL errors name, the default
+    timeout, the retry policy, and whether the server has answered yet."""
+
+    def __init__(self, server_url: str, timeout: float | None, retries: int) -> None:
         self.server_url = server_url
         self.timeout = timeout
         self.retries = retries
         self.retry = rq.RetryPolicy(retries=retries)
-        self.own_http = http is None
-        self.http = http if http is not None else httpx.Client(follow_redirects=False)
-        self.sleep: Callable[[float], None] = time.sleep
         #: Set once any server answered: before that, a refused connection is not retried (a
         #: wrong URL or a stopped server fails at once instead of after seconds of backoff).
         self.reached = False
+        #: Seconds since some epoch; resumable uploads measure their patience with it.
+        self.clock: Callable[[], float] = time.monotonic
+        #: Streamed responses not closed yet: closed by the driver if an operation is abandoned.
+        self.open: set[httpx.Response] = set()
+
+    def httpx_timeout(self, timeout: TimeoutArg) -> httpx.Timeout:
+        return httpx.Timeout(self.timeout if timeout is DEFAULT else timeout)
+
+
+class Stepper:
+    """Drives one operation: hands it each effect's result (or exception) and takes the next
+    effect, until it returns. ``done`` is set and ``result`` holds its return value."""
+
+    def __init__(self, op: Op[T]) -> None:
+        self.op = op
+        self.done = False
+        self.result: Any = None
+        self._value: Any = None
+        self._error: Exception | None = None
+
+    def next(self) -> Effect | None:
+        try:
+            if self._error is not None:
+                error, self._error = self._error, None
+                return self.op.throw(error)
+            return self.op.send(self._value)
+        except StopIteration as stop:
+            self.done = True
+            self.result = stop.value
+            return None
+        finally:
+            self._value = None
+
+    def deliver(self, value: Any) -> None:
+        self._value = value
+
+    def fail(self, error: Exception) -> None:
+        """The effect raised: the operation sees the exception at its ``yield``."""
+        self._error = error
+
+
+class Transport(TransportState):
+    """Performs operations' effects on an ``httpx.Client`` (one per ``atoll.Base``)."""
+
+    def __init__(
+        self, server_url: str, *, timeout: float | None, retries: int, http: httpx.Client | None
+    ) -> None:
+        super().__init__(server_url, timeout=timeout, retries=retries)
+        self.own_http = http is None
+        self.http = http if http is not None else httpx.Client(follow_redirects=False)
+        self.sleep: Callable[[float], None] = time.sleep
 
     def close(self) -> None:
         """Close the connection pool, if this transport created it."""
         if self.own_http:
             self.http.close()
 
-    def _timeout(self, timeout: TimeoutArg) -> httpx.Timeout:
-        return httpx.Timeout(self.timeout if timeout is DEFAULT else timeout)
-
-    def _retrying(
-        self,
-        op: Callable[[], T],
-        *,
-        idempotent: bool,
-        can_restart: Callable[[], bool] = lambda: True,
-    ) -> T:
-        attempt = 0
-        while True:
-            try:
-                result = op()
-            except _StatusRetry as r:
-                self.reached = True
-                if attempt >= self.retries or not can_restart():
-                    raise rq.http_error(r.status, r.content) from None
-                delay = self.retry.delay(attempt, r.retry_after)
-            except AtollHTTPError:
-                self.reached = True  # an answer, if not a welcome one
-                raise
-            except (httpx.TransportError, _Incomplete) as exc:
-                connect_phase = isinstance(exc, _CONNECT_PHASE)
-                if not connect_phase:
-                    self.reached = True
-                # a connection that never worked is not transient: no retry until one did
-                safe = (idempotent or connect_phase) and self.reached
-                if attempt >= self.retries or not safe or not can_restart():
-                    raise _transfer_error(exc, self.server_url) from exc
-                delay = self.retry.delay(attempt)
-            else:
-                self.reached = True
-                return result
-            self.sleep(delay)
-            attempt += 1
-
-    @staticmethod
-    def _check_retry(response: httpx.Response, idempotent: bool) -> None:
-        """Raise _StatusRetry for a transient status where repeating is safe. 429 is always
-        safe: the server refused the request without acting on it."""
-        status = response.status_code
-        if rq.retryable_status(status) and (idempotent or status == 429):
-            raise _StatusRetry(
-                status, response.read(), rq.parse_retry_after(response.headers.get("retry-after"))
-            )
-
-    def send_json(self, spec: rq.RequestSpec, headers: dict[str, str], timeout: TimeoutArg) -> Any:
-        """One JSON exchange with retries: the parsed answer, or the typed error."""
-
-        def op() -> Any:
-            request = self.http.build_request(
-                spec.method,
-                spec.url,
-                params=list(spec.params) if spec.params is not None else None,
-                headers=headers,
-                content=spec.body_bytes(),
-                timeout=self._timeout(timeout),
-            )
-            response = self.http.send(request)
-            self._check_retry(response, spec.idempotent)
-            return rq.parse_json(response.status_code, response.content)
-
-        return self._retrying(op, idempotent=spec.idempotent)
-
-    def upload(
-        self,
-        upload_link: str,
-        fields: Sequence[tuple[str, str | None]],
-        name: str,
-        source: UploadSource,
-        *,
-        idempotent: bool,
-        progress: Progress | None,
-        timeout: TimeoutArg,
-    ) -> dict[str, Any]:
-        """Stream one multipart upload; the file server's answer for the file."""
-        layout = rq.MultipartLayout(
-            [(k, v) for k, v in fields if v is not None], name, boundary=secrets.token_hex(16)
-        )
-        total = source.size
-
-        def body() -> Iterator[bytes]:
-            yield layout.head
-            sent = 0
-            if progress:
-                progress(0, total)
-            for chunk in source.chunks():
-                yield chunk
-                sent += len(chunk)
-                if progress:
-                    progress(sent, total)
-            yield layout.tail
-
-        def op() -> dict[str, Any]:
-            headers = {"Content-Type": layout.content_type}
-            if total is not None:
-                headers["Content-Length"] = str(layout.content_length(total))
-            request = self.http.build_request(
-                "POST", rq.upload_url(upload_link), headers=headers, content=body(),
-                timeout=self._timeout(timeout),
-            )
-            response = self.http.send(request)
-            self._check_retry(response, idempotent)
-            return rq.parse_upload_response(response.status_code, response.content)
-
-        return self._retrying(op, idempotent=idempotent, can_restart=source.can_restart)
-
-    def fetch(
-        self,
-        link: str,
-        save_path: str | os.PathLike[str],
-        name: str,
-        progress: Progress | None,
-        timeout: TimeoutArg,
-    ) -> Path:
-        """Stream ``link`` to ``save_path`` (a directory receives ``name``); the path written."""
-        target = rq.resolve_save_path(save_path, name)
-        if os.fspath(save_path).endswith(("/", os.sep)):
-            target.parent.mkdir(parents=True, exist_ok=True)
-
-        def op() -> Path:
-            request = self.http.build_request("GET", link, timeout=self._timeout(timeout))
-            response = self.http.send(request, stream=True, follow_redirects=True)
-            try:
-                if response.status_code != 200:
-                    self._check_retry(response, True)
-                    raise rq.http_error(response.status_code, response.read())
-                self._stream_to(response, target, progress)
-            finally:
-                response.close()
-            return target
-
-        return self._retrying(op, idempotent=True)
-
-    @staticmethod
-    def _stream_to(response: httpx.Response, target: Path, progress: Progress | None) -> None:
-        encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
-        length = response.headers.get("content-length")
-        total = int(length) if length and length.isdigit() and not encoded else None
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    def run(self, op: Op[T]) -> T:
+        """Run an operation to its end; its return value (or its exception)."""
+        stepper = Stepper(op)
         try:
-            with os.fdopen(fd, "wb") as f:
-                received = 0
-                if progress:
-                    progress(0, total)
-                # decoded bytes; with identity encoding that is the raw body
-                for chunk in response.iter_bytes(rq.CHUNK_SIZE):
-                    f.write(chunk)
-                    received += len(chunk)
-                    if progress:
-                        progress(received, total)
-            if total is not None and received != total:
-                raise _Incomplete(f"received {received} of {total} bytes")
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+            while (effect := stepper.next()) is not None:
+                try:
+                    stepper.deliver(self.perform(effect))
+                except Exception as exc:
+                    stepper.fail(exc)
+            result: T = stepper.result
+            return result
+        finally:
+            op.close()
+            while self.open:
+                self.open.pop().close()
+
+    def perform(self, effect: Effect) -> Any:
+        if isinstance(effect, Exchange):
+            request = self.http.build_request(
+                effect.method, effect.url, params=effect.params, headers=effect.headers,
+                content=effect.content, timeout=effect.timeout,
+            )
+            response = self.http.send(
+                request, stream=effect.stream, follow_redirects=effect.follow_redirects
+            )
+            if effect.stream:
+                self.open.add(response)
+            return response
+        if isinstance(effect, ReadChunk):
+            if effect.body.chunks is None:
+                effect.body.chunks = effect.body.response.iter_bytes(rq.CHUNK_SIZE)
+            return next(effect.body.chunks, b"")
+        if isinstance(effect, ReadAll):
+            return effect.response.read()
+        if isinstance(effect, Close):
+            self.open.discard(effect.response)
+            effect.response.close()
+            return None
+        self.sleep(effect.seconds)
+        return None

@@ -8,6 +8,7 @@
     ├── NotFoundError          404
     ├── TooLargeError          413 (and Seafile's 442 "File size is too large.")
     ├── ServerError            5xx
+    ├── IntegrityError         the server's SHA-256 of an upload is not the file's
     └── TransferError          network failure after retries (status None)
         └── TransferTimeoutError  a socket operation exceeded the timeout
 
@@ -62,6 +63,11 @@ class ServerError(AtollHTTPError):
     """5xx that persisted after retries (or was not retryable)."""
 
 
+class IntegrityError(AtollHTTPError):
+    """A resumable upload completed, but the SHA-256 the server computed over what it stored is
+    not the SHA-256 of the bytes sent (the file is in the base: check or delete it)."""
+
+
 class TransferError(AtollHTTPError):
     """No usable response: connection refused or reset, truncated body, after retries."""
 
@@ -94,6 +100,7 @@ __all__ = [
     "AtollHTTPError",
     "AuthError",
     "BadRequestError",
+    "IntegrityError",
     "NotFoundError",
     "ServerError",
     "TokenExpiredError",
