@@ -123,12 +123,10 @@ def upload(
         raise click.UsageError("--replace is not available for custom folders")
     if image:
         file_type = ColumnType.IMAGE.value
-    extra: dict[str, Any] = {}
+    table = row_id = column = None
     if attach is not None:
         table, row, column = attach
-        extra.update(table=table, column=column, row_id=None if row == NEW_ROW else row)
-    if resumable is not None:
-        extra["resumable"] = resumable
+        row_id = None if row == NEW_ROW else row
     sizes = [os.path.getsize(path) for path in files]
     with errors(target, resumable=True):
         base = open_base(target)
@@ -137,12 +135,13 @@ def upload(
                 with shown.file(name or os.path.basename(path), size) as bar:
                     if folder is not None:
                         cell = base.upload_local_file_to_custom_folder(
-                            path, folder, name, progress=bar, **extra
+                            path, folder, name, progress=bar, resumable=resumable,
+                            table=table, row_id=row_id, column=column,
                         )
                     else:
                         cell = base.upload_local_file(
                             path, name, file_type=file_type, replace=replace, progress=bar,
-                            **extra,
+                            resumable=resumable, table=table, row_id=row_id, column=column,
                         )
                 emit(cell)
 

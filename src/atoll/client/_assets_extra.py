@@ -24,9 +24,5 @@ def custom_asset_path(path: str) -> str:
 
 def delete_asset(base: Base, path: str, *, timeout: TimeoutArg = DEFAULT) -> Any:
     """Delete one asset of the base by its path; ``{"success": true}``."""
-    base._ensure_auth()
-    return base._call(
-        lambda: rq.RequestSpec("DELETE", base.server_url + ep.APP_ASSET, "api_token",
-                               [("path", path)]),
-        timeout,
-    )
+    spec = rq.RequestSpec("DELETE", base.server_url + ep.APP_ASSET, "api_token", [("path", path)])
+    return base._run(base._web(spec, timeout))
