@@ -76,7 +76,7 @@ def test_config_path_follows_atoll_config_then_xdg_then_home() -> None:
 
 def test_nothing_given_is_a_usage_error_that_names_all_three_ways(tmp_path: Path) -> None:
     res = run()
-    assert res.exit_code == Exit.USAGE == 2
+    assert res.exit_code == 2 and Exit.USAGE == res.exit_code
     path = tmp_path / "xdg" / "atoll" / "config.toml"
     assert (f'no server: give --server URL, set ATOLL_SERVER, or put server = "URL" under '
             f"[default] in {path}") in res.stderr
