@@ -24,16 +24,13 @@ from rich.console import Console
 
 from atoll.cli import first_sentence, main
 from atoll.cli.progress import Transfers
+from tests.client.cli_env import isolate
 from tests.live_server import LiveServer
 
 
 @pytest.fixture(autouse=True)
 def no_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No config file or connection variables from the machine running the tests."""
-    for name in ("ATOLL_CONFIG", "ATOLL_PROFILE", "ATOLL_SERVER", "ATOLL_TOKEN",
-                 "ATOLL_SERVER_URL", "ATOLL_API_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    isolate(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -29,19 +29,13 @@ from atoll.client import (
     TooLargeError,
     TransferError,
 )
+from tests.client.cli_env import isolate
 from tests.live_server import LiveServer
-
-CONNECTION_ENV = ("ATOLL_CONFIG", "ATOLL_PROFILE", "ATOLL_SERVER", "ATOLL_TOKEN",
-                  "ATOLL_SERVER_URL", "ATOLL_API_TOKEN")
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No config file, connection variables or resume store of the machine running the tests."""
-    for name in CONNECTION_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    isolate(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -325,7 +319,7 @@ def test_ctrl_c_exits_130_and_the_same_command_finishes(
     status, out, err = _upload_and_interrupt(cmd, env)
     if status == 0:
         pytest.skip("the upload finished before the interrupt arrived")
-    assert status == 130 and Exit.INTERRUPTED == status, err
+    assert status == 130 and status == Exit.INTERRUPTED, err
     assert out == ""
     assert err.splitlines()[-1] == "interrupted; run the same command again to resume"
     assert "Traceback" not in err

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from atoll.cli.connection import Target, config_path, connection_options
 from atoll.cli.exitcodes import Exit
+from tests.client.cli_env import isolate
 
 TOKEN_A = "a" * 36 + "aaaa"
 TOKEN_B = "b" * 36 + "bbbb"
@@ -28,16 +29,12 @@ def show(target: Target) -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("ATOLL_CONFIG", "ATOLL_PROFILE", "ATOLL_SERVER", "ATOLL_TOKEN",
-                 "ATOLL_SERVER_URL", "ATOLL_API_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    return tmp_path
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate(monkeypatch, tmp_path)
 
 
 def write_config(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
-    path = tmp_path / "xdg" / "atoll" / "config.toml"
+    path = tmp_path / "config" / "atoll" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     path.chmod(mode)
@@ -76,8 +73,8 @@ def test_config_path_follows_atoll_config_then_xdg_then_home() -> None:
 
 def test_nothing_given_is_a_usage_error_that_names_all_three_ways(tmp_path: Path) -> None:
     res = run()
-    assert res.exit_code == 2 and Exit.USAGE == res.exit_code
-    path = tmp_path / "xdg" / "atoll" / "config.toml"
+    assert res.exit_code == 2 and res.exit_code == Exit.USAGE
+    path = tmp_path / "config" / "atoll" / "config.toml"
     assert (f'no server: give --server URL, set ATOLL_SERVER, or put server = "URL" under '
             f"[default] in {path}") in res.stderr
     res = run("--server", "http://h")

@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import IO
 
 from rich.console import Console
@@ -137,15 +136,10 @@ class Transfers:
             self.bars.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self.live:
             self.bars.stop()
-        if self.total is not None and exc is None:
+        if self.total is not None and exc_info[1] is None:  # the total only when all went
             self._print(self.total)
 
     def _print(self, task_id: TaskID) -> None:
