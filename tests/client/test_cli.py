@@ -8,6 +8,7 @@ import io
 import json
 import os
 import pty
+import re
 import select
 import socket
 import subprocess
@@ -292,10 +293,30 @@ def test_progress_on_a_terminal_only(server: LiveServer, token: str, tmp_path: P
     assert out.returncode == 0 and "big.bin  3.0 MiB / 3.0 MiB  100%" in out.stderr
 
     # a pseudo-terminal on stderr: the line is redrawn in place
+    cmd = [sys.executable, "-m", "atoll", "upload", "--replace", str(f)]
+    seen, stdout = _on_a_terminal(cmd, {**os.environ, **env}, stdout_too=False)
+    assert "\x1b[" in seen  # drawn in place
+    assert "big.bin  3.0 MiB / 3.0 MiB  100%" in seen and "/s" in seen
+    assert json.loads(stdout)["name"] == "big.bin"
+    assert "big.bin" not in stdout.split('"name"')[0]  # stdout is only the JSON
+
+    # stdout on the same terminal: each result is one whole line above the bars, never cut
+    g = tmp_path / "second.bin"
+    g.write_bytes(b"2" * 1024 * 1024)
+    seen, _ = _on_a_terminal([*cmd, str(g)], {**os.environ, **env, "COLUMNS": "60"},
+                             stdout_too=True)
+    results = [json.loads(x) for x in re.findall(r'\{"type": [^\r\n]*\}(?=\r\n)', seen)]
+    assert [r["name"] for r in results] == ["big.bin", "second.bin"], seen
+    assert "total (2 files)  4.0 MiB / 4.0 MiB  100%" in seen
+
+
+def _on_a_terminal(cmd: list[str], env: dict[str, str], *, stdout_too: bool) -> tuple[str, str]:
+    """Run ``cmd`` with stderr (and with ``stdout_too`` stdout) on a pseudo-terminal; what the
+    terminal showed, and the piped stdout."""
     master, slave = pty.openpty()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "atoll", "upload", "--replace", str(f)],
-                                env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=slave)
+        proc = subprocess.Popen(cmd, env=env, stderr=slave,
+                                stdout=slave if stdout_too else subprocess.PIPE)
         os.close(slave)
         seen = b""
         while True:
@@ -313,8 +334,4 @@ def test_progress_on_a_terminal_only(server: LiveServer, token: str, tmp_path: P
     finally:
         os.close(master)
     assert proc.returncode == 0
-    text = seen.decode()
-    assert "\x1b[" in text  # drawn in place
-    assert "big.bin  3.0 MiB / 3.0 MiB  100%" in text and "/s" in text
-    assert json.loads(stdout)["name"] == "big.bin"
-    assert "big.bin" not in stdout.decode().split('"name"')[0]  # stdout is only the JSON
+    return seen.decode(), (stdout or b"").decode()

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 import click
 
 from atoll.cli.connection import Target, connection_options, errors, open_base
-from atoll.cli.progress import transfers
+from atoll.cli.progress import Quiet, Transfers, transfers
 from atoll.client import Base
 from atoll.client._assets_extra import custom_asset_path, delete_asset
 from atoll.wire import links
@@ -38,9 +38,10 @@ def progress_option(fn: F) -> F:
     )(fn)
 
 
-def emit(data: Any) -> None:
-    """One result: a JSON object on a line of stdout."""
-    click.echo(json.dumps(data, ensure_ascii=False))
+def emit(data: Any, via: Transfers | Quiet | None = None) -> None:
+    """One result: a JSON object on a line of stdout (``via`` the progress display while one is
+    drawn: on a terminal that is stdout too, the line goes above the bars)."""
+    (via or Quiet()).result(json.dumps(data, ensure_ascii=False))
 
 
 def custom_folder_path(path: str, what: str = "custom folder") -> str:
@@ -143,7 +144,7 @@ def upload(
                             path, name, file_type=file_type, replace=replace, progress=bar,
                             resumable=resumable, table=table, row_id=row_id, column=column,
                         )
-                emit(cell)
+                emit(cell, shown)
 
 
 @click.command(short_help="Download a file; print the written path and size as JSON.")

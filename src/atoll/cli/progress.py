@@ -123,9 +123,10 @@ class Transfers:
         self.get_time = get_time
         self.bars = Progress(
             *_columns(), console=console, get_time=get_time, transient=True,
-            # results go to stdout by print(): only a terminal's stdout may pass through rich
-            redirect_stdout=self.live and sys.stdout.isatty(), redirect_stderr=False,
+            redirect_stdout=False, redirect_stderr=False,  # results: ``result()``
         )
+        #: stdout is the terminal the bars are drawn on: results go above them, through rich
+        self.shared = self.live and sys.stdout.isatty()
         self.done_bytes = 0
         self.total: TaskID | None = None
         if files > 1:
@@ -141,6 +142,13 @@ class Transfers:
             self.bars.stop()
         if self.total is not None and exc_info[1] is None:  # the total only when all went
             self._print(self.total)
+
+    def result(self, text: str) -> None:
+        """One line of the command's result on stdout (above the bars when they share it)."""
+        if self.shared and self.bars.live.is_started:
+            self.console.print(text, soft_wrap=True, markup=False, highlight=False, emoji=False)
+        else:
+            print(text, flush=True)
 
     def _print(self, task_id: TaskID) -> None:
         task = next(t for t in self.bars.tasks if t.id == task_id)
@@ -188,6 +196,9 @@ class _FileBar:
 
 class Quiet:
     """No display: every callback is ``None`` (the SDK then reports nothing)."""
+
+    def result(self, text: str) -> None:
+        print(text, flush=True)
 
     def __enter__(self) -> Quiet:
         return self

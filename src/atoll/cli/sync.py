@@ -167,7 +167,7 @@ def sync(
                                total_bytes=sum(a.size for a in moving)) as shown:
                     for action in plan.actions:
                         _run(base, action, shown)
-                        emit(action.json(dry_run=False))
+                        emit(action.json(dry_run=False), shown)
     emit({"action": "summary", "folders": plan.count("mkdir"), "uploaded": plan.count("upload"),
           "replaced": plan.count("replace"), "deleted": plan.count("delete"),
           "unchanged": plan.unchanged, "bytes": sum(a.size for a in moving),
