@@ -2,8 +2,11 @@
 
 Each client connection carries one request (the proxy asks both sides for ``Connection: close``).
 A ``Fault`` names which requests it hits (method, a substring of the request target) and, from the
-``nth`` match on, for ``times`` matches: answer 500, answer 503 SlowDown, reset the connection, or
-stall without answering for ``stall_s``. Everything else is piped to the upstream server.
+``nth`` match on, for ``times`` matches: answer 500, answer 503 SlowDown, reset the connection,
+stall without answering for ``stall_s``, or pipe the exchange but reset both connections after
+``cut_after`` bytes of the request (``cut``) or of the answer (``cut_reply``), so that the server
+gets part of a body, or the client part of an answer. Everything else is piped to the upstream
+server.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlparse
 
-Kind = Literal["500", "slowdown", "reset", "stall"]
+Kind = Literal["500", "slowdown", "reset", "stall", "cut", "cut_reply"]
 HEAD_LIMIT = 64 * 1024
 PIPE_BYTES = 256 * 1024
 BODIES: dict[str, tuple[str, str]] = {
@@ -38,6 +41,7 @@ class Fault:
     nth: int = 1
     times: int = 1
     stall_s: float = 3.0
+    cut_after: int = 0
     seen: int = 0
     hits: int = 0
 
@@ -98,8 +102,8 @@ class FaultProxy:
         method, target = lines[0].split(" ")[:2]
         headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
         fault = self._fault_for(method, target)
-        if fault is None:
-            self._pipe(client, lines, rest)
+        if fault is None or fault.kind in ("cut", "cut_reply"):
+            self._pipe(client, lines, rest, fault)
         elif fault.kind == "reset":
             client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             client.close()
@@ -121,11 +125,20 @@ class FaultProxy:
                 f"Connection: close\r\n\r\n{body}".encode()
             )
 
-    def _pipe(self, client: socket.socket, lines: list[str], rest: bytes) -> None:
+    def _pipe(self, client: socket.socket, lines: list[str], rest: bytes, fault: Fault | None) -> None:
         kept = [x for x in lines[1:] if x and not x.lower().startswith("connection:")]
         head = "\r\n".join([lines[0], *kept, "Connection: close", "", ""]).encode("latin-1")
+        # bytes of the request body (cut) or of the answer (cut_reply) still to pass
+        budget = {"cut": -1, "cut_reply": -1}
+        if fault is not None:
+            budget[fault.kind] = fault.cut_after
         with socket.create_connection(self.upstream) as upstream:
-            upstream.sendall(head + rest)
+            first = rest if budget["cut"] < 0 else rest[: budget["cut"]]
+            upstream.sendall(head + first)
+            if budget["cut"] >= 0:
+                budget["cut"] -= len(first)
+                if budget["cut"] == 0:
+                    return _reset(client, upstream)
             socks = [client, upstream]
             while True:
                 readable, _, _ = select.select(socks, [], [], 30)
@@ -138,7 +151,21 @@ class FaultProxy:
                             return
                         socks.remove(client)
                         continue
+                    key = "cut" if sock is client else "cut_reply"
+                    if budget[key] >= 0:
+                        data = data[: budget[key]]
+                        budget[key] -= len(data)
                     (upstream if sock is client else client).sendall(data)
+                    if budget[key] == 0:
+                        return _reset(client, upstream)
+
+
+def _reset(*socks: socket.socket) -> None:
+    """Close with RST (SO_LINGER 0): the peers see a broken connection, not an orderly end."""
+    for sock in socks:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
 
 
 def _read_head(sock: socket.socket) -> tuple[bytes, bytes]:

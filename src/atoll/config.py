@@ -81,6 +81,15 @@ DEFAULT_BODY_RATE_WINDOW_S = 20
 DEFAULT_KEEPALIVE_TIMEOUT_S = 30
 #: Open client connections per process; beyond it a new connection gets 503 and is closed.
 DEFAULT_MAX_CONNECTIONS = 1000
+#: A resumable upload (tus or Seafile-style chunks) expires this long after its last chunk.
+DEFAULT_UPLOAD_SESSION_TTL_S = 24 * 3600
+#: How long a request writing a resumable upload holds it; renewed while bytes arrive, so only
+#: a crashed writer's lock lapses (then another request may take the upload over).
+DEFAULT_UPLOAD_LEASE_S = 15
+#: A long PATCH is made durable and its offset recorded after every this many bytes.
+DEFAULT_UPLOAD_COMMIT_BYTES = 64 * MiB
+#: How often a server process looks for expired resumable uploads to reap (0: never).
+DEFAULT_UPLOAD_REAP_INTERVAL_S = 600
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -150,6 +159,10 @@ class Settings:
     body_rate_window_s: int = DEFAULT_BODY_RATE_WINDOW_S
     keepalive_timeout_s: int = DEFAULT_KEEPALIVE_TIMEOUT_S
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    upload_session_ttl_s: int = DEFAULT_UPLOAD_SESSION_TTL_S
+    upload_lease_s: int = DEFAULT_UPLOAD_LEASE_S
+    upload_commit_bytes: int = DEFAULT_UPLOAD_COMMIT_BYTES
+    upload_reap_interval_s: int = DEFAULT_UPLOAD_REAP_INTERVAL_S
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

@@ -8,7 +8,13 @@
     │   └── TokenExpired            403 {"error_msg": "Token expired."}
     ├── PermissionDenied            403 credential valid, action not allowed (read-only, wrong base)
     ├── NotFound                    404 base, table, row, column, file or folder missing
-    │   └── PathNotFound            400 SeaTable's "path X not found." for asset paths
+    │   ├── PathNotFound            400 SeaTable's "path X not found." for asset paths
+    │   └── Gone                    410 a resumable upload that was terminated or has expired
+    ├── Conflict                    409 the request does not fit the current state (an upload's offset)
+    │   └── Locked                  423 another request is writing the same resumable upload
+    ├── ChecksumMismatch            460 a resumable chunk's bytes do not match its Upload-Checksum
+    ├── UnsupportedMediaType        415 a body in a content type the route does not take
+    ├── PreconditionFailed          412 a protocol version the route does not speak (Tus-Resumable)
     └── StorageError                502 the blob store or the database failed (nothing was stored)
         ├── StorageUnavailable      503 it cannot be reached, asks us to slow down, or had an I/O error
         ├── StorageTimeout          504 it did not answer in time
@@ -53,6 +59,30 @@ class NotFound(AtollError):
 
 
 class PathNotFound(NotFound):
+    pass
+
+
+class Gone(NotFound):
+    pass
+
+
+class Conflict(AtollError):
+    pass
+
+
+class Locked(Conflict):
+    pass
+
+
+class ChecksumMismatch(AtollError):
+    pass
+
+
+class UnsupportedMediaType(AtollError):
+    pass
+
+
+class PreconditionFailed(AtollError):
     pass
 
 

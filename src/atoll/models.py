@@ -83,3 +83,5 @@ class Ticket:
     dtable_uuid: str
     path: str  # upload: the parent dir (e.g. /asset/<uuid>); download: the asset path
     expires_at: int
+    #: The app (API token's app_name) the upload link was issued to: rows it creates name it.
+    app: str = ""

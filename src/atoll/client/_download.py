@@ -108,6 +108,10 @@ class _Download:
             self.start_over()
         return {}
 
+    def progressed(self) -> bool:
+        """Whether the failed attempt got further, in a way the next one can resume from."""
+        return self.etag is not None and self.received > self.at_attempt
+
     def start_over(self) -> None:
         self.sink.restart()
         self.received = 0
@@ -150,9 +154,10 @@ def fetch(
     dl = _Download(_Sink(save_path, name), progress)
 
     def attempt() -> Op[None]:
+        headers = dl.request_headers()
         dl.at_attempt = dl.received
         response: httpx.Response = yield Exchange(
-            "GET", link, t.httpx_timeout(timeout), headers=dl.request_headers(), stream=True,
+            "GET", link, t.httpx_timeout(timeout), headers=headers, stream=True,
             follow_redirects=True,
         )
         try:
@@ -174,9 +179,7 @@ def fetch(
             raise Incomplete(f"received {dl.received} of {dl.total} bytes")
 
     try:
-        yield from retrying(
-            t, attempt, idempotent=True, progressed=lambda: dl.received > dl.at_attempt
-        )
+        yield from retrying(t, attempt, idempotent=True, progressed=dl.progressed)
         return dl.sink.finish()
     except BaseException:
         dl.sink.abort()

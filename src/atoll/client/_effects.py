@@ -9,11 +9,13 @@ logic in between (retries, backoff, resume, hashing, parsing) is the same code f
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+
+from atoll.client._requests import CHUNK_SIZE
 
 R = TypeVar("R")
 
@@ -43,6 +45,13 @@ class Body:
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
         self.chunks: Any = None
+
+    def iterate(self, chunks: Callable[[int], Any]) -> Any:
+        """The iterator over the body: made once, by ``chunks(CHUNK_SIZE)``
+        (``response.iter_bytes`` or ``response.aiter_bytes``)."""
+        if self.chunks is None:
+            self.chunks = chunks(CHUNK_SIZE)
+        return self.chunks
 
 
 @dataclass(frozen=True)

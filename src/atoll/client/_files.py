@@ -194,8 +194,7 @@ class FileOps(BaseCore):
         """atoll extension: download by asset path (relative to the base's asset folder, e.g.
         ``files/2025-08/a.pdf`` or ``custom/Main/x.png``). Returns the written path."""
         link = yield from FileOps.get_file_download_link.fn(self, path, timeout=timeout)
-        return (yield from fetch(self._transport, str(link), save_path, links.asset_name(path),
-                                 progress, timeout))
+        return (yield from self._fetch(link, save_path, path, progress, timeout))
 
     # -- custom folders -------------------------------------------------------------------
 
@@ -239,8 +238,15 @@ class FileOps(BaseCore):
         ``download_file``). Returns the written path (4.0.0 returns ``None``)."""
         path = unquote(path)
         link = yield from FileOps.get_custom_file_download_link.fn(self, path, timeout=timeout)
-        return (yield from fetch(self._transport, str(link), save_path, links.asset_name(path),
-                                 progress, timeout))
+        return (yield from self._fetch(link, save_path, path, progress, timeout))
+
+    def _fetch(
+        self, link: Any, save_path: SaveTarget, path: str, progress: Progress | None,
+        timeout: TimeoutArg,
+    ) -> Op[Path]:
+        """Download ``link`` (of the asset at ``path``) to ``save_path``."""
+        name = links.asset_name(path)
+        return (yield from fetch(self._transport, str(link), save_path, name, progress, timeout))
 
     @api
     def upload_local_file_to_custom_folder(

@@ -7,13 +7,14 @@ retry policy. Credentials and the re-``auth()`` on an expired base token are the
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import io
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import IO, Any, Generic, Literal, TypeVar
 
 import httpx
 
@@ -180,37 +181,66 @@ class TransportState:
     def httpx_timeout(self, timeout: TimeoutArg) -> httpx.Timeout:
         return httpx.Timeout(self.timeout if timeout is DEFAULT else timeout)
 
+    @staticmethod
+    def build(http: httpx.Client | httpx.AsyncClient, effect: Exchange, content: Any) -> httpx.Request:
+        """The request of an ``Exchange`` (``content`` as the client can send it)."""
+        return http.build_request(
+            effect.method, effect.url, params=effect.params, headers=effect.headers,
+            content=content, timeout=effect.timeout,
+        )
 
-class Stepper:
-    """Drives one operation: hands it each effect's result (or exception) and takes the next
-    effect, until it returns. ``done`` is set and ``result`` holds its return value."""
+    def opened(self, effect: Exchange, response: httpx.Response) -> httpx.Response:
+        """Note a streamed response, to close it if the operation is abandoned."""
+        if effect.stream:
+            self.open.add(response)
+        return response
+
+    def closing(self, effect: Close) -> httpx.Response:
+        self.open.discard(effect.response)
+        return effect.response
+
+
+class Stepper(Generic[T]):
+    """Drives one operation: iterating it gives its effects; ``settle`` hands it each one's
+    result (or exception); ``result`` is its return value. Leaving the ``with`` closes it."""
 
     def __init__(self, op: Op[T]) -> None:
         self.op = op
-        self.done = False
-        self.result: Any = None
+        self.result: T
         self._value: Any = None
         self._error: Exception | None = None
 
-    def next(self) -> Effect | None:
-        try:
-            if self._error is not None:
-                error, self._error = self._error, None
-                return self.op.throw(error)
-            return self.op.send(self._value)
-        except StopIteration as stop:
-            self.done = True
-            self.result = stop.value
-            return None
-        finally:
+    def __enter__(self) -> Stepper[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.op.close()
+
+    def __iter__(self) -> Iterator[Effect]:
+        while True:
+            try:
+                if self._error is not None:
+                    error, self._error = self._error, None
+                    effect = self.op.throw(error)
+                else:
+                    effect = self.op.send(self._value)
+            except StopIteration as stop:
+                self.result = stop.value
+                return
             self._value = None
+            yield effect
 
-    def deliver(self, value: Any) -> None:
-        self._value = value
+    def settle(self, perform: Callable[[Effect], Any], effect: Effect) -> None:
+        try:
+            self._value = perform(effect)
+        except Exception as exc:  # the operation sees it at its ``yield``
+            self._error = exc
 
-    def fail(self, error: Exception) -> None:
-        """The effect raised: the operation sees the exception at its ``yield``."""
-        self._error = error
+    async def asettle(self, perform: Callable[[Effect], Awaitable[Any]], effect: Effect) -> None:
+        try:
+            self._value = await perform(effect)
+        except Exception as exc:
+            self._error = exc
 
 
 class Transport(TransportState):
@@ -231,41 +261,30 @@ class Transport(TransportState):
 
     def run(self, op: Op[T]) -> T:
         """Run an operation to its end; its return value (or its exception)."""
-        stepper = Stepper(op)
+        with Stepper(op) as stepper, self._abandoning():
+            for effect in stepper:
+                stepper.settle(self.perform, effect)
+            return stepper.result
+
+    @contextlib.contextmanager
+    def _abandoning(self) -> Iterator[None]:
         try:
-            while (effect := stepper.next()) is not None:
-                try:
-                    stepper.deliver(self.perform(effect))
-                except Exception as exc:
-                    stepper.fail(exc)
-            result: T = stepper.result
-            return result
+            yield
         finally:
-            op.close()
             while self.open:
                 self.open.pop().close()
 
     def perform(self, effect: Effect) -> Any:
         if isinstance(effect, Exchange):
-            request = self.http.build_request(
-                effect.method, effect.url, params=effect.params, headers=effect.headers,
-                content=effect.content, timeout=effect.timeout,
-            )
-            response = self.http.send(
-                request, stream=effect.stream, follow_redirects=effect.follow_redirects
-            )
-            if effect.stream:
-                self.open.add(response)
-            return response
+            request = self.build(self.http, effect, effect.content)
+            sent = self.http.send(request, stream=effect.stream, follow_redirects=effect.follow_redirects)
+            return self.opened(effect, sent)
         if isinstance(effect, ReadChunk):
-            if effect.body.chunks is None:
-                effect.body.chunks = effect.body.response.iter_bytes(rq.CHUNK_SIZE)
-            return next(effect.body.chunks, b"")
+            return next(effect.body.iterate(effect.body.response.iter_bytes), b"")
         if isinstance(effect, ReadAll):
             return effect.response.read()
         if isinstance(effect, Close):
-            self.open.discard(effect.response)
-            effect.response.close()
+            self.closing(effect).close()
             return None
         self.sleep(effect.seconds)
         return None

@@ -8,6 +8,7 @@ effects with ``await``, is async. Local file reads and writes stay blocking (chu
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar, Unpack
@@ -15,7 +16,6 @@ from typing import Any, TypeVar, Unpack
 import anyio
 import httpx
 
-from atoll.client import _requests as rq
 from atoll.client._api import AsyncRunner
 from atoll.client._core import Options, transport_options
 from atoll.client._effects import Close, Effect, Exchange, Op, ReadAll, ReadChunk
@@ -46,46 +46,39 @@ class AsyncTransport(TransportState):
             await self.http.aclose()
 
     async def run(self, op: Op[R]) -> R:
-        stepper = Stepper(op)
+        async with self._abandoning():
+            with Stepper(op) as stepper:
+                for effect in stepper:
+                    await stepper.asettle(self.perform, effect)
+                return stepper.result
+
+    @contextlib.asynccontextmanager
+    async def _abandoning(self) -> AsyncIterator[None]:
+        """Close the streamed responses an abandoned (failed, cancelled) operation left open."""
         try:
-            while (effect := stepper.next()) is not None:
-                try:
-                    stepper.deliver(await self.perform(effect))
-                except Exception as exc:
-                    stepper.fail(exc)
-            result: R = stepper.result
-            return result
+            yield
         finally:
-            op.close()
             with anyio.CancelScope(shield=True):
                 while self.open:
                     await self.open.pop().aclose()
 
     async def perform(self, effect: Effect) -> Any:
         if isinstance(effect, Exchange):
-            content = effect.content
-            request = self.http.build_request(
-                effect.method, effect.url, params=effect.params, headers=effect.headers,
-                content=content if content is None or isinstance(content, bytes) else _chunks(content),
-                timeout=effect.timeout,
-            )
-            response = await self.http.send(
-                request, stream=effect.stream, follow_redirects=effect.follow_redirects
-            )
-            if effect.stream:
-                self.open.add(response)
-            return response
+            content: Any = effect.content
+            if content is not None and not isinstance(content, bytes):
+                content = _chunks(content)
+            request = self.build(self.http, effect, content)
+            sent = await self.http.send(request, stream=effect.stream,
+                                        follow_redirects=effect.follow_redirects)
+            return self.opened(effect, sent)
         if isinstance(effect, ReadChunk):
-            if effect.body.chunks is None:
-                effect.body.chunks = effect.body.response.aiter_bytes(rq.CHUNK_SIZE)
-            return await anext(effect.body.chunks, b"")
+            return await anext(effect.body.iterate(effect.body.response.aiter_bytes), b"")
         if isinstance(effect, ReadAll):
             return await effect.response.aread()
         if isinstance(effect, Close):
-            self.open.discard(effect.response)
-            await effect.response.aclose()
-            return None
-        await self.sleep(effect.seconds)
+            await self.closing(effect).aclose()
+        else:
+            await self.sleep(effect.seconds)
         return None
 
 

@@ -48,6 +48,12 @@ def find_dtable(conn: Connection, workspace_id: int, name: str) -> Dtable | None
     return dtable_of(row) if row else None
 
 
+def get_dtable(conn: Connection, dtable_uuid: str) -> Dtable | None:
+    t = schema.dtables
+    row = conn.execute(select(t).where(t.c.uuid == dtable_uuid)).mappings().first()
+    return dtable_of(row) if row else None
+
+
 def insert_dtable(conn: Connection, dtable: Dtable, created_at: str) -> None:
     conn.execute(
         schema.dtables.insert().values(

@@ -42,10 +42,16 @@ def _v3_row_keys(conn: Connection) -> None:
     schema.ROWS_ORDER_INDEX.create(conn, checkfirst=True)
 
 
+def _v4_upload_sessions(conn: Connection) -> None:
+    """Resumable uploads (tus and Seafile-style chunks) keep their sessions here."""
+    schema.upload_sessions.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
     (3, _v3_row_keys),
+    (4, _v4_upload_sessions),
 ]
 
 LATEST = STEPS[-1][0]

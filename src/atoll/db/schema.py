@@ -145,3 +145,35 @@ _KEY_ORDER = (row_keys.c.kind, row_keys.c.num, row_keys.c.head)
 # descending, ties still in table order).
 Index("ix_row_keys_asc", *_KEY_PREFIX, *_KEY_ORDER, row_keys.c.seq, row_keys.c.row_id)
 Index("ix_row_keys_desc", *_KEY_PREFIX, *_KEY_ORDER, row_keys.c.seq.desc(), row_keys.c.row_id.desc())
+
+# Resumable uploads (tus, Seafile-style chunks) in progress: the bytes live in the blob store's
+# partial area under blob_key (store_state says where, as JSON); received counts the durable bytes.
+# id_hash is the SHA-256 of the upload URL's secret id (the URL is the credential); chunked
+# sessions also have natural_key (base, folder and name). state: open, completing (all bytes
+# durable, the commit is being rolled forward), done (result holds the answer), terminated.
+upload_sessions = Table(
+    "upload_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("natural_key", String(64), nullable=True, unique=True),
+    Column("kind", String(8), nullable=False),
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), nullable=False),
+    Column("dir_path", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("replace_existing", Boolean, nullable=False),
+    Column("file_type", String(8), nullable=False),
+    Column("attach", Text, nullable=True),
+    Column("actor", String(255), nullable=False),
+    Column("upload_metadata", Text, nullable=False),
+    Column("length", BigInteger, nullable=False),
+    Column("received", BigInteger, nullable=False),
+    Column("blob_key", String(32), nullable=False),
+    Column("store_state", Text, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("result", Text, nullable=True),
+    Column("lease_id", String(32), nullable=True),
+    Column("lease_until", Double, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", Double, nullable=False),
+)
+Index("ix_upload_sessions_expires", upload_sessions.c.expires_at)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -20,6 +22,7 @@ from atoll.server.accesslog import AccessLog, Traffic, loggable_path, request_id
 from atoll.server.endpoints.home import not_found
 from atoll.server.limits import BodyLimits, Limits
 from atoll.server.routes import routes
+from atoll.services import upload_gc
 from atoll.services.context import Context
 from atoll.wire.errors import (
     error_body,
@@ -75,13 +78,19 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        swept = await ctx.blobs.sweep()
+        swept = await ctx.blobs.sweep(keep=await upload_gc.live_keys(ctx))
         if swept:
             log.warning("removed %d temp file(s) left by an interrupted upload", swept)
+        reaper = (asyncio.create_task(upload_gc.reap_periodically(ctx, settings.upload_reap_interval_s))
+                  if settings.upload_reap_interval_s > 0 else None)
         unwatch = watch_shutdown(traffic)
         log.info("atoll started: pid %d accepting requests at %s", os.getpid(), settings.public_url)
         yield
         unwatch()
+        if reaper is not None:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
         ctx.close()
         log.info("%s", traffic.stopped_line())
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import access, assets, health, home, rows, transfer
+from atoll.server.endpoints import access, assets, health, home, rows, transfer, tus
 from atoll.wire import endpoints as ep
 from atoll.wire import shapes as s
 
@@ -243,6 +243,31 @@ def routes() -> list[BaseRoute]:
                         Reply(416, "Range not satisfiable"))),
         "HEAD": Op("The download's headers", Auth.TICKET),
     })
+    resumable = "docs/resumable.md"
+    files.one(ep.TUS_CREATE, tus.create, {
+        "POST": Op("tus: create an upload (Upload-Length, Upload-Metadata; creation-with-upload)",
+                   Auth.TICKET, status=201, seatable=False, description=resumable),
+        "OPTIONS": Op("tus: discovery (Tus-Version, Tus-Extension, Tus-Max-Size)", Auth.NONE, status=204,
+                      seatable=False),
+    })
+    files.one(ep.TUS_UPLOAD, tus.upload, {
+        "HEAD": Op("tus: the upload's offset", Auth.NONE, seatable=False,
+                   description="The upload URL's secret id is the credential."),
+        "PATCH": Op("tus: append bytes at Upload-Offset", Auth.NONE, status=204, seatable=False,
+                    also=(Reply(409, "Upload-Offset does not match"),
+                          Reply(423, "Another request is writing"),
+                          Reply(460, "Upload-Checksum mismatch"), Reply(410, "Terminated or expired"))),
+        "DELETE": Op("tus: terminate the upload", Auth.NONE, status=204, seatable=False),
+        "GET": Op("The upload's status and, once complete, its result", Auth.NONE, dict[str, Any],
+                  seatable=False),
+        "POST": Op("X-HTTP-Method-Override: PATCH, DELETE, HEAD or GET through POST", Auth.NONE,
+                   status=204, seatable=False),
+        "OPTIONS": Op("tus: discovery", Auth.NONE, status=204, seatable=False),
+    })
+    files.one(ep.UPLOADED_BYTES, tus.uploaded_bytes, {"GET": Op(
+        "Bytes held of a Seafile-style chunked upload: {uploadedBytes}", Auth.TICKET, dict[str, Any],
+        seatable=False,
+        query=(Param("parent_dir"), Param("relative_path"), Param("file_name", required=True)))})
     out += files.out
     # browser-facing asset URLs stored in cells (API token or access token)
     cells = Table("asset URLs")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import unquote
 
 from python_multipart.exceptions import MultipartParseError
@@ -17,14 +18,28 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from atoll.config import Settings
 from atoll.errors import InvalidInput, PayloadTooLarge
-from atoll.services.assets import Upload
-from atoll.storage import BlobWriter
+from atoll.storage.base import Piece
 
 #: Headers allowed in one part (Content-Disposition, Content-Type, and a few more).
 MAX_PART_HEADERS = 8
 _FILENAME_STAR = re.compile(rb"filename\*\s*=\s*([^;]+)", re.IGNORECASE)
 #: The plain ``filename=`` parameter as sent: a quoted string (with quoted pairs) or a token.
 _FILENAME_RAW = re.compile(rb';\s*filename\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)', re.IGNORECASE | re.DOTALL)
+
+
+class FileWriter(Protocol):
+    async def write(self, data: Piece) -> None: ...
+
+
+class UploadJob(Protocol):
+    """What a multipart upload feeds (``services.assets.Upload``, ``services.chunked.ChunkUpload``)."""
+
+    def set_field(self, name: str, value: str) -> None: ...
+
+    async def begin_file(self, raw_name: str) -> FileWriter: ...
+
+    async def end_file(self) -> None: ...
+
 
 
 @dataclass
@@ -143,11 +158,11 @@ def _reconcile_filename_star(value: bytes, plain: str | None) -> str:
 class _Feeder:
     """Applies parser events to an Upload, enforcing the part and field limits."""
 
-    def __init__(self, upload: Upload, settings: Settings) -> None:
+    def __init__(self, upload: UploadJob, settings: Settings) -> None:
         self.upload = upload
         self.settings = settings
         self.part: _Part | None = None
-        self.writer: BlobWriter | None = None
+        self.writer: FileWriter | None = None
         self.parts = 0
 
     async def apply(self, kind: str, payload: object) -> None:
@@ -193,7 +208,7 @@ class _Feeder:
 
 
 async def parse_upload(
-    body: AsyncIterator[bytes], content_type: str | None, upload: Upload, settings: Settings
+    body: AsyncIterator[bytes], content_type: str | None, upload: UploadJob, settings: Settings
 ) -> None:
     """Feed a multipart body into ``upload``. Raises InvalidInput/PayloadTooLarge on bad input;
     the caller aborts the upload then."""

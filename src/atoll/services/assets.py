@@ -81,7 +81,7 @@ async def issue_upload_link(ctx: Context, principal: Principal) -> UploadLink:
     access.require_write(principal)
     uuid_ = principal.dtable.uuid
     await _ensure_dir(ctx, uuid_, "/")
-    ticket = _ticket(ctx, "upload", uuid_, asset_root(dtable_uuid=uuid_))
+    ticket = _ticket(ctx, "upload", uuid_, asset_root(dtable_uuid=uuid_), app=principal.app_name)
     return UploadLink(ticket=ticket, year_month=year_month())
 
 
@@ -95,7 +95,7 @@ async def issue_custom_upload_link(ctx: Context, principal: Principal, path: str
     if not await _dir_exists(ctx, uuid_, target):
         raise NotFound(folder_missing(path or "/"))
     relative = (path or "/").lstrip("/")
-    ticket = _ticket(ctx, "upload", uuid_, asset_root(dtable_uuid=uuid_) + CUSTOM_DIR)
+    ticket = _ticket(ctx, "upload", uuid_, asset_root(dtable_uuid=uuid_) + CUSTOM_DIR, app=principal.app_name)
     return UploadLink(ticket=ticket, year_month=year_month(), relative_path=relative)
 
 
@@ -110,7 +110,7 @@ async def issue_download_link(ctx: Context, principal: Principal, raw_path: str)
     return _ticket(ctx, "download", principal.dtable.uuid, asset.path), asset
 
 
-def _ticket(ctx: Context, op: str, dtable_uuid: str, path: str) -> str:
+def _ticket(ctx: Context, op: str, dtable_uuid: str, path: str, *, app: str = "") -> str:
     assert op in ("upload", "download")
     return access.issue_ticket(
         "upload" if op == "upload" else "download",
@@ -118,6 +118,7 @@ def _ticket(ctx: Context, op: str, dtable_uuid: str, path: str) -> str:
         path,
         ctx.secret,
         ctx.settings.link_ttl_s,
+        app=app,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from atoll.db import assets as q
 from atoll.db.engine import read_tx
 from atoll.models import Asset
+from atoll.services import upload_gc
 from atoll.services.context import Context
 from atoll.storage.base import digest
 
@@ -66,9 +67,13 @@ async def fsck(ctx: Context, *, verify_hashes: bool = False) -> FsckReport:
 
 async def gc(ctx: Context, *, grace_s: float = DEFAULT_GC_GRACE_S) -> list[str]:
     """Delete orphan blobs committed more than ``grace_s`` ago; return their keys. Also sweeps
-    unfinished writes that no live writer owns any more."""
-    await ctx.blobs.sweep()
-    referenced = {asset.blob_key for asset in await ctx.run_db(_all_assets, ctx.engine)}
+    unfinished writes that no live writer owns any more, expired resumable uploads and partial
+    bytes no upload session owns."""
+    await upload_gc.reap_expired(ctx)
+    await upload_gc.reap_orphans(ctx)
+    in_progress = await upload_gc.live_keys(ctx)  # an upload being completed has its blob first
+    await ctx.blobs.sweep(keep=in_progress)
+    referenced = {asset.blob_key for asset in await ctx.run_db(_all_assets, ctx.engine)} | in_progress
     now = time.time()
     reaped = []
     async for stat in ctx.blobs.list():

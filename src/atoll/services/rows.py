@@ -58,7 +58,11 @@ def could_be_row_id(value: Any) -> bool:
 
 def actor(principal: Principal) -> str:
     """``<32 hex>@auth.local``: stable per base and app, like SeaTable's app users."""
-    digest = hashlib.sha256(f"{principal.dtable.uuid}\0{principal.app_name}".encode()).hexdigest()
+    return app_actor(principal.dtable.uuid, principal.app_name)
+
+
+def app_actor(dtable_uuid: str, app_name: str) -> str:
+    digest = hashlib.sha256(f"{dtable_uuid}\0{app_name}".encode()).hexdigest()
     return f"{digest[:32]}@{ACTOR_DOMAIN}"
 
 
@@ -215,31 +219,38 @@ def _append_rows(
     anchor_row_id: object,
 ) -> list[q.StoredRow]:
     items = _check_batch(rows, "rows", max_batch)
-    now = iso_ms(utcnow())
     with write_tx(engine) as conn:
-        stored = q.lock_doc(conn, dtable_uuid)
-        table = find_table(stored.doc, ref)
-        options_before = rowkeys.option_ids(table)
-        values, options_added = _normalize_all(table, items, "rows")
-        if options_added:
-            rowkeys.refresh_new_options(conn, dtable_uuid, table, options_before)
-        seqs = _new_seqs(conn, dtable_uuid, table["_id"], len(items), anchor_row_id)
-        made = [
-            q.StoredRow(
-                row_id=new_row_id(),
-                table_id=table["_id"],
-                seq=seq,
-                ctime=now,
-                mtime=now,
-                creator=by,
-                last_modifier=by,
-                data={k: v for k, v in value.cells.items() if v is not None},
-            )
-            for value, seq in zip(values, seqs, strict=True)
-        ]
-        q.insert_rows(conn, dtable_uuid, made)
-        q.insert_keys(conn, dtable_uuid, table["_id"], rowkeys.row_keys(table["columns"], made))
-        _save_if(conn, dtable_uuid, stored, options_added)
+        return append_in(conn, dtable_uuid, ref, items, by, anchor_row_id)
+
+
+def append_in(
+    conn: Connection, dtable_uuid: str, ref: TableRef, items: list[Any], by: str, anchor_row_id: object = None
+) -> list[q.StoredRow]:
+    """``append_rows`` inside the caller's write transaction (upload-and-attach uses it)."""
+    now = iso_ms(utcnow())
+    stored = q.lock_doc(conn, dtable_uuid)
+    table = find_table(stored.doc, ref)
+    options_before = rowkeys.option_ids(table)
+    values, options_added = _normalize_all(table, items, "rows")
+    if options_added:
+        rowkeys.refresh_new_options(conn, dtable_uuid, table, options_before)
+    seqs = _new_seqs(conn, dtable_uuid, table["_id"], len(items), anchor_row_id)
+    made = [
+        q.StoredRow(
+            row_id=new_row_id(),
+            table_id=table["_id"],
+            seq=seq,
+            ctime=now,
+            mtime=now,
+            creator=by,
+            last_modifier=by,
+            data={k: v for k, v in value.cells.items() if v is not None},
+        )
+        for value, seq in zip(values, seqs, strict=True)
+    ]
+    q.insert_rows(conn, dtable_uuid, made)
+    q.insert_keys(conn, dtable_uuid, table["_id"], rowkeys.row_keys(table["columns"], made))
+    _save_if(conn, dtable_uuid, stored, options_added)
     return made
 
 
@@ -278,34 +289,39 @@ def _update_rows(
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("row_id"), str):
             raise InvalidInput(f"updates[{i}] invalid: expected {{row_id, row}}.")
-    now = iso_ms(utcnow())
     with write_tx(engine) as conn:
-        stored = q.lock_doc(conn, dtable_uuid)
-        table = find_table(stored.doc, ref)
-        options_before = rowkeys.option_ids(table)
-        values, options_added = _normalize_all(table, [item.get("row") for item in items], "updates")
-        if options_added:
-            rowkeys.refresh_new_options(conn, dtable_uuid, table, options_before)
-        wanted = [item["row_id"] for item in items if could_be_row_id(item["row_id"])]
-        found = q.get_rows(conn, dtable_uuid, table["_id"], wanted)
-        for item in items:
-            if item["row_id"] not in found:
-                raise NotFound(f"row {item['row_id']} not found")
-        changed: dict[str, q.StoredRow] = {}
-        for item, value in zip(items, values, strict=True):
-            row = changed.get(item["row_id"]) or found[item["row_id"]]
-            data = dict(row.data)
-            for key, cell in value.cells.items():
-                if cell is None:
-                    data.pop(key, None)
-                else:
-                    data[key] = cell
-            changed[row.row_id] = q.StoredRow(
-                row.row_id, row.table_id, row.seq, row.ctime, now, row.creator, by, data
-            )
-        q.update_rows(conn, dtable_uuid, list(changed.values()))
-        rowkeys.put_rows(conn, dtable_uuid, table, list(changed.values()))
-        _save_if(conn, dtable_uuid, stored, options_added)
+        return update_in(conn, dtable_uuid, ref, items, by)
+
+
+def update_in(conn: Connection, dtable_uuid: str, ref: TableRef, items: list[dict[str, Any]], by: str) -> int:
+    """``update_rows`` inside the caller's write transaction (upload-and-attach uses it)."""
+    now = iso_ms(utcnow())
+    stored = q.lock_doc(conn, dtable_uuid)
+    table = find_table(stored.doc, ref)
+    options_before = rowkeys.option_ids(table)
+    values, options_added = _normalize_all(table, [item.get("row") for item in items], "updates")
+    if options_added:
+        rowkeys.refresh_new_options(conn, dtable_uuid, table, options_before)
+    wanted = [item["row_id"] for item in items if could_be_row_id(item["row_id"])]
+    found = q.get_rows(conn, dtable_uuid, table["_id"], wanted)
+    for item in items:
+        if item["row_id"] not in found:
+            raise NotFound(f"row {item['row_id']} not found")
+    changed: dict[str, q.StoredRow] = {}
+    for item, value in zip(items, values, strict=True):
+        row = changed.get(item["row_id"]) or found[item["row_id"]]
+        data = dict(row.data)
+        for key, cell in value.cells.items():
+            if cell is None:
+                data.pop(key, None)
+            else:
+                data[key] = cell
+        changed[row.row_id] = q.StoredRow(
+            row.row_id, row.table_id, row.seq, row.ctime, now, row.creator, by, data
+        )
+    q.update_rows(conn, dtable_uuid, list(changed.values()))
+    rowkeys.put_rows(conn, dtable_uuid, table, list(changed.values()))
+    _save_if(conn, dtable_uuid, stored, options_added)
     return len(changed)
 
 

@@ -27,8 +27,9 @@ from typing import Protocol
 
 from atoll.errors import InsufficientStorage, StorageError, StorageUnavailable
 from atoll.models import BlobInfo
+from atoll.storage.partial import PartialWriter, State
+from atoll.storage.partial import Piece as Piece
 
-Piece = bytes | bytearray | memoryview
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 #: OS errors meaning "no room": the disk or the quota is full (answered 507, not retried).
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -106,8 +107,25 @@ class BlobStore(Protocol):
         """Unfinished writes that exist right now (temp files, open multipart uploads)."""
         ...
 
-    async def sweep(self) -> int:
-        """Remove unfinished writes that no live writer owns any more; return how many."""
+    async def sweep(self, keep: frozenset[str] = frozenset()) -> int:
+        """Remove unfinished writes that no live writer owns any more; return how many. Blob
+        keys in ``keep`` are resumable uploads in progress: their bytes stay."""
+        ...
+
+    async def open_partial(self, key: str, state: State, offset: int) -> PartialWriter:
+        """Resume a resumable upload at its durable ``offset`` (``storage/partial.py``)."""
+        ...
+
+    async def complete_partial(self, key: str, state: State, size: int) -> None:
+        """Turn a resumable upload's bytes into the blob ``key`` (idempotent)."""
+        ...
+
+    async def discard_partial(self, key: str, state: State) -> None:
+        """Remove a resumable upload's bytes (never a completed blob)."""
+        ...
+
+    async def partial_keys(self) -> builtins.list[str]:
+        """Blob keys that have resumable-upload bytes in the store right now."""
         ...
 
     def local_path(self, key: str) -> Path | None:

@@ -35,6 +35,8 @@ import anyio.to_thread
 from atoll.errors import StorageError
 from atoll.models import BlobInfo
 from atoll.storage.base import KEY_RE, BlobStat, Piece, check_key, new_key, os_error
+from atoll.storage.local_partial import PARTIAL_DIR, LocalPartials, LocalPartialWriter
+from atoll.storage.partial import State
 from atoll.storage.sinks import Sink, open_sink
 
 log = logging.getLogger(__name__)
@@ -219,6 +221,7 @@ class LocalBlobStore:
         self._lease: int | None = None
         self._known_folders: set[Path] = set()
         (self.root / TEMP_DIR).mkdir(parents=True, exist_ok=True)
+        self._partials = LocalPartials(self)
 
     @property
     def staging(self) -> Path:
@@ -357,15 +360,30 @@ class LocalBlobStore:
                 os.close(lock)
         return count
 
-    async def sweep(self) -> int:
+    async def sweep(self, keep: frozenset[str] = frozenset()) -> int:
+        """Temp files of dead processes (resumable uploads live elsewhere: ``partial/``)."""
         return await anyio.to_thread.run_sync(self._sweep_sync)
+
+    # ------------------------------------------------------------ resumable uploads
+
+    async def open_partial(self, key: str, state: State, offset: int) -> LocalPartialWriter:
+        return await self._partials.open_partial(key, state, offset)
+
+    async def complete_partial(self, key: str, state: State, size: int) -> None:
+        await self._partials.complete_partial(key, state, size)
+
+    async def discard_partial(self, key: str, state: State) -> None:
+        await self._partials.discard_partial(key, state)
+
+    async def partial_keys(self) -> builtins.list[str]:
+        return await anyio.to_thread.run_sync(self._partials.keys)
 
     # ------------------------------------------------------------ listing
 
     def _list_sync(self) -> list[BlobStat]:
         out: list[BlobStat] = []
         for first in os.scandir(self.root):
-            if first.name == TEMP_DIR or not first.is_dir(follow_symlinks=False):
+            if first.name in (TEMP_DIR, PARTIAL_DIR) or not first.is_dir(follow_symlinks=False):
                 continue
             for second in os.scandir(first.path):
                 if not second.is_dir(follow_symlinks=False):

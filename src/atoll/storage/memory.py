@@ -8,9 +8,10 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from atoll.errors import StorageError
+from atoll.errors import StorageError, StorageUnavailable
 from atoll.models import BlobInfo
 from atoll.storage.base import BlobStat, Piece, check_key, new_key
+from atoll.storage.partial import State
 
 
 class MemoryBlobWriter:
@@ -40,6 +41,25 @@ class MemoryBlobWriter:
         self._store.writers.pop(id(self), None)
 
 
+class MemoryPartialWriter:
+    """A resumable upload in memory (tests): bytes are "durable" as soon as written."""
+
+    def __init__(self, data: bytearray) -> None:
+        self._data = data
+
+    async def write(self, data: Piece) -> None:
+        self._data += data
+
+    async def sync(self) -> tuple[int, State]:
+        return len(self._data), {}
+
+    async def committed(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
 class MemoryBlobStore:
     def __init__(self, url: str = "memory://", *, chunk_bytes: int = 1024 * 1024,
                  abandoned_after_s: float = 0) -> None:
@@ -49,6 +69,7 @@ class MemoryBlobStore:
         self.blobs: dict[str, bytes] = {}
         self.mtimes: dict[str, float] = {}
         self.writers: dict[int, MemoryBlobWriter] = {}
+        self.partials: dict[str, bytearray] = {}
 
     async def create(self, key: str | None = None, *, size_hint: int | None = None) -> MemoryBlobWriter:
         writer = MemoryBlobWriter(self, check_key(key) if key is not None else new_key())
@@ -82,12 +103,34 @@ class MemoryBlobStore:
     async def pending(self) -> builtins.list[str]:
         return [w.key for w in self.writers.values()]
 
-    async def sweep(self) -> int:
+    async def sweep(self, keep: frozenset[str] = frozenset()) -> int:
         cutoff = time.time() - self.abandoned_after_s
         old = [w for w in self.writers.values() if w.started <= cutoff]
         for writer in old:
             await writer.abort()
         return len(old)
+
+    async def open_partial(self, key: str, state: State, offset: int) -> MemoryPartialWriter:
+        data = self.partials.setdefault(check_key(key), bytearray())
+        if len(data) < offset:
+            raise StorageUnavailable("the upload's stored bytes are fewer than its recorded offset")
+        del data[offset:]
+        return MemoryPartialWriter(data)
+
+    async def complete_partial(self, key: str, state: State, size: int) -> None:
+        data = self.partials.get(key)
+        if data is None and len(self.blobs.get(key, b"")) == size:
+            return
+        if data is None or len(data) != size:
+            raise StorageUnavailable("the upload's bytes are missing from storage")
+        self.blobs[key], self.mtimes[key] = bytes(data), time.time()
+        del self.partials[key]
+
+    async def discard_partial(self, key: str, state: State) -> None:
+        self.partials.pop(key, None)
+
+    async def partial_keys(self) -> builtins.list[str]:
+        return builtins.list(self.partials)
 
     def local_path(self, key: str) -> Path | None:
         return None

@@ -25,6 +25,8 @@ from botocore.exceptions import ClientError
 from atoll.config import Settings
 from atoll.errors import StorageTimeout, StorageUnavailable
 from atoll.storage.base import BlobStat, Piece, check_key, new_key
+from atoll.storage.partial import State
+from atoll.storage.s3_partial import PARTIAL_PREFIX, S3Partials, S3PartialWriter
 from atoll.storage.s3_support import (
     CHECK_TIMEOUT_S,
     MAX_THREADS,
@@ -66,6 +68,7 @@ class S3BlobStore:
             endpoint_url=endpoint, region=region, timeout_s=min(CHECK_TIMEOUT_S, timeout_s),
             max_attempts=1, pool=2))
         self._pool = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="atoll-s3")
+        self._partials = S3Partials(self)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -216,12 +219,14 @@ class S3BlobStore:
         """Object keys of the multipart uploads in progress under the prefix."""
         return [str(upload["Key"]) for upload in await self._multipart_uploads()]
 
-    async def sweep(self) -> int:
+    async def sweep(self, keep: frozenset[str] = frozenset()) -> int:
         """Abort multipart uploads with no activity for s3_abandoned_after_s: initiated that long
         ago and no part uploaded since. (Parts count as activity: a long upload that is still
         sending is left alone, and so is a live one where the store reports a wrong start date.)"""
         now, count = time.time(), 0
         for upload in await self._multipart_uploads():
+            if self.location.blob_key(upload["Key"]) in keep:
+                continue  # a resumable upload in progress: its session decides
             if not is_abandoned(upload["Initiated"], now, self.abandoned_after_s):
                 continue
             last_part = await self._last_part_time(upload["Key"], upload["UploadId"])
@@ -242,6 +247,26 @@ class S3BlobStore:
             if not page.get("IsTruncated"):
                 return latest
             marker = {"PartNumberMarker": int(page["NextPartNumberMarker"])}
+
+    # -- resumable uploads ----------------------------------------------------------------------
+
+    async def open_partial(self, key: str, state: State, offset: int) -> S3PartialWriter:
+        return await self._partials.open_partial(key, state, offset)
+
+    async def complete_partial(self, key: str, state: State, size: int) -> None:
+        await self._partials.complete_partial(key, state, size)
+
+    async def discard_partial(self, key: str, state: State) -> None:
+        await self._partials.discard_partial(key, state)
+
+    async def partial_keys(self) -> builtins.list[str]:
+        """Keys with staged tails or a multipart upload in progress."""
+        keys = {k for k in (self.location.blob_key(u["Key"]) for u in await self._multipart_uploads())
+                if k is not None}
+        prefix = f"{self.location.list_prefix}{PARTIAL_PREFIX}/"
+        page = await self._call("LIST", "list_objects_v2", Bucket=self.bucket, Prefix=prefix)
+        keys |= {item["Key"][len(prefix):].split("/")[0] for item in page.get("Contents", [])}
+        return sorted(keys)
 
     # -- the rest ------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ paths in them come from ``atoll.wire.links``)."""
 from __future__ import annotations
 
 from atoll.models import Asset
-from atoll.wire.links import CUSTOM_DIR, FILES_DIR, IMAGES_DIR, asset_root, upload_url
+from atoll.wire.links import CUSTOM_DIR, FILES_DIR, IMAGES_DIR, asset_root, tus_url, upload_url
 from atoll.wire.shapes import (
     CustomDir,
     CustomFile,
@@ -21,6 +21,7 @@ def upload_link_json(
 ) -> UploadLink:
     return {
         "upload_link": upload_url(public_url, ticket=ticket),
+        "tus_link": tus_url(public_url, ticket=ticket),
         "parent_path": asset_root(dtable_uuid=dtable_uuid),
         "img_relative_path": f"{IMAGES_DIR}/{year_month}",
         "file_relative_path": f"{FILES_DIR}/{year_month}",
@@ -33,6 +34,7 @@ def custom_upload_link_json(
 ) -> CustomUploadLink:
     return {
         "upload_link": upload_url(public_url, ticket=ticket),
+        "tus_link": tus_url(public_url, ticket=ticket),
         "parent_path": asset_root(dtable_uuid=dtable_uuid) + CUSTOM_DIR,
         "relative_path": relative_path,
         "workspace_id": workspace_id,
@@ -51,6 +53,11 @@ def file_id(asset: Asset) -> str:
 def uploaded_json(assets: list[Asset]) -> list[UploadedFile]:
     """``?ret-json=1``: one object per uploaded file."""
     return [{"name": a.name, "id": file_id(a), "size": a.size} for a in assets]
+
+
+def uploaded_json_from_result(result: dict[str, object]) -> list[UploadedFile]:
+    """The last chunk of a resumable upload answers like a whole upload."""
+    return [{"name": str(result["name"]), "id": str(result["id"]), "size": int(str(result["size"]))}]
 
 
 def uploaded_text(assets: list[Asset]) -> str:

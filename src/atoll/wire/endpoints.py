@@ -24,6 +24,11 @@ CUSTOM_DOWNLOAD_LINK = "/api/v2.1/dtable/custom/app-download-link/"
 
 UPLOAD_API = "/seafhttp/upload-api/{ticket}/"
 FILES = "/seafhttp/files/{ticket}/{name:path}"
+#: atoll: tus 1.0 creation (the upload link's ticket) and one upload (its secret id).
+TUS_CREATE = "/seafhttp/tus/{ticket}"
+TUS_UPLOAD = "/seafhttp/tus-uploads/{upload_id}"
+#: atoll: the bytes held of a Seafile-style chunked upload.
+UPLOADED_BYTES = "/seafhttp/uploaded-bytes/{ticket}"
 #: the URL stored in file and image cells
 ASSET_URL = "/workspace/{workspace_id:int}/asset/{dtable_uuid}/{path:path}"
 

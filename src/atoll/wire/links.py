@@ -45,6 +45,16 @@ def upload_url(public_url: str, *, ticket: str) -> str:
     return f"{public_url}/seafhttp/upload-api/{ticket}"
 
 
+def tus_url(public_url: str, *, ticket: str) -> str:
+    """Where tus clients create uploads (``tus_link`` in the upload-link answers)."""
+    return f"{public_url}/seafhttp/tus/{ticket}"
+
+
+def tus_upload_url(public_url: str, *, upload_id: str) -> str:
+    """One tus upload (its secret id is the credential)."""
+    return f"{public_url}/seafhttp/tus-uploads/{upload_id}"
+
+
 def download_url(public_url: str, *, ticket: str, name: str) -> str:
     return f"{public_url}/seafhttp/files/{ticket}/{quote(name, safe='')}"
 

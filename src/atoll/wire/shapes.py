@@ -112,6 +112,7 @@ class Success(TypedDict):
 
 class UploadLink(TypedDict):
     upload_link: Annotated[str, "POST multipart here (file, parent_dir, relative_path, replace)"]
+    tus_link: Annotated[str, "atoll: create resumable tus uploads here (docs/resumable.md)"]
     parent_path: Annotated[str, "/asset/<base uuid>"]
     img_relative_path: Annotated[str, "images/<YYYY-MM>"]
     file_relative_path: Annotated[str, "files/<YYYY-MM>"]
@@ -120,6 +121,7 @@ class UploadLink(TypedDict):
 
 class CustomUploadLink(TypedDict):
     upload_link: str
+    tus_link: Annotated[str, "atoll: create resumable tus uploads here (docs/resumable.md)"]
     parent_path: Annotated[str, "/asset/<base uuid>/custom"]
     relative_path: str
     workspace_id: int

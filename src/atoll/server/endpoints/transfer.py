@@ -22,6 +22,7 @@ from atoll.models import Asset, Ticket
 from atoll.server import pages
 from atoll.server.auth import any_principal, context, ticket
 from atoll.server.bodies import declared_length
+from atoll.server.endpoints import tus
 from atoll.server.negotiation import prefers_html
 from atoll.server.ranges import ByteRange, RangeNotSatisfiable, parse_range
 from atoll.server.streaming import parse_upload
@@ -44,6 +45,8 @@ async def upload(request: Request) -> Response:
     if request.method == "OPTIONS":
         return Response(status_code=200, headers=CORS_PREFLIGHT)
     t = ticket(request, request.path_params["ticket"], "upload")
+    if "content-range" in request.headers:
+        return await tus.chunked_upload(request, t)
     ctx = context(request)
     length = declared_length(request)
     if length is not None and length > ctx.settings.max_upload_bytes:
