@@ -301,7 +301,7 @@ def _upload_and_interrupt(cmd: list[str], env: dict[str, str]) -> tuple[int, str
                             text=True)
     assert proc.stderr is not None
     first = proc.stderr.readline()  # the 0-byte line: the upload has begun
-    time.sleep(0.05)
+    time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     return proc.returncode, out, first + err
@@ -311,9 +311,9 @@ def test_ctrl_c_exits_130_and_the_same_command_finishes(
     server: LiveServer, token: str, tmp_path: Path
 ) -> None:
     big = tmp_path / "big.bin"
-    size = 512 * 1024 * 1024
+    size = 96 * 1024 * 1024
     with big.open("wb") as f:
-        f.truncate(size)  # sparse: quick to make, still 512 MiB to send
+        f.truncate(size)  # sparse: quick to make, still 96 MiB to send
     env = {**os.environ, "ATOLL_SERVER": server.url, "ATOLL_TOKEN": token}
     cmd = [sys.executable, "-m", "atoll", "upload", "--replace", "--progress", str(big)]
     status, out, err = _upload_and_interrupt(cmd, env)
