@@ -251,7 +251,7 @@ def test_progress_total_line_and_plain_lines_off_a_terminal() -> None:
             bar(4 * MiB, 10 * MiB)
             now[0] += 3.0
             bar(10 * MiB, 10 * MiB)
-        with shown.file("[b].iso", 10 * MiB) as bar:  # a name is not markup
+        with shown.file("[b]:x:.iso", 10 * MiB) as bar:  # a name is no markup, no emoji
             bar(6 * MiB, 10 * MiB)  # resumed at the server's offset: the rate counts new bytes
             now[0] += 1.0
             bar(10 * MiB, 10 * MiB)
@@ -259,8 +259,8 @@ def test_progress_total_line_and_plain_lines_off_a_terminal() -> None:
         "a.iso  0 B / 10.0 MiB  0%  0 B/s",
         "a.iso  4.0 MiB / 10.0 MiB  40%  2.0 MiB/s  ETA 0:03",
         "a.iso  10.0 MiB / 10.0 MiB  100%  2.0 MiB/s  in 0:05",
-        "[b].iso  6.0 MiB / 10.0 MiB  60%  0 B/s",
-        "[b].iso  10.0 MiB / 10.0 MiB  100%  4.0 MiB/s  in 0:01",
+        "[b]:x:.iso  6.0 MiB / 10.0 MiB  60%  0 B/s",
+        "[b]:x:.iso  10.0 MiB / 10.0 MiB  100%  4.0 MiB/s  in 0:01",
         "total (2 files)  20.0 MiB / 20.0 MiB  100%  3.3 MiB/s  in 0:06",
     ]
     assert "\x1b" not in stream.getvalue()

@@ -152,7 +152,7 @@ class Transfers:
 
     def _print(self, task_id: TaskID) -> None:
         task = next(t for t in self.bars.tasks if t.id == task_id)
-        self.console.print(line(task), soft_wrap=True, highlight=False, markup=False)
+        self.console.print(line(task), soft_wrap=True, highlight=False, markup=False, emoji=False)
 
     @contextmanager
     def file(self, label: str, size: int | None = None) -> Iterator[Callback]:
