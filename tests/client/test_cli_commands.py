@@ -157,6 +157,13 @@ def test_upload_attach(server: LiveServer, token: str, env: dict[str, str],
         cells = base.get_row("Docs", row["_id"])["Files"]
         assert [c["name"] for c in cells] == [onto["name"]]
         assert [c["name"] for c in base.get_row("Docs", new["row_id"])["Files"]] == ["scan.pdf"]
+    assert cli(env, "mkdir", "/Att").exit_code == 0
+    custom = one(cli(env, "upload", "--folder", "/Att", "--attach", "Docs", "new", "Files", str(f)))
+    assert custom["url"].startswith("custom-asset://") and custom["row_id"] not in (
+        row["_id"], new["row_id"])
+    with Base(token, server.url) as base:
+        [cell] = base.get_row("Docs", custom["row_id"])["Files"]
+        assert cell["url"] == custom["url"]
     gone = cli(env, "upload", "--attach", "Docs", "NoSuchRow0000000000000", "Files", str(f))
     assert gone.exit_code == Exit.NOT_FOUND, gone.stderr
 
