@@ -336,3 +336,14 @@ def test_ctrl_c_exits_130_and_the_same_command_finishes(
     assert json.loads(again.stdout)["size"] == size
     if offers_tus(server, token):  # resumed: the first line starts past 0 bytes
         assert not again.stderr.startswith("big.bin  0 B /"), again.stderr[:200]
+
+
+def test_over_the_servers_limit_exits_6(tmp_path: Path) -> None:
+    f = tmp_path / "big.txt"
+    f.write_bytes(b"x" * 5000)
+    with LiveServer(tmp_path / "data", env={"ATOLL_MAX_UPLOAD_BYTES": "4096"}) as small:
+        env = {"ATOLL_SERVER": small.url, "ATOLL_TOKEN": small.create_token("Small")}
+        for mode in ("--no-resumable", "--resumable"):
+            res = cli(env, "upload", mode, str(f))
+            assert res.exit_code == Exit.TOO_LARGE, (mode, res.stderr)
+            assert res.stderr.startswith("Error: HTTP 413: "), res.stderr
