@@ -214,14 +214,12 @@ def connection_options(fn: F) -> F:
     )(cmd)
     cmd = click.option(
         "--token", "--api-token", "token", envvar=list(TOKEN_ENV), show_envvar=True,
-        help="API token of the base (`atoll token create` makes one). Env: ATOLL_TOKEN or "
-             "ATOLL_API_TOKEN.",
+        metavar="TOKEN", help="API token of the base (`atoll token create` makes one).",
     )(cmd)
     cmd = click.option(
         "--server", "--server-url", "server", envvar=list(SERVER_ENV), show_envvar=True,
         metavar="URL",
-        help="Server URL, e.g. http://127.0.0.1:8000 or https://atoll.example.com. Env: "
-             "ATOLL_SERVER or ATOLL_SERVER_URL.",
+        help="Server URL, e.g. http://127.0.0.1:8000 or https://atoll.example.com.",
     )(cmd)
     return cmd
 

@@ -96,7 +96,8 @@ def register(group: click.Group) -> None:
     "--resumable/--no-resumable",
     default=None,
     help="Upload in resumable chunks (tus), so that a rerun after Ctrl-C or a broken "
-    "connection continues. Default: the SDK decides by size.",
+    "connection continues. Default: for files from 8 MiB on and with --attach, when the "
+    "server offers it.",
 )
 @progress_option
 @connection_options
