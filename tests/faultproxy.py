@@ -160,12 +160,16 @@ class FaultProxy:
                         return _reset(client, upstream)
 
 
-def _reset(*socks: socket.socket) -> None:
-    """Close with RST (SO_LINGER 0): the peers see a broken connection, not an orderly end."""
-    for sock in socks:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.close()
+def _reset(client: socket.socket, upstream: socket.socket) -> None:
+    """Break the exchange: the client's connection closes with RST (SO_LINGER 0), a broken
+    connection; the upstream's with FIN, so the server reads every byte passed before its end
+    (an RST could discard what is still in its receive buffer, nondeterministically)."""
+    with contextlib.suppress(OSError):
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+    with contextlib.suppress(OSError):
+        upstream.shutdown(socket.SHUT_WR)
+        upstream.close()
 
 
 def _read_head(sock: socket.socket) -> tuple[bytes, bytes]:
