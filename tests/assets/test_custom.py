@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from tests.assets.conftest import Env
 from tests.errors import error_of
 
@@ -36,7 +38,10 @@ def test_custom_folder_flow(env: Env) -> None:
     assert _custom_upload(env, "/Main/", "sky.png", b"blue")["name"] == "sky.png"
     assert _custom_upload(env, "/Main/", "sky.png", b"grey")["name"] == "sky (1).png"
     listing = env.client.get(f"{BASE}/app-asset-dir/", params={"path": "/Main"}, headers=env.auth()).json()
-    assert listing == {"dir": [{"name": "photos"}], "file": [{"name": "sky (1).png"}, {"name": "sky.png"}]}
+    sha = {b: hashlib.sha256(b).hexdigest() for b in (b"blue", b"grey")}
+    assert listing == {"dir": [{"name": "photos"}],  # each file with atoll's size and sha256
+                       "file": [{"name": "sky (1).png", "size": 4, "sha256": sha[b"grey"]},
+                                {"name": "sky.png", "size": 4, "sha256": sha[b"blue"]}]}
     root = env.client.get(f"{BASE}/app-asset-dir/", params={"path": "/"}, headers=env.auth()).json()
     assert root == {"dir": [{"name": "Main"}], "file": []}
 

@@ -1,5 +1,5 @@
-"""The ``atoll`` command: operator commands (serve, token) and file commands (upload, download,
-ls, mkdir). Thin: parsing and printing only; the work happens in services and the SDK."""
+"""The ``atoll`` command: operator commands (serve, token, ...) and client commands (upload,
+download, ls, mkdir, rm, sync). Thin: parsing and printing only; the work happens in services and the SDK."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import inspect
 
 import click
 
-from atoll.cli import data, files, operator
+from atoll.cli import data, files, operator, sync
 
 #: Help is wrapped at this width (or the terminal's, if narrower), never cut.
 HELP_WIDTH = 100
@@ -21,8 +21,11 @@ def main() -> None:
 
     Operator commands, on the server's machine: serve, token, fsck, gc, db, storage.
 
-    File commands, against any atoll or SeaTable server: upload, download, ls, mkdir. They take
-    --server-url and --api-token (or ATOLL_SERVER_URL and ATOLL_API_TOKEN).
+    File commands, against any atoll or SeaTable server: upload, download, ls, mkdir, rm, sync.
+    They take --server and --token, or ATOLL_SERVER and ATOLL_TOKEN, or a profile of
+    ~/.config/atoll/config.toml (--profile NAME; docs/cli.md). Exit statuses: 0 ok, 1 failure,
+    2 usage, 3 auth, 4 not found, 5 conflict, 6 too large or no space, 7 server unreachable,
+    130 interrupted.
     """
 
 
@@ -46,5 +49,6 @@ def complete_short_help(command: click.Command) -> None:
 
 operator.register(main)
 files.register(main)
+sync.register(main)
 data.register(main)
 complete_short_help(main)

@@ -66,7 +66,12 @@ def uploaded_text(assets: list[Asset]) -> str:
 
 
 def custom_dir_json(dirs: list[str], files: list[Asset]) -> CustomDir:
-    return {"dir": [{"name": d} for d in dirs], "file": [{"name": f.name} for f in files]}
+    """SeaTable's ``{"dir": [{"name"}], "file": [{"name"}]}``; atoll adds each file's ``size``
+    and ``sha256`` (the official client ignores them; ``atoll sync`` compares by them)."""
+    return {
+        "dir": [{"name": d} for d in dirs],
+        "file": [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in files],
+    }
 
 
 def custom_file_json(asset: Asset) -> CustomFile:

@@ -141,9 +141,15 @@ class DirEntry(TypedDict):
     name: str
 
 
+class CustomFileEntry(TypedDict):
+    name: str
+    size: NotRequired[Annotated[int, "atoll's addition: bytes (for `atoll sync`)"]]
+    sha256: NotRequired[Annotated[str, "atoll's addition: 64 hex digits (for `atoll sync`)"]]
+
+
 class CustomDir(TypedDict):
     dir: list[DirEntry]
-    file: list[DirEntry]
+    file: list[CustomFileEntry]
 
 
 class Dirent(TypedDict):
