@@ -30,6 +30,7 @@ from atoll.server.app import create_app
 from atoll.server.routes import routes
 from atoll.services.access import create_api_token
 from atoll.services.context import Context
+from atoll.wire.tus import encode_metadata
 from tests.backends import make_settings
 from tests.conftest import MakeApp
 
@@ -294,6 +295,7 @@ class Seed:
     row_id: str = ""
     upload_ticket: str = ""
     download_ticket: str = ""
+    upload_id: str = ""
 
     @property
     def base(self) -> str:
@@ -312,6 +314,7 @@ class Seed:
             "name": "seed.txt",
             "path": SEED_FILE,
             "ticket": self.download_ticket if template.startswith("/seafhttp/files/") else self.upload_ticket,
+            "upload_id": self.upload_id,
         }
         return re.sub(r"{(\w+)(:\w+)?}", lambda m: fillers[m.group(1)], template)
 
@@ -356,6 +359,11 @@ class Seed:
             )
             assert r.status_code == 200, r.text
             self.upload_ticket = link["upload_link"].rsplit("/", 1)[1]
+            tus = {"Tus-Resumable": "1.0.0", "Upload-Length": "1000",
+                   "Upload-Metadata": encode_metadata({"filename": "hostile.bin"})}
+            created = await self.client.post(link["tus_link"], headers=tus)
+            assert created.status_code == 201, created.text
+            self.upload_id = created.headers["location"].rsplit("/", 1)[1]  # a live tus upload
             r = await self._ok("GET", "/api/v2.1/dtable/app-download-link/", params={"path": SEED_FILE})
             self.download_ticket = r.json()["download_link"].split("/seafhttp/files/")[1].split("/")[0]
         r = await self.client.get(
