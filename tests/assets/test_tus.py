@@ -272,3 +272,10 @@ def test_errors_carry_tus_and_cors_headers(env: Env) -> None:
     assert r.status_code == 404
     assert r.headers["tus-resumable"] == "1.0.0"
     assert r.headers["access-control-allow-origin"] == "*"
+
+
+def test_patch_without_upload_offset_is_400(env: Env) -> None:
+    url = _created(env, 3)
+    r = env.client.patch(url, headers=OCTETS, content=b"abc")
+    assert r.status_code == 400
+    assert _head(env, url).headers["upload-offset"] == "0"

@@ -90,7 +90,7 @@ class ChunkUpload:
 
     async def write(self, data: Piece) -> None:
         assert self.appender is not None
-        await self.appender.write(bytes(data))
+        await self.appender.write(data)  # the parser's views of immutable chunks: no copy
 
     async def end_file(self) -> None:
         self.ended = True  # recorded only once the whole request is read: one file, or nothing

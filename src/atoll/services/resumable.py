@@ -41,9 +41,9 @@ from atoll.services.attach import AttachTarget, append_cell
 from atoll.services.context import Context
 from atoll.services.upload_lease import TAKEN_OVER, Lease
 from atoll.storage.base import digest, new_key
-from atoll.storage.partial import PartialWriter
+from atoll.storage.partial import PartialWriter, Piece
 from atoll.timeutil import utcnow
-from atoll.wire import links, paths
+from atoll.wire import links, paths, tus
 from atoll.wire.assets import file_id
 from atoll.wire.links import CUSTOM_DIR
 
@@ -51,7 +51,6 @@ log = logging.getLogger("atoll.resumable")
 
 #: Running SHA-256 hashes kept per process (sessions beyond this are hashed again at the end).
 MAX_RUNNING_HASHES = 256
-CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 
 _hashes: OrderedDict[str, tuple[int, Any]] = OrderedDict()
 
@@ -94,7 +93,7 @@ class Checksum:
     @classmethod
     def parse(cls, header: str) -> Checksum:
         algorithm, _, value = header.strip().partition(" ")
-        if algorithm not in CHECKSUM_ALGORITHMS:
+        if algorithm not in tus.CHECKSUM_ALGORITHMS:
             raise InvalidInput(f"Upload-Checksum: unsupported algorithm {algorithm!r} (use sha1 or sha256)")
         try:
             return cls(algorithm, base64.b64decode(value.strip(), validate=True))
@@ -196,8 +195,8 @@ class Appender:
         self.sha = _take_hash(session.id_hash, session.received)
         if self.sha is None and session.received == 0:
             self.sha = hashlib.sha256()
-        self.check = CHECKSUM_ALGORITHMS[checksum.algorithm]() if checksum else None
-        self._pieces: list[bytes] = []
+        self.check = tus.CHECKSUM_ALGORITHMS[checksum.algorithm]() if checksum else None
+        self._pieces: list[Piece] = []
         self._pending = 0
         self._batch: asyncio.Future[None] | None = None
 
@@ -223,7 +222,7 @@ class Appender:
             raise
         return cls(ctx, fresh, lease, writer, checksum, expected)
 
-    async def write(self, chunk: bytes) -> None:
+    async def write(self, chunk: Piece) -> None:
         if not chunk:
             return
         length = self.session.length
@@ -248,7 +247,7 @@ class Appender:
         await self.lease.keep()
         self._batch = asyncio.ensure_future(self._process(pieces))
 
-    async def _process(self, pieces: list[bytes]) -> None:
+    async def _process(self, pieces: list[Piece]) -> None:
         assert self.writer is not None
         writer = self.writer
 
@@ -258,7 +257,7 @@ class Appender:
 
         await asyncio.gather(anyio.to_thread.run_sync(self._hash, pieces), write_all())
 
-    def _hash(self, pieces: list[bytes]) -> None:
+    def _hash(self, pieces: list[Piece]) -> None:
         for piece in pieces:
             if self.sha is not None:
                 self.sha.update(piece)

@@ -9,14 +9,17 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from atoll.errors import InvalidInput
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
-CHECKSUM_ALGORITHMS = "sha1,sha256"
+#: Upload-Checksum algorithms served (the discovery header is derived from it).
+CHECKSUM_ALGORITHMS: dict[str, Callable[[], Any]] = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 RESULT_HEADER = "Atoll-Upload-Result"
 #: The tus status for a checksum that does not match (tus checksum extension).
@@ -48,7 +51,7 @@ def discovery_headers(max_size: int) -> dict[str, str]:
         "Tus-Version": TUS_VERSION,
         "Tus-Extension": EXTENSIONS,
         "Tus-Max-Size": str(max_size),
-        "Tus-Checksum-Algorithm": CHECKSUM_ALGORITHMS,
+        "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
     }
 
 

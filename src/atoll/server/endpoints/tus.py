@@ -60,7 +60,7 @@ def _offset_headers(session: uq.UploadSession) -> dict[str, str]:
     return headers
 
 
-async def _write(request: Request, session: uq.UploadSession) -> uq.UploadSession:
+async def _write(request: Request, session: uq.UploadSession, *, creation: bool = False) -> uq.UploadSession:
     """One request's bytes (creation-with-upload or PATCH) appended at the session's offset."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != tus.OFFSET_CONTENT_TYPE:
         raise UnsupportedMediaType(f"Content-Type must be {tus.OFFSET_CONTENT_TYPE}.")
@@ -69,7 +69,8 @@ async def _write(request: Request, session: uq.UploadSession) -> uq.UploadSessio
     checksum = resumable.Checksum.parse(header) if header else None
     declared = declared_length(request)
     await SpaceGuard(ctx, declared).admit()
-    offset = tus.parse_length(request.headers.get("upload-offset", str(session.received)), "Upload-Offset")
+    # a PATCH must say where its bytes go (tus core); creation-with-upload starts at 0
+    offset = 0 if creation else tus.parse_length(request.headers.get("upload-offset"), "Upload-Offset")
     return await resumable.append(ctx, session, _body(request), offset=offset, checksum=checksum,
                                   declared=declared)
 
@@ -93,7 +94,7 @@ async def create(request: Request) -> Response:
         if length == 0:
             session = await resumable.append(ctx, session, _body(request), offset=0)
         else:
-            session = await _write(request, session)
+            session = await _write(request, session, creation=True)
     headers = {**_offset_headers(session), "Location": links.tus_upload_url(ctx.settings.public_url,
                                                                             upload_id=upload_id)}
     return Response(status_code=201, headers=headers)
