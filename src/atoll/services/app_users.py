@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from atoll.db import access as q
 from atoll.db.engine import read_tx
-from atoll.errors import NotFound
+from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
 from atoll.services.context import Context
 from atoll.services.rows import actor, app_actor
@@ -41,8 +41,10 @@ async def related_users(ctx: Context, principal: Principal) -> list[tuple[str, s
 
 async def user_info(ctx: Context, principal: Principal, username: object) -> str:
     """The name of ``username`` if it is one of the base's app identities; 404 otherwise."""
-    if not isinstance(username, str) or not username or len(username) > MAX_USERNAME_CHARS:
-        raise NotFound("User not found: give username=<email>.")
+    if not isinstance(username, str) or not username:
+        raise InvalidInput("username invalid: give username=<email>.")
+    if len(username) > MAX_USERNAME_CHARS:
+        raise InvalidInput(f"username is longer than {MAX_USERNAME_CHARS} characters.")
     if username == actor(principal):
         return principal.app_name
     for email, name in await related_users(ctx, principal):
