@@ -281,6 +281,15 @@ def _whole(api: Api, path: str = "/") -> Any:
 
 def test_whole_base_streams_every_row_in_batches(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(q, "BATCH_ROWS", 2)
+    reads: list[int] = []
+    real_rows_after = q.rows_after
+
+    def counting(*args: Any, **kw: Any) -> list[q.StoredRow]:
+        found = real_rows_after(*args, **kw)
+        reads.append(len(found))
+        return found
+
+    monkeypatch.setattr(q, "rows_after", counting)
     _geo(api)
     gw = api.on("gw")
     gw.ok("POST", "/rows/", json={"table_name": "Table1", "rows": [{"Name": f"n{i}"} for i in range(5)]})
@@ -302,6 +311,8 @@ def test_whole_base_streams_every_row_in_batches(api: Api, monkeypatch: pytest.M
     assert [r["_id"] for r in t1["rows"]] == [r["_id"] for r in listed]
     country = next(c for c in geo["columns"] if c["name"] == "Country")
     assert geo["rows"][0][country["key"]] == _option_ids(country)["DE"]
+    # never more than a batch per read: Table1 2+2+1, Geo 1 (twice: with and without the slash)
+    assert reads == [2, 2, 1, 1] * 2
 
 
 def test_whole_base_of_an_empty_table_and_auth(api: Api, other_api: Api) -> None:
