@@ -315,6 +315,7 @@ class Seed:
             "path": SEED_FILE,
             "ticket": self.download_ticket if template.startswith("/seafhttp/files/") else self.upload_ticket,
             "upload_id": self.upload_id,
+            "token": "hostile-workflow-token",
         }
         return re.sub(r"{(\w+)(:\w+)?}", lambda m: fillers[m.group(1)], template)
 

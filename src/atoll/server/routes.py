@@ -16,8 +16,9 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import access, assets, health, home, rows, transfer, tus
+from atoll.server.endpoints import access, assets, health, home, misc, rows, transfer, tus
 from atoll.wire import endpoints as ep
+from atoll.wire import misc as wm
 from atoll.wire import shapes as s
 
 Endpoint = Callable[..., Any]
@@ -284,4 +285,37 @@ def routes() -> list[BaseRoute]:
     out += base_routes(GATEWAY, "bases (api-gateway v2)")
     out += base_routes(V1_GATEWAY, "bases (v1 under /api-gateway)")
     out += base_routes(V1_SERVER, "bases (dtable-server v1)")
+    out += misc_routes()
     return out
+
+
+def misc_routes() -> list[BaseRoute]:
+    """The smaller calls of the official client and dtable-sdk (docs/misc-calls.md)."""
+    t = Table("more base calls")
+    tok, api = Auth.ACCESS_TOKEN, Auth.API_TOKEN
+    for prefix in (GATEWAY, V1_GATEWAY, V1_SERVER):
+        t.both(prefix + wm.COLUMN_CASCADE_SETTINGS, misc.cascade_settings, {"POST": Op(
+            "Cascade one single-select column's options from another's", tok, s.Success,
+            body=wm.CascadeBody)})
+        t.both(prefix + wm.UI_TOASTS, misc.ui_toasts, {"POST": Op(
+            "Send a toast to a user of the base (delivered to live listeners)", tok, s.Success,
+            body=wm.ToastBody)})
+    insert = Op("Insert many rows (into the table itself: atoll has no separate archive)", tok,
+                wm.InsertedRows, body=wm.InsertRowsBody)
+    t.both(GATEWAY + wm.ADD_ARCHIVED_ROWS, misc.insert_rows, {"POST": insert})
+    t.both(wm.DB_INSERT_ROWS, misc.insert_rows, {"POST": insert})
+    t.both(GATEWAY + "/", misc.whole_base_document, {"GET": Op(
+        "The whole base: structure and every table's rows (streamed; dtable-sdk loadDTable)", tok,
+        wm.WholeBase, query=(Param("lang", "ignored"),))})
+    t.both(wm.RELATED_USERS, misc.related_users, {"GET": Op(
+        "The base's users: the apps holding a token for it", tok, wm.RelatedUsers)})
+    t.both(wm.DEPARTMENTS, misc.departments, {"GET": Op(
+        "The base's departments (atoll has none: always empty)", tok, wm.Departments)})
+    t.both(wm.APP_USER_INFO, misc.user_info, {"GET": Op(
+        "A user's name, for the apps of the token's base", api, wm.UserInfo,
+        query=(Param("username", "an email such as a row's _creator", required=True),))})
+    t.both(wm.THIRD_PARTY_ACCOUNT, misc.third_party_account, {"GET": Op(
+        "Email and WeChat accounts: not supported (400)", api, s.ErrorMsg, status=400)})
+    t.both(wm.WORKFLOW_TASK_SUBMIT, misc.workflow_task, {"POST": Op(
+        "Workflow tasks: not supported (400)", Auth.API_OR_ACCESS_TOKEN, s.ErrorMsg, status=400)})
+    return t.out
