@@ -119,9 +119,14 @@ def convert_rows(
         batch = q.rows_after(conn, dtable_uuid, table_id, after, q.BATCH_ROWS, where=where)
         changed = []
         for row in batch:
-            if row.data.get(key) is None:
+            if key not in row.data:
                 continue
             data = dict(row.data)
+            if _blank(old, data[key]):
+                data.pop(key)  # an empty text or an unchecked box: nothing to convert
+                changed.append(q.StoredRow(row.row_id, row.table_id, row.seq, row.ctime, row.mtime,
+                                           row.creator, row.last_modifier, data))  # fmt: skip
+                continue
             cell = convert_cell(old, new, data[key])
             if cell is None:
                 data.pop(key)
@@ -135,6 +140,10 @@ def convert_rows(
         if len(batch) < q.BATCH_ROWS:
             return counts
         after = (batch[-1].seq, batch[-1].row_id)
+
+
+def _blank(column: dict[str, Any], cell: Any) -> bool:
+    return cell is None or cell == "" or cell == [] or (column.get("type") == "checkbox" and cell is False)
 
 
 def clear_rows(conn: Connection, dtable_uuid: str, table_id: str, key: str) -> int:

@@ -50,7 +50,7 @@ INPUT_TYPES: dict[str, str] = {
 RESULT_TYPES = ("number", "string", "bool", "date")
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "%": operator.mod, "^": operator.pow,
+    "%": operator.mod, "^": lambda a, b: float(a) ** b,
 }  # fmt: skip
 _COMPARISONS = frozenset({"=", "==", "!=", "<>", "<", "<=", ">", ">="})
 

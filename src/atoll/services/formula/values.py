@@ -29,6 +29,11 @@ class CellError(Exception):
 
 def tidy(number: float | int) -> int | float:
     """A finite result; integral floats as int (like JSON numbers in SeaTable)."""
+    if isinstance(number, int) and not isinstance(number, bool) and abs(number) >= 2**53:
+        try:
+            number = float(number)
+        except OverflowError:
+            raise CellError("#NUM!") from None
     if isinstance(number, float):
         if not math.isfinite(number):
             raise CellError("#NUM!")
