@@ -11,8 +11,8 @@ from tests.rows.conftest import Api
 
 
 def retype(api: Api, column: str, new_type: str, **extra: Any) -> Any:
-    return api.call("PUT", "/columns/", json={"table_name": "t", "op_type": "modify_column_type",
-                                              "column": column, "new_column_type": new_type, **extra})  # fmt: skip
+    body = {"table_name": "t", "op_type": "modify_column_type", "column": column, "new_column_type": new_type}
+    return api.call("PUT", "/columns/", json={**body, **extra})
 
 
 CASES: list[tuple[str, dict[str, Any] | None, list[Any], str, list[Any], int, int]] = [
