@@ -38,9 +38,11 @@ def test_concurrent_appends_through_two_processes_never_share_a_number(
                        headers={"Authorization": f"Token {token}"}).json()  # fmt: skip
     auth = {"Authorization": f"Token {access['access_token']}"}
     base = f"/api-gateway/api/v2/dtables/{access['dtable_uuid']}"
-    made = httpx.post(pair[0].url + base + "/tables/", headers=auth, json={"table_name": "T", "columns": [
+    columns = [
         {"column_name": "Who", "column_type": "text"},
-        {"column_name": "No", "column_type": "auto-number", "column_data": {"format": "0000", "digits": 4}}]})  # fmt: skip
+        {"column_name": "No", "column_type": "auto-number", "column_data": {"format": "0000", "digits": 4}},
+    ]
+    made = httpx.post(pair[0].url + base + "/tables/", headers=auth, json={"table_name": "T", "columns": columns})
     assert made.status_code == 200, made.text
 
     def writer(w: int) -> None:
