@@ -42,7 +42,8 @@ def test_concurrent_appends_through_two_processes_never_share_a_number(
         {"column_name": "Who", "column_type": "text"},
         {"column_name": "No", "column_type": "auto-number", "column_data": {"format": "0000", "digits": 4}},
     ]
-    made = httpx.post(pair[0].url + base + "/tables/", headers=auth, json={"table_name": "T", "columns": columns})
+    body = {"table_name": "T", "columns": columns}
+    made = httpx.post(pair[0].url + base + "/tables/", headers=auth, json=body)
     assert made.status_code == 200, made.text
 
     def writer(w: int) -> None:
