@@ -130,3 +130,18 @@ def test_retyping_a_formula_input_recomputes_it(api: Api) -> None:
     assert listed(api)[0]["f"] == 42
     res = retype(api, "c", "image")
     assert res.status_code == 400
+
+
+def test_changing_a_formula_recomputes_every_row(api: Api) -> None:
+    add_table(api, "t", [{"column_name": "n", "column_type": "number"}])
+    api.ok("POST", "/columns/", json={"table_name": "t", "column_name": "f", "column_type": "formula",
+                                      "column_data": {"formula": "{n} + 1"}})  # fmt: skip
+    append(api, [{"n": 1}, {"n": 2}])
+    res = retype(api, "f", "formula", column_data={"formula": "{n} * 100"})
+    assert res.status_code == 200, res.text
+    assert [r["f"] for r in listed(api)] == [100, 200]
+    bad = retype(api, "f", "formula", column_data={"formula": "{n} +"})
+    assert bad.status_code == 400
+    assert (
+        api.ok("GET", "/columns/", params={"table_name": "t"})["columns"][1]["data"]["formula"] == "{n} * 100"
+    )

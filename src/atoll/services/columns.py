@@ -144,9 +144,8 @@ def rename_references(table: dict[str, Any], old: str, new: str) -> None:
 
 def refuse_if_referenced(table: dict[str, Any], column: dict[str, Any], what: str) -> None:
     for other in table["columns"]:
-        data = other.get("data")
-        used = isinstance(data, dict) and column["key"] in (data.get("operated_columns") or [])
-        if other is not column and other.get("type") == "formula" and used:
+        used = other.get("type") == "formula" and column["name"] in formula.referenced_names(other)
+        if other is not column and used:
             raise InvalidInput(
                 f"column {column['name']} is used by the formula of column {other['name']}; "
                 f"it can not be {what}."
@@ -166,7 +165,7 @@ def modify_column_type(
     if ctype == "formula" and not (isinstance(given, dict) and isinstance(given.get("formula"), str)):
         raise InvalidInput("modify_column_type to formula needs column_data.formula.")
     column["type"] = ctype
-    if old.get("type") != ctype:
+    if old.get("type") != ctype or given is not None:  # a new formula for a formula column too
         column["data"] = column_data(ctype, given, inserted=True)
     if ctype in ("auto-number", "formula"):
         counts.emptied = convert.clear_rows(conn, dtable_uuid, table["_id"], column["key"])

@@ -10,7 +10,14 @@ See docs/computed-columns.md.
 
 from atoll.services.formula.compiler import FormulaRejected
 from atoll.services.formula.syntax import rename_reference
-from atoll.services.formula.table import Plan, compile_table, is_volatile, plan, recompute_table
+from atoll.services.formula.table import (
+    Plan,
+    compile_table,
+    is_volatile,
+    plan,
+    recompute_table,
+    referenced_names,
+)
 
 __all__ = [
     "FormulaRejected",
@@ -19,5 +26,6 @@ __all__ = [
     "is_volatile",
     "plan",
     "recompute_table",
+    "referenced_names",
     "rename_reference",
 ]

@@ -47,6 +47,14 @@ def _refs(node: Node) -> Iterable[str]:
             yield from _refs(child)
 
 
+def referenced_names(column: dict[str, Any]) -> set[str]:
+    """The names of the columns a formula column's formula reads (none when it does not parse)."""
+    try:
+        return set(_refs(parse(_formula_text(column))))
+    except (FormulaSyntaxError, TypeError):
+        return set()
+
+
 def _formula_text(column: dict[str, Any]) -> Any:
     data = column.get("data")
     return data.get("formula") if isinstance(data, dict) else None
@@ -61,10 +69,7 @@ def compile_table(columns: list[dict[str, Any]], *, strict: bool) -> list[Entry]
     formulas = [c for c in columns if c.get("type") == "formula"]
     deps: dict[str, set[str]] = {}
     for column in formulas:
-        try:
-            refs = set(_refs(parse(_formula_text(column))))
-        except (FormulaSyntaxError, TypeError):
-            refs = set()
+        refs = referenced_names(column)
         deps[column["name"]] = {r for r in refs if by_name.get(r, {}).get("type") == "formula"}
     order: list[dict[str, Any]] = []
     done: set[str] = set()
