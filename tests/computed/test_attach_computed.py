@@ -15,7 +15,8 @@ def test_attach_numbers_the_new_row_and_computes_formulas(env: Env) -> None:
         {"column_name": "Note", "column_type": "text"},
         {"column_name": "Scan", "column_type": "file"},
         {"column_name": "No", "column_type": "auto-number", "column_data": {"format": "000", "digits": 3}},
-        {"column_name": "Label", "column_type": "formula", "column_data": {"formula": "concatenate('#', {No})"}},
+        {"column_name": "Label", "column_type": "formula",
+         "column_data": {"formula": "concatenate('#', {No})"}},
     ]})  # fmt: skip
     _gw(env, "POST", "/rows/", json={"table_name": "Docs", "rows": [{"Note": "first"}]})
     r = _tus(env, b"%PDF-1.7 ...", table="Docs", column="Scan")
