@@ -251,3 +251,20 @@ def test_clock_formulas_are_computed_when_read(api: Api) -> None:
     assert row["when"].startswith(date.today().isoformat() + "T00:00:00")
     res = api.call("GET", "/rows/", params={"table_name": "t", "order_by": "age"})
     assert res.status_code == 400 and "computed when read" in res.json()["error_message"]
+
+
+def test_formula_added_to_existing_rows_sorts(api: Api) -> None:
+    add_table(api, "t", TEXT_NUMBER)
+    append(api, [{"text": "a", "number": 1}, {"text": "b", "number": 3}, {"text": "c", "number": 2}])
+    insert(api, "neg", "formula", {"formula": "0 - {number}"})
+    rows = api.ok("GET", "/rows/", params={"table_name": "t", "convert_keys": "true", "order_by": "neg"})[
+        "rows"
+    ]
+    assert [r["text"] for r in rows] == ["b", "c", "a"]
+    body = {"table_name": "t", "op_type": "modify_column_type", "column": "neg", "new_column_type": "formula",
+            "column_data": {"formula": "if({number} > 1, {number}, '')"}}  # fmt: skip
+    assert api.call("PUT", "/columns/", json=body).status_code == 200
+    params = {"table_name": "t", "convert_keys": "true", "order_by": "neg"}
+    rows = api.ok("GET", "/rows/", params=params)["rows"]
+    # empty cells sort last; a stale key (-1, the old formula's value for "a") would put "a" first
+    assert [(r["text"], r["neg"]) for r in rows] == [("c", 2), ("b", 3), ("a", None)]

@@ -175,8 +175,8 @@ def modify_column_type(
     elif old.get("type") != ctype:
         counts = convert.convert_rows(conn, dtable_uuid, table["_id"], old, column)
     check_formulas(table)
-    formula.recompute_table(conn, dtable_uuid, table)
-    rowkeys.refresh_column(conn, dtable_uuid, table, column)
+    formula.recompute_table(conn, dtable_uuid, table)  # refreshes the keys of formulas that changed
+    rowkeys.refresh_column(conn, dtable_uuid, table, column)  # its old cells may be gone unchanged
     return {**copy.deepcopy(column), "converted_cells": counts.converted, "emptied_cells": counts.emptied}
 
 
@@ -250,8 +250,9 @@ async def insert_column(
         if anchor_column:
             at = columns.index(find_column(table, anchor_column)) + 1
         columns.insert(at, column)
-        fill_computed(conn, principal.dtable.uuid, table, column)
-        rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
+        fill_computed(conn, principal.dtable.uuid, table, column)  # refreshes a formula's keys
+        if ctype != "formula":
+            rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
         return copy.deepcopy(column)
 
     return await change_doc(ctx, principal, change)
@@ -340,8 +341,9 @@ async def batch_append_columns(
             key = new_id({c["key"] for c in existing}, first=not existing)
             column = w.new_column(key, name, ctype, column_data(ctype, data, inserted=True))
             existing.append(column)
-            fill_computed(conn, principal.dtable.uuid, table, column)
-            rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
+            fill_computed(conn, principal.dtable.uuid, table, column)  # refreshes a formula's keys
+            if ctype != "formula":
+                rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
             made.append(copy.deepcopy(column))
         return made
 

@@ -158,27 +158,31 @@ def is_volatile(table: dict[str, Any], column: dict[str, Any]) -> bool:
 
 def recompute_table(conn: Connection, dtable_uuid: str, table: dict[str, Any]) -> int:
     """Recompute every stored formula cell of the table, BATCH_ROWS rows at a time (in the
-    caller's write transaction); rows whose cells change are written with their sort keys.
-    Returns how many rows changed. ``mtime`` stays: a recomputation is not an edit."""
+    caller's write transaction), then the sort keys of the formula columns whose cells changed
+    (one pass per column). Returns how many rows changed. ``mtime`` stays: a recomputation is
+    not an edit."""
     from atoll.services import rowkeys  # rowkeys imports cells; keep this module light
 
     formulas = Plan(table)
-    changed: list[q.StoredRow] = []
     count = 0
+    touched: set[str] = set()
     after: tuple[int, str] | None = None
     while True:
         batch = q.rows_after(conn, dtable_uuid, table["_id"], after, q.BATCH_ROWS)
+        changed: list[q.StoredRow] = []
         for row in batch:
             data = dict(row.data)
             formulas.apply(data)
             if data != row.data:
+                touched.update(k for k in data.keys() | row.data.keys() if data.get(k) != row.data.get(k))
                 changed.append(q.StoredRow(row.row_id, row.table_id, row.seq, row.ctime, row.mtime,
                                            row.creator, row.last_modifier, data))  # fmt: skip
-        if changed:
-            q.update_rows(conn, dtable_uuid, changed)
-            rowkeys.put_rows(conn, dtable_uuid, table, changed)
-            count += len(changed)
-            changed = []
+        q.update_rows(conn, dtable_uuid, changed)
+        count += len(changed)
         if len(batch) < q.BATCH_ROWS:
-            return count
+            break
         after = (batch[-1].seq, batch[-1].row_id)
+    for column in table["columns"]:
+        if column["key"] in touched:
+            rowkeys.refresh_column(conn, dtable_uuid, table, column)
+    return count
