@@ -172,8 +172,13 @@ def issue_ticket(
     op: TicketOp, dtable_uuid: str, path: str, secret: bytes, ttl_s: int, *, app: str = ""
 ) -> str:
     now = int(utcnow().timestamp())
-    claims: dict[str, Any] = {"aud": TICKET_AUDIENCE, "op": op, "dt": dtable_uuid, "p": path,
-                              "exp": now + ttl_s}
+    claims: dict[str, Any] = {
+        "aud": TICKET_AUDIENCE,
+        "op": op,
+        "dt": dtable_uuid,
+        "p": path,
+        "exp": now + ttl_s,
+    }
     if app:
         claims["a"] = app
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
@@ -208,5 +213,10 @@ def _verify_ticket(token: str, op: TicketOp, keys: Keys) -> Ticket:
     if not isinstance(dt, str) or not isinstance(path, str):
         raise PermissionDenied("Access token not found")
     app = claims.get("a")
-    return Ticket(op=op, dtable_uuid=dt, path=path, expires_at=int(claims["exp"]),
-                  app=app if isinstance(app, str) else "")
+    return Ticket(
+        op=op,
+        dtable_uuid=dt,
+        path=path,
+        expires_at=int(claims["exp"]),
+        app=app if isinstance(app, str) else "",
+    )

@@ -44,10 +44,11 @@ def folder_missing(path: str) -> str:
     """A custom folder that does not exist, as the user wrote it."""
     if path.startswith("/"):
         shown = "/" + path.strip("/")
-        return (f"folder {shown} does not exist; create it with `atoll mkdir {shown}` or "
-                f"POST {MKDIR_ROUTE}{shown} (API token)")
-    return (f"folder {path} does not exist: custom folder paths start with / "
-            f"(try /{path.strip('/')})")
+        return (
+            f"folder {shown} does not exist; create it with `atoll mkdir {shown}` or "
+            f"POST {MKDIR_ROUTE}{shown} (API token)"
+        )
+    return f"folder {path} does not exist: custom folder paths start with / (try /{path.strip('/')})"
 
 
 def file_missing(shown: str, folder: str | None = None) -> str:
@@ -58,7 +59,7 @@ def file_missing(shown: str, folder: str | None = None) -> str:
 def _shown(path: str) -> str:
     """An asset path as the user knows it: a custom file as its custom-folder path."""
     if paths.is_under(path, CUSTOM_DIR):
-        return "/" + path[len(CUSTOM_DIR):].lstrip("/")
+        return "/" + path[len(CUSTOM_DIR) :].lstrip("/")
     return path.lstrip("/")
 
 
@@ -366,8 +367,9 @@ class Upload:
                 try:
                     await self.ctx.blobs.delete(pending.blob.key)
                 except (OSError, AtollError) as exc:
-                    log.warning("could not delete blob %s of a failed upload (gc will): %s",
-                                pending.blob.key, exc)
+                    log.warning(
+                        "could not delete blob %s of a failed upload (gc will): %s", pending.blob.key, exc
+                    )
         self.files.clear()
 
     async def finish(self) -> list[Asset]:

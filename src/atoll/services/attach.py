@@ -29,8 +29,12 @@ class AttachTarget:
     row_id: str | None
 
     def as_json(self) -> dict[str, Any]:
-        return {"table_id": self.table_id, "column_key": self.column_key,
-                "column_type": self.column_type, "row_id": self.row_id}
+        return {
+            "table_id": self.table_id,
+            "column_key": self.column_key,
+            "column_type": self.column_type,
+            "row_id": self.row_id,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AttachTarget:
@@ -45,8 +49,9 @@ def resolve(engine: Engine, dtable_uuid: str, *, table: str, column: str, row_id
         found = find_table(doc, TableRef(name=table, table_id=table))
         col = find_column(found, column)
         if col["type"] not in FILE_CELL_TYPES:
-            raise InvalidInput(f"column {col['name']} is a {col['type']} column: "
-                               "attach needs a file or image column")
+            raise InvalidInput(
+                f"column {col['name']} is a {col['type']} column: attach needs a file or image column"
+            )
         if row_id is not None and (
             not could_be_row_id(row_id) or q.get_row(conn, dtable_uuid, found["_id"], row_id) is None
         ):
@@ -65,8 +70,11 @@ def append_cell(
         column = find_column(table, target.column_key)
     except NotFound as exc:
         raise Conflict(f"cannot attach the upload: {exc.message} any more") from None
-    item: Any = entry["url"] if column["type"] == ColumnType.IMAGE.value else file_cell(
-        entry["type"], entry["size"], entry["name"], entry["url"])
+    item: Any = (
+        entry["url"]
+        if column["type"] == ColumnType.IMAGE.value
+        else file_cell(entry["type"], entry["size"], entry["name"], entry["url"])
+    )
     if target.row_id is None:
         return append_in(conn, dtable_uuid, ref, [{column["key"]: [item]}], by)[0].row_id
     row = q.get_row(conn, dtable_uuid, target.table_id, target.row_id)

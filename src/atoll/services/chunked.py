@@ -49,9 +49,11 @@ class ChunkUpload:
 
     def _target(self, raw_name: str) -> Target:
         return upload_targets.from_chunk_fields(
-            self.ticket, parent_dir=self.fields.get("parent_dir"),
+            self.ticket,
+            parent_dir=self.fields.get("parent_dir"),
             relative_path=self.fields.get("relative_path"),
-            name=self.header_name or raw_name, replace=self.fields.get("replace"),
+            name=self.header_name or raw_name,
+            replace=self.fields.get("replace"),
         )
 
     async def begin_file(self, raw_name: str) -> ChunkUpload:
@@ -60,10 +62,14 @@ class ChunkUpload:
         target = self._target(raw_name)
         session = await self._session(target)
         if self.chunk.first != session.received:
-            raise ChunkConflict(f"The chunk starts at byte {self.chunk.first} but the server holds "
-                                f"{session.received} bytes of this file.", session.received)
-        self.appender = await Appender.start(self.ctx, session, offset=self.chunk.first,
-                                             expected=self.chunk.size)
+            raise ChunkConflict(
+                f"The chunk starts at byte {self.chunk.first} but the server holds "
+                f"{session.received} bytes of this file.",
+                session.received,
+            )
+        self.appender = await Appender.start(
+            self.ctx, session, offset=self.chunk.first, expected=self.chunk.size
+        )
         return self
 
     async def _session(self, target: Target) -> q.UploadSession:
@@ -76,16 +82,23 @@ class ChunkUpload:
             session = None
         if session is None:
             if self.chunk.first != 0:
-                raise ChunkConflict(f"The chunk starts at byte {self.chunk.first} but the server holds "
-                                    "no bytes of this file.", 0)
+                raise ChunkConflict(
+                    f"The chunk starts at byte {self.chunk.first} but the server holds "
+                    "no bytes of this file.",
+                    0,
+                )
             try:
-                _, session = await resumable.create(self.ctx, target, length=self.chunk.total,
-                                                    natural_key=key, kind="chunked")
+                _, session = await resumable.create(
+                    self.ctx, target, length=self.chunk.total, natural_key=key, kind="chunked"
+                )
             except IntegrityError:
                 raise Conflict("Another upload of this file started at the same moment; retry.") from None
         elif session.length != self.chunk.total:
-            raise ChunkConflict(f"The file's total size was {session.length}, this chunk says "
-                                f"{self.chunk.total}; start again at byte 0.", session.received)
+            raise ChunkConflict(
+                f"The file's total size was {session.length}, this chunk says "
+                f"{self.chunk.total}; start again at byte 0.",
+                session.received,
+            )
         return session
 
     async def write(self, data: Piece) -> None:
@@ -108,10 +121,16 @@ class ChunkUpload:
             await appender.close()
 
 
-async def held_bytes(ctx: Context, ticket: Ticket, *, parent_dir: str | None, relative_path: str | None,
-                     file_name: str) -> int:
+async def held_bytes(
+    ctx: Context, ticket: Ticket, *, parent_dir: str | None, relative_path: str | None, file_name: str
+) -> int:
     """How many bytes of this file the server holds (0 when there is no upload in progress)."""
-    target = upload_targets.from_chunk_fields(ticket, parent_dir=parent_dir or ticket.path,
-                                              relative_path=relative_path, name=file_name, replace=None)
+    target = upload_targets.from_chunk_fields(
+        ticket,
+        parent_dir=parent_dir or ticket.path,
+        relative_path=relative_path,
+        name=file_name,
+        replace=None,
+    )
     session = await resumable.find_natural(ctx, upload_targets.natural_key(target))
     return session.received if session is not None and session.state == q.OPEN else 0

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from atoll.db import rows as q
 from atoll.errors import InvalidInput
 from atoll.models import Principal
-from atoll.services import rowkeys
+from atoll.services import autonumber, convert, formula, rowkeys
 from atoll.services.cells import OPTION_COLORS, SYSTEM_KEYS, new_option_id
 from atoll.services.context import Context
 from atoll.services.structure import (
@@ -102,6 +102,84 @@ def column_data(column_type: str, given: Any, *, inserted: bool = False) -> Any:
     return data
 
 
+# ---- computed columns (auto-number, formula) and type changes ------------------------------
+
+
+def fill_computed(conn: Connection, dtable_uuid: str, table: dict[str, Any], column: dict[str, Any]) -> None:
+    """A new computed column gets its cells: numbers for the rows already there (auto-number),
+    or its formula checked (400 when atoll cannot evaluate it) and computed for every row."""
+    if column.get("type") == "auto-number":
+        autonumber.number_existing(conn, dtable_uuid, table, column)
+    elif column.get("type") == "formula":
+        check_formulas(table)
+        formula.recompute_table(conn, dtable_uuid, table)
+
+
+def check_formulas(table: dict[str, Any]) -> None:
+    """Check every formula of the table (strict) and record each one's ``result_type`` and
+    ``operated_columns`` (the keys of the columns it reads)."""
+    try:
+        entries = formula.compile_table(table["columns"], strict=True)
+    except formula.FormulaRejected as exc:
+        raise InvalidInput(str(exc)) from None
+    keys = {c["name"]: c["key"] for c in table["columns"]}
+    for entry in entries:
+        assert entry.compiled is not None
+        data = entry.column["data"]
+        data["result_type"] = entry.compiled.result_type
+        data["operated_columns"] = sorted(keys[name] for name in entry.compiled.refs)
+
+
+def rename_references(table: dict[str, Any], old: str, new: str) -> None:
+    """Formulas that read column ``old`` read it as ``new`` (they keep working after a rename)."""
+    for column in table["columns"]:
+        data = column.get("data")
+        if (
+            column.get("type") == "formula"
+            and isinstance(data, dict)
+            and isinstance(data.get("formula"), str)
+        ):
+            data["formula"] = formula.rename_reference(data["formula"], old, new)
+
+
+def refuse_if_referenced(table: dict[str, Any], column: dict[str, Any], what: str) -> None:
+    for other in table["columns"]:
+        used = other.get("type") == "formula" and column["name"] in formula.referenced_names(other)
+        if other is not column and used:
+            raise InvalidInput(
+                f"column {column['name']} is used by the formula of column {other['name']}; "
+                f"it can not be {what}."
+            )
+
+
+def modify_column_type(
+    conn: Connection, dtable_uuid: str, table: dict[str, Any], column: dict[str, Any], args: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Retype ``column`` and convert its cells (see ``services.convert``); the column object
+    plus ``converted_cells`` and ``emptied_cells`` (atoll's addition)."""
+    ctype = valid_column_type(args.get("new_column_type"))
+    convert.check_pair(str(column.get("type")), ctype)
+    old = copy.deepcopy(column)
+    counts = convert.Counts()
+    given = args.get("column_data") if ctype == "formula" else None
+    if ctype == "formula" and not (isinstance(given, dict) and isinstance(given.get("formula"), str)):
+        raise InvalidInput("modify_column_type to formula needs column_data.formula.")
+    column["type"] = ctype
+    if old.get("type") != ctype or given is not None:  # a new formula for a formula column too
+        column["data"] = column_data(ctype, given, inserted=True)
+    if ctype in ("auto-number", "formula"):
+        counts.emptied = convert.clear_rows(conn, dtable_uuid, table["_id"], column["key"])
+        if ctype == "auto-number":
+            counts.converted = autonumber.number_existing(conn, dtable_uuid, table, column)
+            counts.emptied = 0
+    elif old.get("type") != ctype:
+        counts = convert.convert_rows(conn, dtable_uuid, table["_id"], old, column)
+    check_formulas(table)
+    formula.recompute_table(conn, dtable_uuid, table)  # refreshes the keys of formulas that changed
+    rowkeys.refresh_column(conn, dtable_uuid, table, column)  # its old cells may be gone unchanged
+    return {**copy.deepcopy(column), "converted_cells": counts.converted, "emptied_cells": counts.emptied}
+
+
 def _options(given: Any) -> list[dict[str, Any]]:
     if given is None:
         return []
@@ -172,7 +250,9 @@ async def insert_column(
         if anchor_column:
             at = columns.index(find_column(table, anchor_column)) + 1
         columns.insert(at, column)
-        rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
+        fill_computed(conn, principal.dtable.uuid, table, column)  # refreshes a formula's keys
+        if ctype != "formula":
+            rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
         return copy.deepcopy(column)
 
     return await change_doc(ctx, principal, change)
@@ -198,6 +278,7 @@ async def update_column(
             name = valid_column_name(args.get("new_column_name"), "new_column_name")
             if any(c["name"] == name and c is not column for c in table["columns"]):
                 raise InvalidInput(f"column {name} already exists.")
+            rename_references(table, column["name"], name)
             column["name"] = name
         elif op_type == "resize_column":
             width = args.get("new_column_width")
@@ -213,10 +294,7 @@ async def update_column(
                 columns.remove(column)
                 columns.insert(columns.index(target) + 1, column)
         else:
-            ctype = valid_column_type(args.get("new_column_type"))
-            column["type"] = ctype
-            column["data"] = column_data(ctype, None, inserted=True)
-            rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
+            return modify_column_type(conn, principal.dtable.uuid, table, column, args)
         return copy.deepcopy(column)
 
     return await change_doc(ctx, principal, change)
@@ -230,6 +308,7 @@ async def delete_column(ctx: Context, principal: Principal, ref: TableRef, *, co
         column = find_column(table, column_ref)
         if table["columns"] and table["columns"][0] is column:
             raise InvalidInput("the first column can not be deleted.")
+        refuse_if_referenced(table, column, "deleted")
         table["columns"].remove(column)
         key = column["key"]
         for view in table["views"]:
@@ -262,7 +341,9 @@ async def batch_append_columns(
             key = new_id({c["key"] for c in existing}, first=not existing)
             column = w.new_column(key, name, ctype, column_data(ctype, data, inserted=True))
             existing.append(column)
-            rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
+            fill_computed(conn, principal.dtable.uuid, table, column)  # refreshes a formula's keys
+            if ctype != "formula":
+                rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
             made.append(copy.deepcopy(column))
         return made
 

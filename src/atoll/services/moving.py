@@ -95,8 +95,14 @@ async def _copy(source: BlobStore, target: BlobStore, key: str, size: int) -> Bl
 
 
 class _Mover:
-    def __init__(self, source: BlobStore, target: BlobStore, verify: bool, report: MoveReport,
-                 progress: Progress | None) -> None:
+    def __init__(
+        self,
+        source: BlobStore,
+        target: BlobStore,
+        verify: bool,
+        report: MoveReport,
+        progress: Progress | None,
+    ) -> None:
         self.source, self.target, self.verify = source, target, verify
         self.report, self.progress = report, progress
 
@@ -146,8 +152,12 @@ class _Mover:
         info = await _copy(self.source, self.target, key, size)
         if (info.size, info.sha256) != (size, sha256):
             await self.target.delete(key)
-            self._fail(key, f"SHA-256 mismatch: copied {info.sha256}, the metadata says {sha256} "
-                            "(the source blob is damaged); the copy was deleted", refs)
+            self._fail(
+                key,
+                f"SHA-256 mismatch: copied {info.sha256}, the metadata says {sha256} "
+                "(the source blob is damaged); the copy was deleted",
+                refs,
+            )
             return
         if self.verify:
             if await digest(self.target, key) != (size, sha256):
@@ -196,8 +206,13 @@ def _page(engine: Engine, after: str) -> dict[str, list[BlobRef]]:
 
 
 async def move_blobs(
-    engine: Engine, source: BlobStore, target: BlobStore, *, verify: bool = False,
-    progress: Progress | None = None, concurrency: int = COPY_CONCURRENCY,
+    engine: Engine,
+    source: BlobStore,
+    target: BlobStore,
+    *,
+    verify: bool = False,
+    progress: Progress | None = None,
+    concurrency: int = COPY_CONCURRENCY,
 ) -> MoveReport:
     """Copy every referenced blob from ``source`` to ``target``; never raises for one blob's
     trouble (it is listed in ``failures``), only for the metadata database's."""

@@ -104,8 +104,9 @@ class Checksum:
 # ---------------------------------------------------------------- creating and finding
 
 
-async def create(ctx: Context, target: Target, *, length: int, natural_key: str | None = None,
-                 kind: str = "tus") -> tuple[str, q.UploadSession]:
+async def create(
+    ctx: Context, target: Target, *, length: int, natural_key: str | None = None, kind: str = "tus"
+) -> tuple[str, q.UploadSession]:
     """A new session; returns (secret upload id, session)."""
     if length < 0:
         raise InvalidInput("Upload-Length must be a non-negative integer")
@@ -114,12 +115,27 @@ async def create(ctx: Context, target: Target, *, length: int, natural_key: str 
     upload_id = secrets.token_urlsafe(32)
     now = time.time()
     session = q.UploadSession(
-        id_hash=hash_id(upload_id), natural_key=natural_key, kind=kind, dtable_uuid=target.dtable_uuid,
-        dir_path=target.dir_path, name=target.name, replace_existing=target.replace,
-        file_type=target.file_type, attach=target.attach.as_json() if target.attach else None,
-        actor=target.actor, upload_metadata=target.metadata, length=length, received=0,
-        blob_key=new_key(), store_state={}, state=q.OPEN, result=None, lease_id=None, lease_until=0.0,
-        created_at=utcnow().isoformat(), expires_at=now + ctx.settings.upload_session_ttl_s,
+        id_hash=hash_id(upload_id),
+        natural_key=natural_key,
+        kind=kind,
+        dtable_uuid=target.dtable_uuid,
+        dir_path=target.dir_path,
+        name=target.name,
+        replace_existing=target.replace,
+        file_type=target.file_type,
+        attach=target.attach.as_json() if target.attach else None,
+        actor=target.actor,
+        upload_metadata=target.metadata,
+        length=length,
+        received=0,
+        blob_key=new_key(),
+        store_state={},
+        state=q.OPEN,
+        result=None,
+        lease_id=None,
+        lease_until=0.0,
+        created_at=utcnow().isoformat(),
+        expires_at=now + ctx.settings.upload_session_ttl_s,
     )
     await ctx.run_db(_insert, ctx.engine, session)
     return upload_id, session
@@ -182,8 +198,15 @@ class Appender:
     checksum, or ``expected`` (a Seafile chunk's declared size), the request is all or nothing.
     """
 
-    def __init__(self, ctx: Context, session: q.UploadSession, lease: Lease, writer: PartialWriter,
-                 checksum: Checksum | None, expected: int | None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        session: q.UploadSession,
+        lease: Lease,
+        writer: PartialWriter,
+        checksum: Checksum | None,
+        expected: int | None,
+    ) -> None:
         self.ctx = ctx
         self.session = session
         self.lease = lease
@@ -201,9 +224,16 @@ class Appender:
         self._batch: asyncio.Future[None] | None = None
 
     @classmethod
-    async def start(cls, ctx: Context, session: q.UploadSession, *, offset: int,
-                    checksum: Checksum | None = None, declared: int | None = None,
-                    expected: int | None = None) -> Appender:
+    async def start(
+        cls,
+        ctx: Context,
+        session: q.UploadSession,
+        *,
+        offset: int,
+        checksum: Checksum | None = None,
+        declared: int | None = None,
+        expected: int | None = None,
+    ) -> Appender:
         if session.state == q.DONE:
             raise Conflict(f"Upload is complete: it holds all {session.length} bytes.")
         if offset != session.received:
@@ -235,8 +265,11 @@ class Appender:
         self._pending += len(chunk)
         if self._pending >= self.ctx.settings.chunk_bytes:
             await self._send()
-        if not self.whole and self.position - self.recorded >= self.ctx.settings.upload_commit_bytes \
-                and self.position < length:
+        if (
+            not self.whole
+            and self.position - self.recorded >= self.ctx.settings.upload_commit_bytes
+            and self.position < length
+        ):
             await self._make_durable()
 
     async def _send(self) -> None:
@@ -281,8 +314,10 @@ class Appender:
         if wanted is not None and check is not None and check.digest() != wanted.digest:
             raise ChecksumMismatch("Upload-Checksum does not match the bytes received; nothing was stored.")
         if self.expected is not None and self.position - self.recorded != self.expected:
-            raise InvalidInput(f"The chunk holds {self.position - self.recorded} bytes, "
-                               f"its Content-Range says {self.expected}.")
+            raise InvalidInput(
+                f"The chunk holds {self.position - self.recorded} bytes, "
+                f"its Content-Range says {self.expected}."
+            )
         if self.position > self.recorded or self.position == self.session.length:
             await self._make_durable(final=self.position == self.session.length)
         await self._close_writer()
@@ -310,19 +345,30 @@ class Appender:
         assert self.writer is not None
         offset, state = await self.writer.sync()
         assert offset == self.position
-        values: dict[str, Any] = {"received": offset, "store_state": state,
-                                  "expires_at": time.time() + self.ctx.settings.upload_session_ttl_s}
+        values: dict[str, Any] = {
+            "received": offset,
+            "store_state": state,
+            "expires_at": time.time() + self.ctx.settings.upload_session_ttl_s,
+        }
         if final:
             values["state"] = q.COMPLETING
         await self.lease.record(**values)
         await self.writer.committed()
         self.recorded = offset
-        self.session = replace(self.session, received=offset, store_state=state,
-                               state=values.get("state", self.session.state))
+        self.session = replace(
+            self.session, received=offset, store_state=state, state=values.get("state", self.session.state)
+        )
 
 
-async def append(ctx: Context, session: q.UploadSession, chunks: AsyncIterator[bytes], *, offset: int,
-                 checksum: Checksum | None = None, declared: int | None = None) -> q.UploadSession:
+async def append(
+    ctx: Context,
+    session: q.UploadSession,
+    chunks: AsyncIterator[bytes],
+    *,
+    offset: int,
+    checksum: Checksum | None = None,
+    declared: int | None = None,
+) -> q.UploadSession:
     """Write one request's bytes at ``offset`` (a body iterator that ends early is a cut-short
     body); the session as recorded afterwards."""
     if session.state == q.DONE and offset == session.length and not declared:
@@ -368,8 +414,13 @@ def _commit_done(
 ) -> tuple[q.UploadSession, list[str]]:
     """The asset (and the attached cell) and the session's ``done``, in one transaction."""
     with write_tx(ctx.engine) as conn:
-        assets, old_keys = _commit_in(conn, session.dtable_uuid, session.dir_path,
-                                      [PendingFile(name=session.name, blob=blob)], session.replace_existing)
+        assets, old_keys = _commit_in(
+            conn,
+            session.dtable_uuid,
+            session.dir_path,
+            [PendingFile(name=session.name, blob=blob)],
+            session.replace_existing,
+        )
         asset = assets[0]
         result = _result(conn, ctx.settings.public_url, session, asset)
         if session.attach is not None:
@@ -385,16 +436,28 @@ def _commit_done(
 
 def _result(conn: Connection, public_url: str, session: q.UploadSession, asset: Any) -> dict[str, Any]:
     if paths.is_under(session.dir_path, CUSTOM_DIR):
-        relative = session.dir_path[len(CUSTOM_DIR):].strip("/")
+        relative = session.dir_path[len(CUSTOM_DIR) :].strip("/")
         url = links.custom_asset_url(asset_uuid=asset.uuid, name=asset.name)
     else:
         relative = session.dir_path.strip("/")
         dtable = access_q.get_dtable(conn, session.dtable_uuid)
         workspace = dtable.workspace_id if dtable is not None else 0
-        url = links.asset_url(public_url, workspace_id=workspace, dtable_uuid=session.dtable_uuid,
-                              relative_path=relative, name=asset.name)
-    return {"name": asset.name, "size": asset.size, "sha256": asset.sha256, "id": file_id(asset),
-            "type": session.file_type, "relative_path": relative, "url": url}
+        url = links.asset_url(
+            public_url,
+            workspace_id=workspace,
+            dtable_uuid=session.dtable_uuid,
+            relative_path=relative,
+            name=asset.name,
+        )
+    return {
+        "name": asset.name,
+        "size": asset.size,
+        "sha256": asset.sha256,
+        "id": file_id(asset),
+        "type": session.file_type,
+        "relative_path": relative,
+        "url": url,
+    }
 
 
 # ---------------------------------------------------------------- ending

@@ -26,7 +26,7 @@ from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
-from atoll.services import rowkeys
+from atoll.services import autonumber, formula, rowkeys
 from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
 from atoll.services.context import Context
@@ -109,10 +109,14 @@ def _list_rows(
             find_view(table, view_name)
         columns: list[dict[str, Any]] = table["columns"]
         if not order_by:
-            return RowPage(columns, q.page_rows(conn, dtable_uuid, table["_id"], start, limit))
+            return _computed(table, q.page_rows(conn, dtable_uuid, table["_id"], start, limit))
         column = Columns(columns).find(order_by)
         if column is None:
             raise InvalidInput(f"order_by invalid: column {order_by} not found.")
+        if formula.is_volatile(table, column):
+            raise InvalidInput(
+                f"order_by invalid: column {column['name']} is computed when read (today/now)."
+            )
         page = kq.sorted_page(
             conn,
             dtable_uuid,
@@ -122,7 +126,13 @@ def _list_rows(
             offset=start,
             limit=limit,
         )
-    return RowPage(columns, page)
+    return _computed(table, page)
+
+
+def _computed(table: dict[str, Any], rows: list[q.StoredRow]) -> RowPage:
+    """A page of rows with their clock-dependent formula cells filled in."""
+    formula.plan(table).fill_volatile(rows)
+    return RowPage(table["columns"], rows)
 
 
 async def get_row(ctx: Context, principal: Principal, ref: TableRef, *, row_id: str) -> RowPage:
@@ -136,7 +146,7 @@ def _get_row(engine: Engine, dtable_uuid: str, ref: TableRef, row_id: str) -> Ro
         row = q.get_row(conn, dtable_uuid, table["_id"], row_id) if could_be_row_id(row_id) else None
     if row is None:
         raise NotFound(ROW_NOT_FOUND)
-    return RowPage(table["columns"], [row])
+    return _computed(table, [row])
 
 
 async def filter_rows(
@@ -175,10 +185,16 @@ def _filter_rows(
             find_view(table, view_name)
         columns = Columns(table["columns"])
         check_filters(columns, filters)
+        for spec in filters:
+            column = columns.find(spec.get("column_name"))
+            if column is not None and formula.is_volatile(table, column):
+                raise InvalidInput(
+                    f"filters invalid: column {column['name']} is computed when read (today/now)."
+                )
         any_of = conjunction == "Or"
         found = rowkeys.matching(conn, dtable_uuid, table["_id"], columns, filters, any_of=any_of)
         out = list(islice(found, limit))
-    return RowPage(table["columns"], out)
+    return _computed(table, out)
 
 
 # ---- writing -------------------------------------------------------------------------------
@@ -235,6 +251,11 @@ def append_in(
     if options_added:
         rowkeys.refresh_new_options(conn, dtable_uuid, table, options_before)
     seqs = _new_seqs(conn, dtable_uuid, table["_id"], len(items), anchor_row_id)
+    datas = [{k: v for k, v in value.cells.items() if v is not None} for value in values]
+    numbered = autonumber.assign(table, datas)
+    formulas = formula.plan(table)
+    for data in datas:
+        formulas.apply(data)
     made = [
         q.StoredRow(
             row_id=new_row_id(),
@@ -244,13 +265,14 @@ def append_in(
             mtime=now,
             creator=by,
             last_modifier=by,
-            data={k: v for k, v in value.cells.items() if v is not None},
+            data=data,
         )
-        for value, seq in zip(values, seqs, strict=True)
+        for data, seq in zip(datas, seqs, strict=True)
     ]
     q.insert_rows(conn, dtable_uuid, made)
     q.insert_keys(conn, dtable_uuid, table["_id"], rowkeys.row_keys(table["columns"], made))
-    _save_if(conn, dtable_uuid, stored, options_added)
+    _save_if(conn, dtable_uuid, stored, options_added or numbered)
+    formulas.fill_volatile(made)
     return made
 
 
@@ -308,6 +330,7 @@ def update_in(conn: Connection, dtable_uuid: str, ref: TableRef, items: list[dic
         if item["row_id"] not in found:
             raise NotFound(f"row {item['row_id']} not found")
     changed: dict[str, q.StoredRow] = {}
+    formulas = formula.plan(table)
     for item, value in zip(items, values, strict=True):
         row = changed.get(item["row_id"]) or found[item["row_id"]]
         data = dict(row.data)
@@ -316,6 +339,7 @@ def update_in(conn: Connection, dtable_uuid: str, ref: TableRef, items: list[dic
                 data.pop(key, None)
             else:
                 data[key] = cell
+        formulas.apply(data)
         changed[row.row_id] = q.StoredRow(
             row.row_id, row.table_id, row.seq, row.ctime, now, row.creator, by, data
         )

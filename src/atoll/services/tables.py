@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from atoll.db import rows as q
 from atoll.errors import InvalidInput
 from atoll.models import Principal
-from atoll.services.columns import column_data, column_specs
+from atoll.services.columns import check_formulas, column_data, column_specs
 from atoll.services.context import Context
 from atoll.services.structure import TableRef, change_doc, find_table, new_id, read_doc, valid_name
 from atoll.wire import tables as w
@@ -53,6 +53,7 @@ async def add_table(
             key = new_id({c["key"] for c in made}, first=not made)
             made.append(w.new_column(key, col_name, col_type, column_data(col_type, col_data)))
         table = w.new_table(new_id({t["_id"] for t in tables}, first=True), name, made)
+        check_formulas(table)  # a formula atoll cannot evaluate is refused (400)
         tables.append(table)
         return copy.deepcopy(table)
 

@@ -25,7 +25,7 @@ def base_dir(ticket: Ticket) -> str:
     """The link's parent relative to the asset root: ``/`` or ``/custom``."""
     root = asset_root(dtable_uuid=ticket.dtable_uuid)
     assert paths.is_under(ticket.path, root)
-    return ticket.path[len(root):] or "/"
+    return ticket.path[len(root) :] or "/"
 
 
 def check_parent(ticket: Ticket, value: str | None) -> None:
@@ -62,26 +62,43 @@ async def from_tus_metadata(ctx: Context, ticket: Ticket, meta: Mapping[str, str
         if not meta.get("table") or not meta.get("column"):
             raise InvalidInput("Upload-Metadata: attaching needs both table and column (row_id is optional).")
         target_attach = await ctx.run_db(
-            attach.resolve, ctx.engine, ticket.dtable_uuid, table=meta["table"], column=meta["column"],
+            attach.resolve,
+            ctx.engine,
+            ticket.dtable_uuid,
+            table=meta["table"],
+            column=meta["column"],
             row_id=meta.get("row_id") or None,
         )
     return Target(
-        dtable_uuid=ticket.dtable_uuid, dir_path=_folder(ticket, meta.get("relative_path"), file_type),
-        name=name, replace=_flag(meta.get("replace"), "replace"), file_type=file_type,
-        attach=target_attach, actor=app_actor(ticket.dtable_uuid, ticket.app), metadata=raw,
+        dtable_uuid=ticket.dtable_uuid,
+        dir_path=_folder(ticket, meta.get("relative_path"), file_type),
+        name=name,
+        replace=_flag(meta.get("replace"), "replace"),
+        file_type=file_type,
+        attach=target_attach,
+        actor=app_actor(ticket.dtable_uuid, ticket.app),
+        metadata=raw,
     )
 
 
-def from_chunk_fields(ticket: Ticket, *, parent_dir: str | None, relative_path: str | None, name: str,
-                      replace: str | None) -> Target:
+def from_chunk_fields(
+    ticket: Ticket, *, parent_dir: str | None, relative_path: str | None, name: str, replace: str | None
+) -> Target:
     """A Seafile-style chunked upload's target (the multipart fields and the header's name)."""
     if not parent_dir:
         raise InvalidInput("No parent_dir given.")
     check_parent(ticket, parent_dir)
-    folder = paths.join(base_dir(ticket), paths.rel_path(relative_path or "/", "relative path",
-                                                         allow_absolute=False, new=True))
-    return Target(dtable_uuid=ticket.dtable_uuid, dir_path=folder, name=paths.file_name(name),
-                  replace=_flag(replace, "replace"), actor=app_actor(ticket.dtable_uuid, ticket.app))
+    folder = paths.join(
+        base_dir(ticket),
+        paths.rel_path(relative_path or "/", "relative path", allow_absolute=False, new=True),
+    )
+    return Target(
+        dtable_uuid=ticket.dtable_uuid,
+        dir_path=folder,
+        name=paths.file_name(name),
+        replace=_flag(replace, "replace"),
+        actor=app_actor(ticket.dtable_uuid, ticket.app),
+    )
 
 
 def natural_key(target: Target) -> str:

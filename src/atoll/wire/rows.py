@@ -97,9 +97,14 @@ def cell_value(column: dict[str, Any], row: RowLike, *, gateway: bool) -> Any:
         return option_name(column, value)
     if ctype == "multiple-select" and isinstance(value, list):
         return [option_name(column, v) for v in value]
-    if ctype == "date" and gateway:
+    if gateway and (ctype == "date" or (ctype == "formula" and _result_type(column) == "date")):
         return gateway_date(value)
     return value
+
+
+def _result_type(column: dict[str, Any]) -> Any:
+    data = column.get("data")
+    return data.get("result_type") if isinstance(data, dict) else None
 
 
 def gateway_row(row: RowLike, columns: Sequence[dict[str, Any]], *, by_name: bool) -> GatewayRow:
@@ -122,6 +127,8 @@ def v1_row(row: RowLike, columns: Sequence[dict[str, Any]]) -> V1Row:
     out: dict[str, Any] = {"_id": row.row_id, "_ctime": row.ctime, "_mtime": row.mtime}
     for column in columns:
         value = cell_value(column, row, gateway=False)
+        if isinstance(value, bool) and column.get("type") == "formula":
+            value = "true" if value else "false"  # v1 gives a boolean formula as text (recorded)
         if value is not None:
             out[column["name"]] = value
     return cast(V1Row, out)
