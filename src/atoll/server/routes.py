@@ -16,9 +16,10 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import access, assets, health, home, rows, transfer, tus
+from atoll.server.endpoints import access, assets, health, home, rows, sql, transfer, tus
 from atoll.wire import endpoints as ep
 from atoll.wire import shapes as s
+from atoll.wire import sql as wire_sql
 
 Endpoint = Callable[..., Any]
 
@@ -284,4 +285,15 @@ def routes() -> list[BaseRoute]:
     out += base_routes(GATEWAY, "bases (api-gateway v2)")
     out += base_routes(V1_GATEWAY, "bases (v1 under /api-gateway)")
     out += base_routes(V1_SERVER, "bases (dtable-server v1)")
+    out += sql_routes()
     return out
+
+
+def sql_routes() -> list[BaseRoute]:
+    """SQL on the gateway and on v1's dtable-db (docs/sql.md)."""
+    t = Table("sql")
+    query = Op("Run one SQL statement (SELECT, UPDATE, DELETE, INSERT)", Auth.ACCESS_TOKEN, wire_sql.SqlReply,
+               body=wire_sql.SqlBody, description="docs/sql.md: the dialect served and what is refused.")
+    t.both(GATEWAY + ep.SQL, sql.query, {"POST": query})
+    t.both(wire_sql.V1_QUERY, sql.query, {"POST": query})
+    return t.out
