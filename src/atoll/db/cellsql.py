@@ -16,9 +16,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, String, and_, case, cast, exists, false, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from atoll.db import schema
 
@@ -83,7 +95,9 @@ class CellSql:
 
     def text(self, key: str) -> ColumnElement[Any]:
         if self.pg:
-            return case((func.jsonb_typeof(self._jsonb(key)) == "string", self._jsonb(key).astext), else_=None)
+            return case(
+                (func.jsonb_typeof(self._jsonb(key)) == "string", self._jsonb(key).astext), else_=None
+            )
         path = self._path(key)
         return case((func.json_type(schema.rows.c.data, path) == "text",
                      func.json_extract(schema.rows.c.data, path)), else_=None)  # fmt: skip
@@ -169,4 +183,3 @@ class CellSql:
         if typed.kind == "text" and self.pg:
             return typed.expr.collate("C")
         return typed.expr
-

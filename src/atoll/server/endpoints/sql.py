@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from atoll.server.auth import base_principal, context
 from atoll.server.bodies import read_json
-from atoll.services import sql as sql_service
+from atoll.services.sql import run as sql_service
 from atoll.wire import json_bounds
 from atoll.wire import sql as wire_sql
 

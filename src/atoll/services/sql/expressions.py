@@ -91,13 +91,14 @@ def value_of_literal(node: exp.Literal) -> Any:
     try:
         return int(text)
     except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            raise fail(f"invalid number: {text}") from None
-        if not math.isfinite(number):
-            raise fail(f"invalid number: {text}")
-        return number
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        raise fail(f"invalid number: {text}") from None
+    if not math.isfinite(number):
+        raise fail(f"invalid number: {text}")
+    return number
 
 
 def bind(value: Any) -> ColumnElement[Any]:
@@ -154,7 +155,9 @@ def typed_of(scope: Scope, val: Val, what: str) -> Typed:
     return Typed(bind(str(value)), "text")
 
 
-def pair(scope: Scope, left: Val, right: Val, what: str) -> tuple[ColumnElement[Any], ColumnElement[Any], str]:
+def pair(
+    scope: Scope, left: Val, right: Val, what: str
+) -> tuple[ColumnElement[Any], ColumnElement[Any], str]:
     """Two sides of a comparison as expressions of one kind."""
     if isinstance(left, Lit) and isinstance(right, Typed):
         return bind(coerce(left.value, right.kind, what)), right.expr, right.kind
@@ -192,7 +195,7 @@ _ARITHMETIC: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
 }
 
 
-def compile_expr(scope: Scope, node: exp.Expression) -> Val:  # noqa: C901 - one dispatch
+def compile_expr(scope: Scope, node: exp.Expression) -> Val:
     if isinstance(node, exp.Paren):
         return compile_expr(scope, node.this)
     if isinstance(node, exp.Column):
@@ -207,7 +210,11 @@ def compile_expr(scope: Scope, node: exp.Expression) -> Val:  # noqa: C901 - one
         return Lit(next_param(scope))
     if isinstance(node, exp.Neg):
         inner = compile_expr(scope, node.this)
-        if isinstance(inner, Lit) and isinstance(inner.value, (int, float)) and not isinstance(inner.value, bool):
+        if (
+            isinstance(inner, Lit)
+            and isinstance(inner.value, (int, float))
+            and not isinstance(inner.value, bool)
+        ):
             return Lit(-inner.value)
         t = number_of(scope, inner, "-")
         return Typed(-t, "number")
@@ -327,7 +334,7 @@ def in_list(scope: Scope, node: exp.In) -> Cond:
     return Cond(not_(out) if node.args.get("negate") else out)
 
 
-def function(scope: Scope, node: exp.Expression) -> Val:  # noqa: C901 - one dispatch
+def function(scope: Scope, node: exp.Expression) -> Val:
     what = node.sql("mysql")
     if isinstance(node, exp.TsOrDsToDate):
         return compile_expr(scope, node.this)
@@ -355,8 +362,10 @@ def function(scope: Scope, node: exp.Expression) -> Val:  # noqa: C901 - one dis
     if isinstance(node, (exp.Select, exp.Subquery, exp.Exists)):
         raise fail("subqueries are not supported")
     if isinstance(node, (exp.Func, exp.Anonymous)):
-        name = node.sql_name() if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous) else str(
-            node.this
+        name = (
+            node.sql_name()
+            if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous)
+            else str(node.this)
         )
         raise fail(
             f"unsupported function: {name.upper()} (supported: {', '.join(SCALAR_FUNCTIONS + AGGREGATES)})"
@@ -386,7 +395,9 @@ def aggregate(scope: Scope, node: exp.Expression) -> Typed:
             return Typed(func.count(distinct(typed.expr)), "number")
         if isinstance(arg, exp.Column) and column_name(arg, scope) not in SYSTEM_NAMES:
             column = find_column(scope, column_name(arg, scope))
-            return Typed(func.count(case((not_(scope.cells.is_empty(column)), literal(1)), else_=None)), "number")
+            return Typed(
+                func.count(case((not_(scope.cells.is_empty(column)), literal(1)), else_=None)), "number"
+            )
         typed = typed_of(inner_scope, compile_expr(inner_scope, arg), what)
         return Typed(func.count(typed.expr), "number")
     if isinstance(arg, exp.Distinct):
@@ -397,5 +408,5 @@ def aggregate(scope: Scope, node: exp.Expression) -> Typed:
         f = func.sum if isinstance(node, exp.Sum) else func.avg
         return Typed(f(cast(number, Float)), "number")
     typed = typed_of(inner_scope, val, what)
-    f = func.min if isinstance(node, exp.Min) else func.max
-    return Typed(f(scope.cells.sortable(typed)), typed.kind)
+    sortable = scope.cells.sortable(typed)
+    return Typed(func.min(sortable) if isinstance(node, exp.Min) else func.max(sortable), typed.kind)

@@ -72,7 +72,9 @@ def _db_failure(exc: Exception) -> InvalidInput:
 # ---- SELECT --------------------------------------------------------------------------------
 
 
-def _select(engine: Engine, dtable_uuid: str, statement: exp.Select, params: list[Any], by_name: bool) -> SqlResult:
+def _select(
+    engine: Engine, dtable_uuid: str, statement: exp.Select, params: list[Any], by_name: bool
+) -> SqlResult:
     with read_tx(engine) as conn:
         doc = q.load_doc(conn, dtable_uuid).doc
         plan = compile_select(statement, doc, dtable_uuid, CellSql(conn.dialect.name),

@@ -25,9 +25,9 @@ from atoll.services.sql.expressions import (
     LINK_TYPES,
     LINKS_NOT_SUPPORTED,
     Scope,
+    column_name,
     compile_expr,
     condition,
-    column_name,
     fail,
     find_column,
     typed_of,
@@ -57,7 +57,7 @@ def parse(sql: object) -> exp.Expression:
         parsed = [s for s in sqlglot.parse(sql, read="mysql") if s is not None]
     except (ParseError, TokenError) as exc:
         raise fail(f"SQL syntax error: {_first_line(str(exc))}") from None
-    except Exception:  # noqa: BLE001 - the parser's own failures on odd input
+    except Exception:
         raise fail("SQL syntax error") from None
     if len(parsed) != 1:
         raise fail("exactly one SQL statement per request")
@@ -98,7 +98,8 @@ def table_of(doc: dict[str, Any], node: exp.Expression | None) -> dict[str, Any]
     if not isinstance(node, exp.Table) or node.args.get("db") or node.args.get("catalog"):
         raise fail("expected one table name")
     name = str(node.name)
-    for table in doc.get("tables") or []:
+    tables: list[dict[str, Any]] = doc.get("tables") or []
+    for table in tables:
         if table["name"] == name:
             return table
     raise fail(f"no such table: {name}")
@@ -137,7 +138,12 @@ def _int_clause(scope: Scope, node: exp.Expression | None, what: str) -> int | N
     val = compile_expr(scope, node.expression if isinstance(node, (exp.Limit, exp.Offset)) else node)
     from atoll.services.sql.expressions import Lit
 
-    if not isinstance(val, Lit) or isinstance(val.value, bool) or not isinstance(val.value, int) or val.value < 0:
+    if (
+        not isinstance(val, Lit)
+        or isinstance(val.value, bool)
+        or not isinstance(val.value, int)
+        or val.value < 0
+    ):
         raise fail(f"{what} must be a whole number >= 0")
     return int(val.value)
 
@@ -188,8 +194,10 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
         text = node.sql("mysql", identify=False)
         typed = typed_of(scope, compile_expr(scope, node), text)
         label = f"c{position}"
-        computed.append(scope.cells.sortable(typed).label(label) if typed.kind == "text" else typed.expr.label(label))
-        column = None
+        computed.append(
+            scope.cells.sortable(typed).label(label) if typed.kind == "text" else typed.expr.label(label)
+        )
+        column: dict[str, Any] | None = None
         if isinstance(node, exp.Column) and column_name(node, scope) not in SYSTEM_NAMES:
             column = find_column(scope, column_name(node, scope))
             metadata.append(column)
