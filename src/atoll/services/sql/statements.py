@@ -197,13 +197,13 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
         computed.append(
             scope.cells.sortable(typed).label(label) if typed.kind == "text" else typed.expr.label(label)
         )
-        column: dict[str, Any] | None = None
+        shown: dict[str, Any] | None = None
         if isinstance(node, exp.Column) and column_name(node, scope) not in SYSTEM_NAMES:
-            column = find_column(scope, column_name(node, scope))
-            metadata.append(column)
-        key = alias or (column["key"] if column else text)
-        name = alias or (column["name"] if column else text)
-        is_date = bool(column and column.get("type") == "date")
+            shown = find_column(scope, column_name(node, scope))
+            metadata.append(shown)
+        key = alias or (shown["key"] if shown else text)
+        name = alias or (shown["name"] if shown else text)
+        is_date = bool(shown and shown.get("type") == "date")
         items.append(Item(name, key, label=label, kind=typed.kind, date=is_date))
         if alias:
             scope.aliases[alias] = typed
