@@ -6,7 +6,7 @@ typed SQLAlchemy expression the database evaluates (SQLite ``json_extract``, Pos
 database. Column keys, option ids and names are always bound parameters, never SQL text.
 
 Kinds: ``number`` (a float/int or NULL), ``text`` (a string or NULL; single-select shows the
-option name), ``bool`` (1/0 or true/false, NULL when unset). Columns of other types (lists,
+option name), ``bool`` (1 or 0; an unset checkbox is 0). Columns of other types (lists,
 objects, links) have no comparable value here: ``typed`` raises ``Unsupported`` for them; only
 their emptiness (``is_empty``) can be tested.
 """
@@ -116,9 +116,8 @@ class CellSql:
         )  # fmt: skip
 
     def boolean(self, key: str) -> ColumnElement[Any]:
-        """1 for true, 0 for false, NULL when unset (an integer on both backends)."""
-        t = self.json_type(key)
-        return case((t == "true", literal(1)), (t == "false", literal(0)), else_=None)
+        """1 for true, else 0: an unset checkbox is unchecked (an integer on both backends)."""
+        return case((self.json_type(key) == "true", literal(1)), else_=literal(0))
 
     # typed cells -------------------------------------------------------------------------
 
