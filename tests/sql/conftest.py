@@ -41,8 +41,9 @@ ROWS: list[dict[str, Any]] = [
 
 
 class Sql:
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, app: App | None = None) -> None:
         self.api = api
+        self.app = app
 
     def call(self, body: dict[str, Any], *, v1: bool = False) -> Any:
         url = (V1_SQL if v1 else GW_SQL).format(uuid=self.api.uuid)
@@ -81,6 +82,7 @@ def seed(api: Api, name: str = "T", rows: list[dict[str, Any]] | None = None) ->
 
 @pytest.fixture
 def sql_api(make_app: MakeApp) -> Sql:
-    api = api_on(make_app())
+    app = make_app()
+    api = api_on(app)
     seed(api)
-    return Sql(api)
+    return Sql(api, app)

@@ -117,6 +117,10 @@ class CellSql:
 
     def boolean(self, key: str) -> ColumnElement[Any]:
         """1 for true, else 0: an unset checkbox is unchecked (an integer on both backends)."""
+        if self.pg:
+            j = self._jsonb(key)
+            checked = and_(func.jsonb_typeof(j) == "boolean", j.astext == "true")
+            return case((checked, literal(1)), else_=literal(0))
         return case((self.json_type(key) == "true", literal(1)), else_=literal(0))
 
     # typed cells -------------------------------------------------------------------------

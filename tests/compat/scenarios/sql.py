@@ -89,7 +89,8 @@ with ck("filter_rows_view") as r:
     r["names"] = [x.get("Name") for x in got]
 
 with ck("filter_rows_plain") as r:
-    got = base.filter_rows("T", [{"column_name": "Status", "filter_predicate": "is", "filter_term": "closed"}])
+    closed = {"column_name": "Status", "filter_predicate": "is", "filter_term": "closed"}
+    got = base.filter_rows("T", [closed])
     r["names"] = [x.get("Name") for x in got]
 
 with ck("queryset_filter") as r:

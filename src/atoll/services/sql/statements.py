@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, literal_column, select
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
@@ -167,6 +167,9 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
 
     # the SELECT list (first: aliases may be used by ORDER BY, GROUP BY and HAVING)
     items: list[Item] = []
+    # select items by their text and alias: GROUP BY and ORDER BY name them by label, so that the
+    # database sees one expression (PostgreSQL compares bound parameters by position)
+    labels: dict[str, Typed] = {}
     computed: list[ColumnElement[Any]] = []
     metadata: list[dict[str, Any]] = []
     if not grouped:
@@ -205,8 +208,11 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
         name = alias or (shown["name"] if shown else text)
         is_date = bool(shown and shown.get("type") == "date")
         items.append(Item(name, key, label=label, kind=typed.kind, date=is_date))
+        by_label = Typed(literal_column(label), typed.kind)
+        labels[text] = by_label
         if alias:
-            scope.aliases[alias] = typed
+            scope.aliases[alias] = by_label
+            labels[alias] = by_label
     scope.allow_aggregates = False
 
     r = schema.rows
@@ -225,7 +231,7 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
         for node in group.expressions:
             if isinstance(node, exp.Literal):
                 raise fail("GROUP BY <position> is not supported: name the column")
-            query = query.group_by(typed_of(scope, compile_expr(scope, node), "GROUP BY").expr)
+            query = query.group_by(_labelled(scope, labels, node, "GROUP BY").expr)
         grouped_names = {column_name(n, scope) for n in group.expressions if isinstance(n, exp.Column)}
         for node in statement.expressions:
             inner = node.this if isinstance(node, exp.Alias) else node
@@ -241,8 +247,8 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
         for node in order.expressions:
             if isinstance(node.this, exp.Literal):
                 raise fail("ORDER BY <position> is not supported: name the column")
-            typed = typed_of(scope, compile_expr(scope, node.this), "ORDER BY")
-            sortable: Any = scope.cells.sortable(typed)
+            typed = _labelled(scope, labels if grouped else {}, node.this, "ORDER BY")
+            sortable: Any = typed.expr if grouped else scope.cells.sortable(typed)
             # NULLs sort as the smallest value on both backends (MySQL's order)
             sortable = sortable.desc().nulls_last() if node.args.get("desc") else sortable.asc().nulls_first()
             query = query.order_by(sortable)
@@ -258,6 +264,14 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
             raise fail(f"{LINKS_NOT_SUPPORTED}: {column['name']}")
     unique = list({c["key"]: c for c in metadata}.values())
     return SelectPlan(table, query, items, grouped, unique)
+
+
+def _labelled(scope: Scope, labels: dict[str, Typed], node: exp.Expression, what: str) -> Typed:
+    text = node.sql("mysql", identify=False)
+    if text in labels:
+        return labels[text]
+    typed = typed_of(scope, compile_expr(scope, node), what)
+    return Typed(scope.cells.sortable(typed), typed.kind)
 
 
 def where_of(statement: exp.Update | exp.Delete, table: dict[str, Any], cells: CellSql,
