@@ -20,7 +20,10 @@ def client(request: pytest.FixtureRequest, official_clients: dict[str, Client]) 
 def test_query_converted_by_name(client: Client, scenario: ScenarioRunner) -> None:
     rows = scenario(client, SCRIPT).check("query_convert")["rows"]
     assert [(x["Name"], x["Price"], x.get("Status")) for x in rows] == [
-        ("cherry", 10, "open"), ("elder", 7, None), ("apple", 3, "open")]
+        ("cherry", 10, "open"),
+        ("elder", 7, None),
+        ("apple", 3, "open"),
+    ]
     assert all(len(x["_id"]) == 22 for x in rows)
 
 

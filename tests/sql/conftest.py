@@ -17,21 +17,48 @@ V1_SQL = "/dtable-db/api/v1/query/{uuid}/"
 COLUMNS = [
     {"column_name": "Name", "column_type": "text"},
     {"column_name": "Price", "column_type": "number"},
-    {"column_name": "Status", "column_type": "single-select",
-     "column_data": {"options": [{"id": "o1", "name": "open", "color": "#fff"},
-                                 {"id": "o2", "name": "closed", "color": "#000"}]}},
+    {
+        "column_name": "Status",
+        "column_type": "single-select",
+        "column_data": {
+            "options": [
+                {"id": "o1", "name": "open", "color": "#fff"},
+                {"id": "o2", "name": "closed", "color": "#000"},
+            ]
+        },
+    },
     {"column_name": "Done", "column_type": "checkbox"},
     {"column_name": "Day", "column_type": "date", "column_data": {"format": "YYYY-MM-DD"}},
-    {"column_name": "Tags", "column_type": "multiple-select",
-     "column_data": {"options": [{"id": "t1", "name": "red", "color": "#f00"},
-                                 {"id": "t2", "name": "blue", "color": "#00f"}]}},
+    {
+        "column_name": "Tags",
+        "column_type": "multiple-select",
+        "column_data": {
+            "options": [
+                {"id": "t1", "name": "red", "color": "#f00"},
+                {"id": "t2", "name": "blue", "color": "#00f"},
+            ]
+        },
+    },
     {"column_name": "Note Text", "column_type": "long-text"},
 ]
 ROWS: list[dict[str, Any]] = [
-    {"Name": "apple", "Price": 3, "Status": "open", "Done": True, "Day": "2024-01-05", "Tags": ["red"],
-     "Note Text": "crisp"},
-    {"Name": "Banana", "Price": 1.5, "Status": "closed", "Done": False, "Day": "2024-02-10",
-     "Tags": ["red", "blue"]},
+    {
+        "Name": "apple",
+        "Price": 3,
+        "Status": "open",
+        "Done": True,
+        "Day": "2024-01-05",
+        "Tags": ["red"],
+        "Note Text": "crisp",
+    },
+    {
+        "Name": "Banana",
+        "Price": 1.5,
+        "Status": "closed",
+        "Done": False,
+        "Day": "2024-02-10",
+        "Tags": ["red", "blue"],
+    },
     {"Name": "cherry", "Price": 10, "Status": "open", "Day": "2023-12-31"},
     {"Name": "date", "Price": None, "Status": "closed", "Done": True},
     {"Name": "elder", "Price": 7, "Day": "2024-01-05", "Note Text": "O'Brien; DROP TABLE rows; --"},
@@ -77,7 +104,8 @@ class Sql:
 
 def seed(api: Api, name: str = "T", rows: list[dict[str, Any]] | None = None) -> None:
     api.ok("POST", "/tables/", json={"table_name": name, "lang": "en", "columns": COLUMNS})
-    api.ok("POST", "/rows/", json={"table_name": name, "rows": rows if rows is not None else ROWS})
+    if rows is None or rows:
+        api.ok("POST", "/rows/", json={"table_name": name, "rows": rows if rows is not None else ROWS})
 
 
 @pytest.fixture

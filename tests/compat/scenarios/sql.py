@@ -16,9 +16,16 @@ base = auth(ck, Base)
 COLUMNS = [
     {"column_name": "Name", "column_type": "text"},
     {"column_name": "Price", "column_type": "number"},
-    {"column_name": "Status", "column_type": "single-select",
-     "column_data": {"options": [{"id": "o1", "name": "open", "color": "#fff"},
-                                 {"id": "o2", "name": "closed", "color": "#000"}]}},
+    {
+        "column_name": "Status",
+        "column_type": "single-select",
+        "column_data": {
+            "options": [
+                {"id": "o1", "name": "open", "color": "#fff"},
+                {"id": "o2", "name": "closed", "color": "#000"},
+            ]
+        },
+    },
     {"column_name": "Day", "column_type": "date", "column_data": {"format": "YYYY-MM-DD"}},
 ]
 ROWS = [
@@ -53,8 +60,9 @@ with ck("query_default_limit") as r:
 
 if not legacy:
     with ck("query_parameters") as r:
-        r["rows"] = base.query("select Name from T where Status = ? and Price >= ? order by Name",
-                               parameters=["open", 3])
+        r["rows"] = base.query(
+            "select Name from T where Status = ? and Price >= ? order by Name", parameters=["open", 3]
+        )
 
 with ck("query_update") as r:
     base.query("update T set Price = 42 where Name = 'elder'")
@@ -73,19 +81,25 @@ with ck("view") as r:
     status_key = next(c["key"] for c in base.list_columns("T") if c["name"] == "Status")
     name_key = next(c["key"] for c in base.list_columns("T") if c["name"] == "Name")
     day_key = next(c["key"] for c in base.list_columns("T") if c["name"] == "Day")
-    resp = requests.put(url, headers=base.headers, timeout=30, json={
-        "filters": [{"column_key": status_key, "filter_predicate": "is", "filter_term": "o1"}],
-        "sorts": [{"column_key": name_key, "sort_type": "down"}],
-        "hidden_columns": [day_key],
-    })
+    resp = requests.put(
+        url,
+        headers=base.headers,
+        timeout=30,
+        json={
+            "filters": [{"column_key": status_key, "filter_predicate": "is", "filter_term": "o1"}],
+            "sorts": [{"column_key": name_key, "sort_type": "down"}],
+            "hidden_columns": [day_key],
+        },
+    )
     r["put_status"] = resp.status_code
     rows = base.list_rows("T", view_name="V")
     r["names"] = [x.get("Name") for x in rows]
     r["keys"] = sorted({k for x in rows for k in x if not k.startswith("_")})
 
 with ck("filter_rows_view") as r:
-    got = base.filter_rows("T", [{"column_name": "Price", "filter_predicate": ">", "filter_term": 5}],
-                           view_name="V")
+    got = base.filter_rows(
+        "T", [{"column_name": "Price", "filter_predicate": ">", "filter_term": 5}], view_name="V"
+    )
     r["names"] = [x.get("Name") for x in got]
 
 with ck("filter_rows_plain") as r:
