@@ -146,7 +146,7 @@ def make_rows(seed_: int, n: int = 40) -> list[dict[str, Any]]:
     rows = []
     for i in range(n):
         rows.append({
-            "Name": rnd.choice(NAMES + [None]) if i else "first",
+            "Name": rnd.choice([*NAMES, None]) if i else "first",
             "Price": rnd.choice([None, 0, 1, 2.5, 3, 7, -1, 100]),
             "Status": rnd.choice([None, "open", "closed"]),
             "Done": rnd.choice([None, True, False]),
@@ -171,10 +171,10 @@ def sq(text: str) -> str:
 
 def text_filter() -> st.SearchStrategy[tuple[F, str, Any]]:
     def build(pred: str, term: str) -> tuple[F, str, Any]:
-        lit = sq(term)
+        lit, pattern = sq(term), sq("%" + term + "%")
         sql = {"is": f"Name = {lit}", "is not": f"(Name is null or Name != {lit})",
-               "contains": f"Name like {sq('%' + term + '%')}",
-               "does not contain": f"(Name is null or Name not like {sq('%' + term + '%')})"}[pred]  # fmt: skip
+               "contains": f"Name like {pattern}",
+               "does not contain": f"(Name is null or Name not like {pattern})"}[pred]  # fmt: skip
 
         def py(row: dict[str, Any]) -> bool:
             v = row["Name"]
