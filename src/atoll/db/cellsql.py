@@ -174,10 +174,11 @@ class CellSql:
         """A list cell (multiple-select ids, collaborators) holds one of ``values`` (bound)."""
         key = str(column["key"])
         if self.pg:
-            return and_(
+            has = and_(
                 func.jsonb_typeof(self._jsonb(key)) == "array",
                 self._jsonb(key).has_any(cast(values, ARRAY(String))),
             )
+            return func.coalesce(has, false())  # an absent cell holds nothing (never NULL)
         each = func.json_each(schema.rows.c.data, self._path(key)).table_valued("value")
         return exists(select(literal(1)).select_from(each).where(each.c.value.in_(values)))
 
