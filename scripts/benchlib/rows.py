@@ -5,8 +5,8 @@ with batch appends of 1,000 rows), the median time per call over ``reps`` timed 
 one untimed warm-up) of: a list_rows page of 1,000 (the first page and a page in the middle),
 the same ordered by the number column, filter_rows with one predicate on the number column
 (matching 1,000 rows at every size), SQL (a WHERE/ORDER BY/LIMIT 100 and a GROUP BY over the
-table), list_rows through a view whose filter matches 1,000 rows, then the writes: append one row, batch-append 1,000
-rows, update one row. Reads run before writes, so reads see exactly the table's size.
+table), list_rows through a view whose filter matches 1,000 rows, then the writes: append one
+row, batch-append 1,000 rows, update one row. Reads run before writes, so reads see exactly the table's size.
 """
 
 from __future__ import annotations
