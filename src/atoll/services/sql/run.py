@@ -110,9 +110,7 @@ def _render(record: dict[str, Any], item: Item, m: Any, row: q.StoredRow | None,
             "_id": row.row_id, "_ctime": row.ctime, "_mtime": row.mtime, "_creator": row.creator,
             "_last_modifier": row.last_modifier, "_archived": False, "_locked": None, "_locked_by": None,
         })  # fmt: skip
-        for column in columns:
-            if column.get("type") in ("link", "link-formula"):
-                continue
+        for column in columns:  # (link columns were refused when the query was compiled)
             record[column["name"] if by_name else column["key"]] = cell_value(column, row, gateway=True)
 
 
