@@ -177,7 +177,9 @@ def test_both_paths_and_trailing_slash(sql_api: Sql) -> None:
 def test_link_columns_refused_and_computed_columns_read_only(sql_api: Sql) -> None:
     api = sql_api.api
     for name, ctype in (("Link", "link"), ("No", "auto-number")):
-        resp = api.call("POST", "/columns/", json={"table_name": "T", "column_name": name, "column_type": ctype})
+        resp = api.call(
+            "POST", "/columns/", json={"table_name": "T", "column_name": name, "column_type": ctype}
+        )
         if resp.status_code != 200:
             pytest.skip(f"this server does not create {ctype} columns yet: {resp.text}")
     for sql in ("select Link from T", "select * from T", "select Name from T where Link is null"):
