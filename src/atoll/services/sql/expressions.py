@@ -24,6 +24,8 @@ from atoll.services.cells import Columns
 LINK_TYPES = frozenset({"link", "link-formula"})
 LINKS_NOT_SUPPORTED = "link columns are not supported in SQL yet"
 
+#: Integers beyond this are taken as floats (the backends bind 64-bit integers).
+MAX_EXACT_INT = 2**63 - 1
 SCALAR_FUNCTIONS = ("UPPER", "LOWER", "LEN/LENGTH", "TRIM", "ABS", "ROUND", "YEAR", "MONTH", "DAY")
 AGGREGATES = ("COUNT", "SUM", "AVG", "MIN", "MAX")
 
@@ -89,9 +91,11 @@ def value_of_literal(node: exp.Literal) -> Any:
     if node.is_string:
         return text
     try:
-        return int(text)
+        whole = int(text)
     except ValueError:
         pass
+    else:
+        return whole if abs(whole) <= MAX_EXACT_INT else float(whole)  # beyond 64 bits: a float
     try:
         number = float(text)
     except ValueError:
@@ -275,6 +279,8 @@ def next_param(scope: Scope) -> Any:
         raise fail("parameters must be strings, numbers, booleans or null")
     if isinstance(value, float) and not math.isfinite(value):
         raise fail("parameters must be finite numbers")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_EXACT_INT:
+        return float(value)
     return value
 
 

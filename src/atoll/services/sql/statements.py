@@ -37,6 +37,8 @@ from atoll.services.sql.expressions import (
 DEFAULT_LIMIT = 100
 #: The most rows a SELECT returns (a larger LIMIT is lowered to it, as SeaTable does).
 MAX_LIMIT = 10_000
+#: The largest LIMIT or OFFSET accepted (the backends bind 64-bit integers).
+MAX_OFFSET = 2**62
 #: The longest SQL text accepted, in characters.
 MAX_SQL_CHARS = 100_000
 #: The most ``?`` parameters one statement may have.
@@ -145,6 +147,8 @@ def _int_clause(scope: Scope, node: exp.Expression | None, what: str) -> int | N
         or val.value < 0
     ):
         raise fail(f"{what} must be a whole number >= 0")
+    if val.value > MAX_OFFSET:
+        raise fail(f"{what} must be at most {MAX_OFFSET}")
     return int(val.value)
 
 
