@@ -13,7 +13,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, distinct, func, literal, not_, or_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Numeric,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    not_,
+    or_,
+)
 from sqlglot import exp
 
 from atoll.db.cellsql import SYSTEM_NAMES, CellSql, Typed, Unsupported
@@ -360,7 +373,7 @@ def function(scope: Scope, node: exp.Expression) -> Val:
         digits = compile_expr(scope, digits_node) if digits_node is not None else Lit(0)
         if not isinstance(digits, Lit) or not isinstance(digits.value, int) or not 0 <= digits.value <= 15:
             raise fail(f"ROUND takes a whole number of digits from 0 to 15: {what}")
-        return Typed(func.round(cast(number, _numeric()), digits.value), "number")
+        return Typed(func.round(cast(number, Numeric()), digits.value), "number")
     if isinstance(node, (exp.Year, exp.Month, exp.Day)):
         text = text_of(scope, compile_expr(scope, node.this), what)
         start, length = {exp.Year: (1, 4), exp.Month: (6, 2), exp.Day: (9, 2)}[type(node)]
@@ -377,12 +390,6 @@ def function(scope: Scope, node: exp.Expression) -> Val:
             f"unsupported function: {name.upper()} (supported: {', '.join(SCALAR_FUNCTIONS + AGGREGATES)})"
         )
     raise fail(f"unsupported expression: {what}")
-
-
-def _numeric() -> Any:
-    from sqlalchemy import Numeric
-
-    return Numeric()
 
 
 def aggregate(scope: Scope, node: exp.Expression) -> Typed:

@@ -64,7 +64,7 @@ async def run_sql(
     )  # fmt: skip
 
 
-def _db_failure(exc: Exception) -> InvalidInput:
+def _db_failure() -> InvalidInput:
     """The database refused a query the compiler let through: a 400, never a 500."""
     return InvalidInput("the query can not be evaluated on the stored data")
 
@@ -81,8 +81,8 @@ def _select(
                               params_iter(statement, params))  # fmt: skip
         try:
             found = list(conn.execute(plan.query).mappings())
-        except (DBAPIError, StatementError) as exc:
-            raise _db_failure(exc) from None
+        except (DBAPIError, StatementError):
+            raise _db_failure() from None
     columns = plan.table["columns"]
     out = []
     for m in found:
@@ -155,8 +155,8 @@ def _write(engine: Engine, dtable_uuid: str, statement: exp.Expression, params: 
             assert isinstance(statement, exp.Delete)
             ids = _matching_ids(conn, dtable_uuid, statement, table, cells, values)
             return SqlResult(affected_rows=q.delete_rows(conn, dtable_uuid, table["_id"], ids))
-        except (DBAPIError, StatementError) as exc:
-            raise _db_failure(exc) from None
+        except (DBAPIError, StatementError):
+            raise _db_failure() from None
 
 
 def _matching_ids(conn: Connection, dtable_uuid: str, statement: exp.Update | exp.Delete,

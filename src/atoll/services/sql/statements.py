@@ -24,6 +24,7 @@ from atoll.db.rows import where_table
 from atoll.services.sql.expressions import (
     LINK_TYPES,
     LINKS_NOT_SUPPORTED,
+    Lit,
     Scope,
     column_name,
     compile_expr,
@@ -138,8 +139,6 @@ def _int_clause(scope: Scope, node: exp.Expression | None, what: str) -> int | N
     if node is None:
         return None
     val = compile_expr(scope, node.expression if isinstance(node, (exp.Limit, exp.Offset)) else node)
-    from atoll.services.sql.expressions import Lit
-
     if (
         not isinstance(val, Lit)
         or isinstance(val.value, bool)
@@ -285,7 +284,3 @@ def where_of(statement: exp.Update | exp.Delete, table: dict[str, Any], cells: C
         raise fail(f"{statement.key.upper()} needs a WHERE clause")
     scope = Scope(table, cells, params)
     return scope, condition(scope, compile_expr(scope, where.this), "WHERE")
-
-
-def typed_cell(cells: CellSql, column: dict[str, Any]) -> Typed:
-    return cells.typed(column)
