@@ -16,10 +16,11 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import access, assets, health, home, misc, rows, transfer, tus
+from atoll.server.endpoints import access, assets, health, home, misc, rows, sql, transfer, tus
 from atoll.wire import endpoints as ep
 from atoll.wire import misc as wm
 from atoll.wire import shapes as s
+from atoll.wire import sql as wire_sql
 
 Endpoint = Callable[..., Any]
 
@@ -286,6 +287,7 @@ def routes() -> list[BaseRoute]:
     out += base_routes(V1_GATEWAY, "bases (v1 under /api-gateway)")
     out += base_routes(V1_SERVER, "bases (dtable-server v1)")
     out += misc_routes()
+    out += sql_routes()
     return out
 
 
@@ -318,4 +320,14 @@ def misc_routes() -> list[BaseRoute]:
         "Email and WeChat accounts: not supported (400)", api, s.ErrorMsg, status=400)})
     t.both(wm.WORKFLOW_TASK_SUBMIT, misc.workflow_task, {"POST": Op(
         "Workflow tasks: not supported (400)", Auth.API_OR_ACCESS_TOKEN, s.ErrorMsg, status=400)})
+    return t.out
+
+
+def sql_routes() -> list[BaseRoute]:
+    """SQL on the gateway and on v1's dtable-db (docs/sql.md)."""
+    t = Table("sql")
+    query = Op("Run one SQL statement (SELECT, UPDATE, DELETE, INSERT)", Auth.ACCESS_TOKEN, wire_sql.SqlReply,
+               body=wire_sql.SqlBody, description="docs/sql.md: the dialect served and what is refused.")
+    t.both(GATEWAY + ep.SQL, sql.query, {"POST": query})
+    t.both(wire_sql.V1_QUERY, sql.query, {"POST": query})
     return t.out

@@ -26,11 +26,11 @@ from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
-from atoll.services import autonumber, formula, rowkeys
+from atoll.services import autonumber, formula, rowkeys, views
 from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
 from atoll.services.context import Context
-from atoll.services.filters import check_filters
+from atoll.services.filters import check_filters, row_matches
 from atoll.services.structure import TableRef, find_table, find_view
 from atoll.timeutil import iso_ms, utcnow
 from atoll.wire.rows import ROW_NOT_FOUND
@@ -82,7 +82,8 @@ async def list_rows(
 ) -> RowPage:
     """A page of rows in table order, or sorted by ``order_by`` (a column name or key).
 
-    A view is checked to exist; its filters and sorts are not applied (every view shows all rows).
+    With a view: the view's rows (its filters), in its sort order (after ``order_by``), without
+    its hidden columns (``services.views``).
     """
     return await ctx.run_db(
         _list_rows, ctx.engine, principal.dtable.uuid, ref, view_name, order_by, direction, start, limit
@@ -105,18 +106,21 @@ def _list_rows(
         raise InvalidInput("start/limit invalid.")
     with read_tx(engine) as conn:
         table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
-        if view_name:
-            find_view(table, view_name)
-        columns: list[dict[str, Any]] = table["columns"]
-        if not order_by:
-            return _computed(table, q.page_rows(conn, dtable_uuid, table["_id"], start, limit))
-        column = Columns(columns).find(order_by)
-        if column is None:
+        view = find_view(table, view_name) if view_name else None
+        columns: list[dict[str, Any]] = views.visible_columns(table, view)
+        column = Columns(table["columns"]).find(order_by) if order_by else None
+        if order_by and column is None:
             raise InvalidInput(f"order_by invalid: column {order_by} not found.")
-        if formula.is_volatile(table, column):
+        if column is not None and formula.is_volatile(table, column):
             raise InvalidInput(
                 f"order_by invalid: column {column['name']} is computed when read (today/now)."
             )
+        if view is not None and views.shapes_rows(view):
+            page = views.view_page(conn, dtable_uuid, table, view, order_by=column,
+                                   descending=direction == "desc", start=start, limit=limit)  # fmt: skip
+            return _computed(table, page, columns)
+        if column is None:
+            return _computed(table, q.page_rows(conn, dtable_uuid, table["_id"], start, limit), columns)
         page = kq.sorted_page(
             conn,
             dtable_uuid,
@@ -126,13 +130,16 @@ def _list_rows(
             offset=start,
             limit=limit,
         )
-    return _computed(table, page)
+    return _computed(table, page, columns)
 
 
-def _computed(table: dict[str, Any], rows: list[q.StoredRow]) -> RowPage:
-    """A page of rows with their clock-dependent formula cells filled in."""
+def _computed(
+    table: dict[str, Any], rows: list[q.StoredRow], columns: list[dict[str, Any]] | None = None
+) -> RowPage:
+    """A page of rows with their clock-dependent formula cells filled in, shown with ``columns``
+    (a view's visible ones; the table's by default)."""
     formula.plan(table).fill_volatile(rows)
-    return RowPage(table["columns"], rows)
+    return RowPage(table["columns"] if columns is None else columns, rows)
 
 
 async def get_row(ctx: Context, principal: Principal, ref: TableRef, *, row_id: str) -> RowPage:
@@ -181,8 +188,7 @@ def _filter_rows(
         raise InvalidInput("filters invalid.")
     with read_tx(engine) as conn:
         table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
-        if view_name:
-            find_view(table, view_name)
+        view = find_view(table, view_name) if view_name else None
         columns = Columns(table["columns"])
         check_filters(columns, filters)
         for spec in filters:
@@ -192,9 +198,14 @@ def _filter_rows(
                     f"filters invalid: column {column['name']} is computed when read (today/now)."
                 )
         any_of = conjunction == "Or"
-        found = rowkeys.matching(conn, dtable_uuid, table["_id"], columns, filters, any_of=any_of)
+        where = views.view_condition(conn, table, view) if view is not None else None
+        if where is None:
+            found = rowkeys.matching(conn, dtable_uuid, table["_id"], columns, filters, any_of=any_of)
+        else:  # the view's filters in the database, the request's on each of its rows
+            found = (r for r in q.iter_rows(conn, dtable_uuid, table["_id"], where=where)
+                     if row_matches(r, columns, filters, any_of=any_of))  # fmt: skip
         out = list(islice(found, limit))
-    return _computed(table, out)
+    return _computed(table, out, views.visible_columns(table, view))
 
 
 # ---- writing -------------------------------------------------------------------------------

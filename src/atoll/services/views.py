@@ -1,5 +1,9 @@
-"""Use cases on a table's views. Views are stored and listed; their filters, sorts and hidden
-columns are kept verbatim but do not change which rows list_rows returns."""
+"""Use cases on a table's views, and the rows a view shows.
+
+A view's filters, sorts and hidden columns apply to ``list_rows(view_name=...)`` and to
+filtered-rows with a view: the database evaluates them (``services.sql.viewfilters``, the same
+cell expressions as SQL's WHERE). A filter atoll can not evaluate is refused with a 400 when the
+view is read, never ignored."""
 
 from __future__ import annotations
 
@@ -7,11 +11,16 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from atoll.db import rows as q
+from atoll.db import schema
+from atoll.db.cellsql import CellSql
 from atoll.errors import InvalidInput
 from atoll.models import Principal
+from atoll.services.cells import Columns
 from atoll.services.context import Context
+from atoll.services.sql.viewfilters import filters_condition, find_filter_column, sort_terms
 from atoll.services.structure import TableRef, change_doc, find_table, find_view, new_id, read_doc, valid_name
 from atoll.wire import tables as w
 
@@ -66,7 +75,7 @@ async def add_view(
 async def update_view(
     ctx: Context, principal: Principal, ref: TableRef, *, name: str, changes: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Rename (``name``) and/or store view settings verbatim (they do not filter rows)."""
+    """Rename (``name``) and/or store view settings (filters, sorts, hidden columns...)."""
 
     def change(conn: Connection, doc: dict[str, Any]) -> dict[str, Any]:
         table = find_table(doc, ref)
@@ -97,3 +106,60 @@ async def delete_view(ctx: Context, principal: Principal, ref: TableRef, *, name
         structure["view_ids"] = [i for i in structure.get("view_ids", []) if i != view["_id"]]
 
     await change_doc(ctx, principal, change)
+
+
+# ---- the rows a view shows -------------------------------------------------------------------
+
+
+def shapes_rows(view: dict[str, Any]) -> bool:
+    """Whether the view filters or sorts (else its rows are the table's, in table order)."""
+    return bool(view.get("filters")) or bool(view.get("sorts"))
+
+
+def visible_columns(table: dict[str, Any], view: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The table's columns minus the view's hidden ones (``hidden_columns`` holds keys)."""
+    columns: list[dict[str, Any]] = table["columns"]
+    hidden = set((view or {}).get("hidden_columns") or [])
+    return [c for c in columns if c["key"] not in hidden]
+
+
+def view_condition(conn: Connection, table: dict[str, Any], view: dict[str, Any]) -> Any:
+    """The view's filters as one SQL condition (None: no filters)."""
+    filters = view.get("filters") or []
+    if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
+        raise InvalidInput(f"view {view.get('name')}: filters invalid.")
+    conjunction = view.get("filter_conjunction") or "And"
+    return filters_condition(CellSql(conn.dialect.name), Columns(table["columns"]), filters, conjunction)
+
+
+def view_page(
+    conn: Connection,
+    dtable_uuid: str,
+    table: dict[str, Any],
+    view: dict[str, Any],
+    *,
+    order_by: dict[str, Any] | None,
+    descending: bool,
+    start: int,
+    limit: int,
+) -> list[q.StoredRow]:
+    """A page of the view's rows: filtered, sorted (``order_by`` first, then the view's sorts,
+    then table order) and paged by the database."""
+    cells = CellSql(conn.dialect.name)
+    columns = Columns(table["columns"])
+    r = schema.rows
+    query = select(r).where(*q.where_table(dtable_uuid, table["_id"]))
+    where = view_condition(conn, table, view)
+    if where is not None:
+        query = query.where(where)
+    sorts: list[dict[str, Any]] = []
+    if order_by is not None:
+        sorts.append({"column_key": order_by["key"], "sort_type": "down" if descending else "up"})
+    view_sorts = view.get("sorts") or []
+    if not isinstance(view_sorts, list):
+        raise InvalidInput(f"view {view.get('name')}: sorts invalid.")
+    sorts.extend(view_sorts)
+    for s in sorts:
+        find_filter_column(columns, s)
+    query = query.order_by(*sort_terms(cells, columns, sorts), r.c.seq, r.c.row_id).offset(start).limit(limit)
+    return [q.row_of(m) for m in conn.execute(query).mappings()]

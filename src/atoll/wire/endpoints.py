@@ -52,7 +52,7 @@ BATCH_DELETE_ROWS = "/batch-delete-rows/"
 VIEWS = "/views/"
 VIEW = "/views/{view_name}/"
 FILTERED_ROWS = "/filtered-rows/"
-#: SeaTable's SQL endpoint: the SDK sends ``query()`` here; atoll does not serve it
+#: SeaTable's SQL endpoint (docs/sql.md); v1 clients use ``wire.sql.V1_QUERY``
 SQL = "/sql"
 
 
