@@ -18,6 +18,7 @@ from atoll.db import schema
 from atoll.db.cellsql import CellSql
 from atoll.errors import InvalidInput
 from atoll.models import Principal
+from atoll.services import formula
 from atoll.services.cells import Columns
 from atoll.services.context import Context
 from atoll.services.sql.viewfilters import filters_condition, find_filter_column, sort_terms
@@ -129,7 +130,18 @@ def view_condition(conn: Connection, table: dict[str, Any], view: dict[str, Any]
     if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
         raise InvalidInput(f"view {view.get('name')}: filters invalid.")
     conjunction = view.get("filter_conjunction") or "And"
+    _refuse_volatile(table, view, filters)
     return filters_condition(CellSql(conn.dialect.name), Columns(table["columns"]), filters, conjunction)
+
+
+def _refuse_volatile(table: dict[str, Any], view: dict[str, Any], specs: list[Any]) -> None:
+    """A formula computed when read (today/now) has no stored value the database could test."""
+    columns = Columns(table["columns"])
+    for spec in specs:
+        column = find_filter_column(columns, spec) if isinstance(spec, dict) else None
+        if column is not None and formula.is_volatile(table, column):
+            raise InvalidInput(f"view {view.get('name')}: column {column['name']} is computed when "
+                               "read (today/now); it can not filter or sort a view.")
 
 
 def view_page(
@@ -161,5 +173,6 @@ def view_page(
     sorts.extend(view_sorts)
     for s in sorts:
         find_filter_column(columns, s)
+    _refuse_volatile(table, view, sorts)
     query = query.order_by(*sort_terms(cells, columns, sorts), r.c.seq, r.c.row_id).offset(start).limit(limit)
     return [q.row_of(m) for m in conn.execute(query).mappings()]

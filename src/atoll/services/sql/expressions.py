@@ -31,6 +31,7 @@ from sqlglot import exp
 
 from atoll.db.cellsql import SYSTEM_NAMES, CellSql, Typed, Unsupported
 from atoll.errors import InvalidInput
+from atoll.services import formula
 from atoll.services.cells import Columns
 
 #: Column types SQL cannot read yet (another part of the server builds them).
@@ -89,6 +90,9 @@ def find_column(scope: Scope, name: str) -> dict[str, Any]:
         raise fail(f"no such column: {name}")
     if column.get("type") in LINK_TYPES:
         raise fail(f"{LINKS_NOT_SUPPORTED}: {name}")
+    if formula.is_volatile(scope.table, column):
+        raise fail(f"column {name} is computed when read (today/now) and cannot be named in SQL; "
+                   "SELECT * shows it")
     return column
 
 

@@ -20,6 +20,7 @@ from atoll.db.engine import read_tx, write_tx
 from atoll.db.rows import where_table
 from atoll.errors import InvalidInput
 from atoll.models import Principal
+from atoll.services import formula
 from atoll.services import rows as row_service
 from atoll.services.access import require_write
 from atoll.services.cells import READ_ONLY_TYPES
@@ -84,9 +85,10 @@ def _select(
         except (DBAPIError, StatementError):
             raise _db_failure() from None
     columns = plan.table["columns"]
+    rows = [None if plan.grouped else q.row_of(m) for m in found]
+    formula.plan(plan.table).fill_volatile([r for r in rows if r is not None])
     out = []
-    for m in found:
-        row = None if plan.grouped else q.row_of(m)
+    for m, row in zip(found, rows, strict=True):
         record: dict[str, Any] = {}
         for item in plan.items:
             _render(record, item, m, row, columns, by_name)
