@@ -26,7 +26,7 @@ from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
-from atoll.services import rowkeys
+from atoll.services import links, rowkeys
 from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
 from atoll.services.context import Context
@@ -104,12 +104,15 @@ def _list_rows(
     if start < 0 or limit <= 0:
         raise InvalidInput("start/limit invalid.")
     with read_tx(engine) as conn:
-        table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
+        doc = q.load_doc(conn, dtable_uuid).doc
+        table = find_table(doc, ref)
         if view_name:
             find_view(table, view_name)
         columns: list[dict[str, Any]] = table["columns"]
         if not order_by:
-            return RowPage(columns, q.page_rows(conn, dtable_uuid, table["_id"], start, limit))
+            page = q.page_rows(conn, dtable_uuid, table["_id"], start, limit)
+            links.fill_cells(conn, dtable_uuid, doc, table, page)
+            return RowPage(columns, page)
         column = Columns(columns).find(order_by)
         if column is None:
             raise InvalidInput(f"order_by invalid: column {order_by} not found.")
@@ -122,6 +125,7 @@ def _list_rows(
             offset=start,
             limit=limit,
         )
+        links.fill_cells(conn, dtable_uuid, doc, table, page)
     return RowPage(columns, page)
 
 
@@ -132,8 +136,10 @@ async def get_row(ctx: Context, principal: Principal, ref: TableRef, *, row_id: 
 
 def _get_row(engine: Engine, dtable_uuid: str, ref: TableRef, row_id: str) -> RowPage:
     with read_tx(engine) as conn:
-        table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
+        doc = q.load_doc(conn, dtable_uuid).doc
+        table = find_table(doc, ref)
         row = q.get_row(conn, dtable_uuid, table["_id"], row_id) if could_be_row_id(row_id) else None
+        links.fill_cells(conn, dtable_uuid, doc, table, [row] if row else [])
     if row is None:
         raise NotFound(ROW_NOT_FOUND)
     return RowPage(table["columns"], [row])
@@ -170,7 +176,8 @@ def _filter_rows(
     if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
         raise InvalidInput("filters invalid.")
     with read_tx(engine) as conn:
-        table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
+        doc = q.load_doc(conn, dtable_uuid).doc
+        table = find_table(doc, ref)
         if view_name:
             find_view(table, view_name)
         columns = Columns(table["columns"])
@@ -178,6 +185,7 @@ def _filter_rows(
         any_of = conjunction == "Or"
         found = rowkeys.matching(conn, dtable_uuid, table["_id"], columns, filters, any_of=any_of)
         out = list(islice(found, limit))
+        links.fill_cells(conn, dtable_uuid, doc, table, out)
     return RowPage(table["columns"], out)
 
 
@@ -193,6 +201,7 @@ def _check_batch(items: Any, what: str, max_batch: int) -> list[Any]:
 
 
 def _normalize_all(table: dict[str, Any], rows: Sequence[Any], what: str) -> tuple[list[RowValues], bool]:
+    links.refuse_link_cells(table, rows, what)
     columns = Columns(table["columns"])
     values = [normalize_row(columns, row, f"{what}[{i}]") for i, row in enumerate(rows)]
     return values, any(v.options_added for v in values)
@@ -339,7 +348,9 @@ def _delete_rows(engine: Engine, dtable_uuid: str, ref: TableRef, row_ids: objec
         raise InvalidInput("row_ids invalid: expected a list of strings.")
     with write_tx(engine) as conn:
         table = find_table(q.lock_doc(conn, dtable_uuid).doc, ref)
-        return q.delete_rows(conn, dtable_uuid, table["_id"], [i for i in ids if could_be_row_id(i)])
+        valid = [i for i in ids if could_be_row_id(i)]
+        links.rows_deleted(conn, dtable_uuid, table, valid)
+        return q.delete_rows(conn, dtable_uuid, table["_id"], valid)
 
 
 def _save_if(conn: Connection, dtable_uuid: str, stored: q.StoredDoc, changed: bool) -> None:
