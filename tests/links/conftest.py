@@ -9,7 +9,15 @@ import pytest
 
 from atoll.db import links as lq
 from atoll.db.engine import read_tx
-from tests.rows.conftest import Api, api, app, client, ctx, ro_api  # noqa: F401 (fixtures)
+from tests.conftest import App
+from tests.rows import conftest as rows_fixtures
+from tests.rows.conftest import Api, api_on
+
+# the rows slice's fixtures, reused
+app = rows_fixtures.app
+client = rows_fixtures.client
+ctx = rows_fixtures.ctx
+ro_api = rows_fixtures.ro_api
 
 
 @dataclass
@@ -93,5 +101,10 @@ def make_linked(api: Api) -> Linked:
 
 
 @pytest.fixture
-def linked(api: Api) -> Linked:  # noqa: F811
+def api(app: App) -> Api:
+    return api_on(app)
+
+
+@pytest.fixture
+def linked(api: Api) -> Linked:
     return make_linked(api)

@@ -74,8 +74,12 @@ def test_link_column_without_other_table_is_refused_and_changes_nothing(api: Api
 
 def test_link_ids_are_unique_and_mirror_names_do_not_clash(linked: Linked) -> None:
     api = linked.api
-    body = {"table_name": "People", "column_name": "More", "column_type": "link",
-            "column_data": {"table": "People", "other_table": linked.projects}}  # fmt: skip
+    body = {
+        "table_name": "People",
+        "column_name": "More",
+        "column_type": "link",
+        "column_data": {"table": "People", "other_table": linked.projects},
+    }
     second = api.ok("POST", "/columns/", json=body, family="v1")
     assert second["data"]["link_id"] != linked.link_id
     names = [c["name"] for c in table_of(api, "Projects")["columns"]]
@@ -84,10 +88,14 @@ def test_link_ids_are_unique_and_mirror_names_do_not_clash(linked: Linked) -> No
 
 def test_add_table_with_a_link_column_links_it(api: Api) -> None:
     add_table(api, "Other", [{"column_name": "Name", "column_type": "text"}])
-    made = add_table(api, "New", [
-        {"column_name": "Name", "column_type": "text"},
-        {"column_name": "L", "column_type": "link", "column_data": {"other_table": "Other"}},
-    ])  # fmt: skip
+    made = add_table(
+        api,
+        "New",
+        [
+            {"column_name": "Name", "column_type": "text"},
+            {"column_name": "L", "column_type": "link", "column_data": {"other_table": "Other"}},
+        ],
+    )
     link = made["columns"][1]["data"]
     assert link["table_id"] == made["_id"] and link["other_table_id"] == table_of(api, "Other")["_id"]
     assert column_of(api, "Other", "New")["data"]["link_id"] == link["link_id"]
@@ -126,14 +134,23 @@ def test_gateway_add_update_remove_both_directions(linked: Linked, ctx: Context)
     gw_add(lk, {lk.pa: [lk.alice]}, table="Projects", other="People")
     assert link_count(api, ctx.engine) == 3
     # update replaces Bob's links (from the mirror's side: project C -> Bob)
-    body = {"link_id": lk.link_id, "table_name": "People", "other_table_name": "Projects",
-            "row_id_list": [lk.bob], "other_rows_ids_map": {lk.bob: [lk.pc]}}  # fmt: skip
+    body = {
+        "link_id": lk.link_id,
+        "table_name": "People",
+        "other_table_name": "Projects",
+        "row_id_list": [lk.bob],
+        "other_rows_ids_map": {lk.bob: [lk.pc]},
+    }
     assert api.ok("PUT", "/links/", json=body, family="gw") == {"success": True}
     assert ids(cells(api, "People", "Projects")["Bob"]) == [lk.pc]
     assert ids(cells(api, "Projects", "People")["C"]) == [lk.bob]
     # remove counts what was there
-    body = {"link_id": lk.link_id, "table_name": "People", "other_table_name": "Projects",
-            "other_rows_ids_map": {lk.alice: [lk.pb, lk.pc]}}  # fmt: skip
+    body = {
+        "link_id": lk.link_id,
+        "table_name": "People",
+        "other_table_name": "Projects",
+        "other_rows_ids_map": {lk.alice: [lk.pb, lk.pc]},
+    }
     assert api.ok("DELETE", "/links/", json=body, family="gw") == {"success": True, "deleted_links_count": 1}
     assert ids(cells(api, "People", "Projects")["Alice"]) == [lk.pa]
 
@@ -151,11 +168,19 @@ def test_v1_bodies(linked: Linked, family: str) -> None:
     assert api.ok("PUT", "/batch-update-links/", json=batch, family=family) == {"success": True}
     assert cells(api, "People", "Projects", family="v1") == {"Alice": [lk.pc], "Bob": None}
     assert cells(api, "Projects", "People", family="v1") == {"A": None, "B": None, "C": [lk.alice]}
-    gone = api.ok("DELETE", "/links/", json={**base, "table_row_id": lk.alice, "other_table_row_id": lk.pc},
-                  family=family)  # fmt: skip
+    gone = api.ok(
+        "DELETE",
+        "/links/",
+        json={**base, "table_row_id": lk.alice, "other_table_row_id": lk.pc},
+        family=family,
+    )
     assert gone == {"success": True, "deleted_links_count": 1}
-    again = api.ok("DELETE", "/links/", json={**base, "table_row_id": lk.alice, "other_table_row_id": lk.pc},
-                   family=family)  # fmt: skip
+    again = api.ok(
+        "DELETE",
+        "/links/",
+        json={**base, "table_row_id": lk.alice, "other_table_row_id": lk.pc},
+        family=family,
+    )
     assert again["deleted_links_count"] == 0
 
 
@@ -214,12 +239,18 @@ def test_bad_input_is_refused_and_changes_nothing(
     lk, api = linked, linked.api
     gw_add(lk, {lk.alice: [lk.pa]})
     subst = {"ALICE": lk.alice, "PA": lk.pa}
-    body: dict[str, Any] = {"link_id": lk.link_id, "table_name": "People", "other_table_name": "Projects",
-                            "other_rows_ids_map": {lk.bob: [lk.pb]}}  # fmt: skip
+    body: dict[str, Any] = {
+        "link_id": lk.link_id,
+        "table_name": "People",
+        "other_table_name": "Projects",
+        "other_rows_ids_map": {lk.bob: [lk.pb]},
+    }
     for key, value in change.items():
         if isinstance(value, dict):
-            value = {subst.get(k, k): [subst.get(v, v) for v in vs] if isinstance(vs, list) else subst.get(vs, vs)
-                     for k, vs in value.items()}  # fmt: skip
+            value = {
+                subst.get(k, k): [subst.get(v, v) for v in vs] if isinstance(vs, list) else subst.get(vs, vs)
+                for k, vs in value.items()
+            }
         body[key] = value
     resp = api.call(method, "/links/", json=body, family="gw")
     assert resp.status_code in (400, 404), resp.text
@@ -229,8 +260,12 @@ def test_bad_input_is_refused_and_changes_nothing(
 
 
 def test_read_only_token_can_not_change_links(linked: Linked, ro_api: Api, ctx: Context) -> None:
-    body = {"link_id": linked.link_id, "table_name": "People", "other_table_name": "Projects",
-            "other_rows_ids_map": {linked.alice: [linked.pa]}}  # fmt: skip
+    body = {
+        "link_id": linked.link_id,
+        "table_name": "People",
+        "other_table_name": "Projects",
+        "other_rows_ids_map": {linked.alice: [linked.pa]},
+    }
     for method in ("POST", "PUT", "DELETE"):
         assert ro_api.call(method, "/links/", json=body, family="gw").status_code == 403
     assert link_count(linked.api, ctx.engine) == 0
@@ -244,15 +279,30 @@ def test_read_only_token_can_not_change_links(linked: Linked, ro_api: Api, ctx: 
 
 def test_row_writes_can_not_set_links(linked: Linked) -> None:
     api = linked.api
-    resp = api.call("POST", "/rows/", json={"table_name": "People", "rows": [{"Name": "C", "Projects": [linked.pa]}]},
-                    family="gw")  # fmt: skip
+    resp = api.call(
+        "POST",
+        "/rows/",
+        json={"table_name": "People", "rows": [{"Name": "C", "Projects": [linked.pa]}]},
+        family="gw",
+    )
     assert resp.status_code == 400 and "links API" in error_text(resp, "gw")
-    resp = api.call("PUT", "/rows/", json={"table_name": "People", "row_id": linked.alice,
-                                          "row": {linked.column["key"]: []}}, family="v1")  # fmt: skip
+    resp = api.call(
+        "PUT",
+        "/rows/",
+        json={"table_name": "People", "row_id": linked.alice, "row": {linked.column["key"]: []}},
+        family="v1",
+    )
     assert resp.status_code == 400 and "links API" in error_text(resp, "v1")
     # null is ignored like any read-only cell
-    api.ok("PUT", "/rows/", json={"table_name": "People", "updates": [
-        {"row_id": linked.alice, "row": {"Name": "Alicia", "Projects": None}}]}, family="gw")  # fmt: skip
+    api.ok(
+        "PUT",
+        "/rows/",
+        json={
+            "table_name": "People",
+            "updates": [{"row_id": linked.alice, "row": {"Name": "Alicia", "Projects": None}}],
+        },
+        family="gw",
+    )
     assert list(cells(api, "People", "Projects")) == ["Alicia", "Bob"]
 
 
@@ -262,15 +312,21 @@ def test_row_writes_can_not_set_links(linked: Linked) -> None:
 def test_query_links_and_dtable_db_linked_records(linked: Linked) -> None:
     lk, api = linked, linked.api
     gw_add(lk, {lk.alice: [lk.pa, lk.pb, lk.pc], lk.bob: [lk.pb]})
-    body = {"table_id": lk.people, "link_column_key": lk.column["key"],
-            "rows": [{"row_id": lk.alice, "offset": 1, "limit": 5}, {"row_id": lk.bob}]}  # fmt: skip
+    body = {
+        "table_id": lk.people,
+        "link_column_key": lk.column["key"],
+        "rows": [{"row_id": lk.alice, "offset": 1, "limit": 5}, {"row_id": lk.bob}],
+    }
     got = api.ok("POST", "/query-links/", json=body, family="gw")
     assert got == {
         lk.alice: [{"row_id": lk.pb, "display_value": "B"}, {"row_id": lk.pc, "display_value": "C"}],
         lk.bob: [{"row_id": lk.pb, "display_value": "B"}],
     }
-    v1_body = {"table_id": lk.projects, "link_column": lk.mirror["key"],
-               "rows": [{"row_id": lk.pb, "limit": 1}, {"row_id": lk.pa, "offset": 0, "limit": 10}]}  # fmt: skip
+    v1_body = {
+        "table_id": lk.projects,
+        "link_column": lk.mirror["key"],
+        "rows": [{"row_id": lk.pb, "limit": 1}, {"row_id": lk.pa, "offset": 0, "limit": 10}],
+    }
     headers = {"Authorization": f"Token {api.access_token}"}
     resp = api.client.post(f"/dtable-db/api/v1/linked-records/{api.uuid}/", json=v1_body, headers=headers)
     assert resp.status_code == 200, resp.text
@@ -297,12 +353,25 @@ def test_query_links_and_dtable_db_linked_records(linked: Linked) -> None:
 def test_cells_show_at_most_50_links(api: Api, ctx: Context) -> None:
     add_table(api, "One", [{"column_name": "Name", "column_type": "text"}])
     add_table(api, "Many", [{"column_name": "N", "column_type": "number"}])
-    column = api.ok("POST", "/columns/", json={"table_name": "One", "column_name": "L", "column_type": "link",
-                                               "column_data": {"other_table": "Many"}}, family="gw")  # fmt: skip
+    column = api.ok(
+        "POST",
+        "/columns/",
+        json={
+            "table_name": "One",
+            "column_name": "L",
+            "column_type": "link",
+            "column_data": {"other_table": "Many"},
+        },
+        family="gw",
+    )
     (one,) = append(api, "One", [{"Name": "x"}])
     many = append(api, "Many", [{"N": i} for i in range(MAX_LINKS_PER_CELL + 10)])
-    body = {"link_id": column["data"]["link_id"], "table_name": "One", "other_table_name": "Many",
-            "other_rows_ids_map": {one: many}}  # fmt: skip
+    body = {
+        "link_id": column["data"]["link_id"],
+        "table_name": "One",
+        "other_table_name": "Many",
+        "other_rows_ids_map": {one: many},
+    }
     api.ok("POST", "/links/", json=body, family="gw")
     cell = cells(api, "One", "L")["x"]
     assert len(cell) == MAX_LINKS_PER_CELL
@@ -355,14 +424,26 @@ def test_deleting_a_table_removes_mirrors_and_links(linked: Linked, ctx: Context
 
 def test_self_link_one_column_both_ways(api: Api, ctx: Context) -> None:
     add_table(api, "Tasks", [{"column_name": "Name", "column_type": "text"}])
-    column = api.ok("POST", "/columns/", json={"table_name": "Tasks", "column_name": "Related", "column_type": "link",
-                                               "column_data": {"table": "Tasks", "other_table": "Tasks"}})  # fmt: skip
+    column = api.ok(
+        "POST",
+        "/columns/",
+        json={
+            "table_name": "Tasks",
+            "column_name": "Related",
+            "column_type": "link",
+            "column_data": {"table": "Tasks", "other_table": "Tasks"},
+        },
+    )
     assert [c["name"] for c in table_of(api, "Tasks")["columns"]] == ["Name", "Related"]
     tid = table_of(api, "Tasks")["_id"]
     assert column["data"]["table_id"] == column["data"]["other_table_id"] == tid
     a, b, c = append(api, "Tasks", [{"Name": "a"}, {"Name": "b"}, {"Name": "c"}])
-    body = {"link_id": column["data"]["link_id"], "table_name": "Tasks", "other_table_name": "Tasks",
-            "other_rows_ids_map": {b: [a, c]}}  # fmt: skip
+    body = {
+        "link_id": column["data"]["link_id"],
+        "table_name": "Tasks",
+        "other_table_name": "Tasks",
+        "other_rows_ids_map": {b: [a, c]},
+    }
     api.ok("POST", "/links/", json=body, family="gw")
     body["other_rows_ids_map"] = {a: [b]}  # the same pair seen from a
     api.ok("POST", "/links/", json=body, family="gw")
@@ -383,18 +464,37 @@ def test_list_rows_links_matches_the_recording(api: Api, family: str) -> None:
     """test_listRows_links: links-1 (number 1.1 .. 1.4), links-2 (2.1) linking all six."""
     add_table(api, "links-1", [{"column_name": "number", "column_type": "number"}])
     add_table(api, "links-2", [{"column_name": "number", "column_type": "number"}])
-    column = api.ok("POST", "/columns/", json={"table_name": "links-2", "column_name": "link", "column_type": "link",
-                                               "column_data": {"table": "links-2", "other_table": "links-1"}},
-                    family="gw")  # fmt: skip
+    column = api.ok(
+        "POST",
+        "/columns/",
+        json={
+            "table_name": "links-2",
+            "column_name": "link",
+            "column_type": "link",
+            "column_data": {"table": "links-2", "other_table": "links-1"},
+        },
+        family="gw",
+    )
     targets = append(api, "links-1", [{"number": n} for n in (1.1, 1.1, 1.2, 1.3, 1.4, 1.4)])
     (source,) = append(api, "links-2", [{"number": 2.1}])
-    api.ok("POST", "/links/", json={"table_name": "links-2", "other_table_name": "links-1",
-                                    "link_id": column["data"]["link_id"],
-                                    "other_rows_ids_map": {source: targets}}, family="gw")  # fmt: skip
+    api.ok(
+        "POST",
+        "/links/",
+        json={
+            "table_name": "links-2",
+            "other_table_name": "links-1",
+            "link_id": column["data"]["link_id"],
+            "other_rows_ids_map": {source: targets},
+        },
+        family="gw",
+    )
     params = {"table_name": "links-2", "convert_keys": "True"}
     got = api.ok("GET", "/rows/", params=params, family=family)
-    want = golden("../../links/golden/list_rows_links.json" if family == "gw" else
-                  "../../links/golden/list_rows_links_v1.json")  # fmt: skip
+    want = golden(
+        "../../links/golden/list_rows_links.json"
+        if family == "gw"
+        else "../../links/golden/list_rows_links_v1.json"
+    )
     assert_shape(got, want)
     cell = got["rows"][0]["link"]
     if family == "gw":
