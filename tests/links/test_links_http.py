@@ -259,6 +259,21 @@ def test_bad_input_is_refused_and_changes_nothing(
     assert ids(cells(api, "People", "Projects")["Alice"]) == [lk.pa]
 
 
+def test_update_map_must_name_only_rows_of_row_id_list(linked: Linked, ctx: Context) -> None:
+    lk, api = linked, linked.api
+    gw_add(lk, {lk.alice: [lk.pa]})
+    body = {
+        "link_id": lk.link_id,
+        "table_name": "People",
+        "other_table_name": "Projects",
+        "row_id_list": [lk.alice],
+        "other_rows_ids_map": {lk.alice: [], lk.bob: [lk.pb]},
+    }
+    resp = api.call("PUT", "/links/", json=body, family="gw")
+    assert resp.status_code == 400 and "row_id_list" in error_text(resp, "gw")
+    assert link_count(api, ctx.engine) == 1
+
+
 def test_read_only_token_can_not_change_links(linked: Linked, ro_api: Api, ctx: Context) -> None:
     body = {
         "link_id": linked.link_id,

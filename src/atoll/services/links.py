@@ -35,6 +35,8 @@ MAX_LINKED_RECORD_ROWS = 1000
 LINKED_RECORDS_DEFAULT_LIMIT = 10
 LINKED_RECORDS_MAX_LIMIT = 1000
 LINK = "link"
+#: Longest row id (``rows.row_id``); a longer string names no row.
+MAX_ROW_ID_CHARS = 22
 
 
 # ---- link columns (hooks inside the structure document's write transaction) ----------------
@@ -243,7 +245,7 @@ def _find_link(doc: dict[str, Any], change: w.LinkChange) -> tuple[dict[str, Any
 
 def _check_rows(conn: Connection, dtable_uuid: str, table: dict[str, Any], ids: Iterable[str]) -> None:
     wanted = list(dict.fromkeys(ids))
-    valid = [i for i in wanted if len(i) <= 22 and "\x00" not in i]
+    valid = [i for i in wanted if len(i) <= MAX_ROW_ID_CHARS and "\x00" not in i]
     found = q.get_rows(conn, dtable_uuid, table["_id"], valid)
     for row_id in wanted:
         if row_id not in found:

@@ -132,6 +132,10 @@ def link_change_from_body(body: Mapping[str, Any], *, update: bool) -> LinkChang
         raise InvalidInput("other_rows_ids_map invalid: expected {row_id: [other_row_id, ...]}.")
     if not row_ids:
         raise InvalidInput("row_id_list invalid: expected a non-empty list.")
+    if update:
+        stray = [r for r in targets if r not in set(row_ids)]
+        if stray:
+            raise InvalidInput(f"other_rows_ids_map invalid: row {stray[0]} is not in row_id_list.")
     table_name, table_id = _opt_str(body, "table_name"), _opt_str(body, "table_id")
     other_name, other_id = _opt_str(body, "other_table_name"), _opt_str(body, "other_table_id")
     if table_name is None and table_id is None:
