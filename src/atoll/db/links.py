@@ -173,7 +173,8 @@ def insert_pairs(
     """Store the stored-orientation ``pairs`` not yet stored; returns how many were new.
     ``table_id`` is the table of ``row_id`` (the smaller id)."""
     wanted = list(dict.fromkeys(pairs))
-    new = [p for p in wanted if p not in existing_pairs(conn, dtable_uuid, link_id, wanted)]
+    stored = existing_pairs(conn, dtable_uuid, link_id, wanted)
+    new = [p for p in wanted if p not in stored]
     params = [
         {
             "dtable_uuid": dtable_uuid,
