@@ -92,6 +92,9 @@ def setup_link_column(
             "column_data invalid: a link column needs the table to link to, "
             "e.g. column_data={'table': 'Table1', 'other_table': 'Table2'}."
         )
+    named = given.get("table")
+    if named is not None and named not in (table["name"], table["_id"]):
+        raise InvalidInput(f"column_data.table invalid: {named} is not table {table['name']}.")
     try:
         other = find_table(doc, TableRef(name=ref, table_id=ref))
     except NotFound:
