@@ -47,11 +47,17 @@ def _v4_upload_sessions(conn: Connection) -> None:
     schema.upload_sessions.create(conn, checkfirst=True)
 
 
+def _v5_row_links(conn: Connection) -> None:
+    """Links between rows (link columns); bases had none before."""
+    schema.row_links.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
     (3, _v3_row_keys),
     (4, _v4_upload_sessions),
+    (5, _v5_row_links),
 ]
 
 LATEST = STEPS[-1][0]

@@ -146,6 +146,28 @@ _KEY_ORDER = (row_keys.c.kind, row_keys.c.num, row_keys.c.head)
 Index("ix_row_keys_asc", *_KEY_PREFIX, *_KEY_ORDER, row_keys.c.seq, row_keys.c.row_id)
 Index("ix_row_keys_desc", *_KEY_PREFIX, *_KEY_ORDER, row_keys.c.seq.desc(), row_keys.c.row_id.desc())
 
+# Links between rows (link columns): one record per linked pair of one link (``link_id``, shared
+# by a link column and its mirror). The pair is stored one way only: ``table_id`` is the smaller
+# of the two table ids (db/links.py); a link of a table to itself stores (smaller, larger) row id.
+# The primary key serves one direction, ix_row_links_other the other.
+row_links = Table(
+    "row_links",
+    metadata,
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), primary_key=True),
+    Column("link_id", String(8), primary_key=True),
+    Column("row_id", String(22), primary_key=True),
+    Column("other_row_id", String(22), primary_key=True),
+    Column("table_id", String(8), nullable=False),
+    Column("other_table_id", String(8), nullable=False),
+)
+Index(
+    "ix_row_links_other",
+    row_links.c.dtable_uuid,
+    row_links.c.link_id,
+    row_links.c.other_row_id,
+    row_links.c.row_id,
+)
+
 # Resumable uploads (tus, Seafile-style chunks) in progress: the bytes live in the blob store's
 # partial area under blob_key (store_state says where, as JSON); received counts the durable bytes.
 # id_hash is the SHA-256 of the upload URL's secret id (the URL is the credential); chunked

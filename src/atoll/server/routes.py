@@ -17,8 +17,10 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from atoll.server.endpoints import access, assets, health, home, misc, rows, sql, transfer, tus
+from atoll.server.endpoints import links as link_endpoints
 from atoll.wire import endpoints as ep
 from atoll.wire import misc as wm
+from atoll.wire import rowlinks as wl
 from atoll.wire import shapes as s
 from atoll.wire import sql as wire_sql
 
@@ -169,7 +171,23 @@ def base_routes(prefix: str, tag: str) -> list[BaseRoute]:
     filtered = op("Rows matching filters (keyed by column name)", rows_type, s.FilterRowsBody,
                   description=ARGS_NOTE + " Filters are read from a JSON body, on GET too.")
     t.both(prefix + ep.FILTERED_ROWS, rows.filtered_rows, {"GET": filtered, "POST": filtered})
+    link_routes(t, prefix, op)
     return t.out
+
+
+def link_routes(t: Table, prefix: str, op: Callable[..., Op]) -> None:
+    """links/, batch-update-links/, query-links/ (docs/links.md)."""
+    body, ok, deleted = wl.LinksBody, wl.LinksSuccess, wl.LinksDeleted
+    t.both(prefix + wl.LINKS, link_endpoints.links, {
+        "POST": op("Add links (add_link, batch_add_links)", ok, body, query=()),
+        "PUT": op("Replace the links of rows (update_link, batch_update_links)", ok, body, query=()),
+        "DELETE": op("Remove links (remove_link, batch_remove_links)", deleted, body, query=()),
+    })
+    t.both(prefix + wl.BATCH_UPDATE_LINKS, link_endpoints.batch_update_links,
+           {"PUT": op("Replace the links of rows (v1 batch_update_links)", ok, body, query=())})
+    t.both(prefix + wl.QUERY_LINKS, link_endpoints.query_links, {"POST": op(
+        "Linked rows of rows (get_linked_records)", dict[str, list[wl.LinkedRecord]],
+        wl.QueryLinksBody, query=())})
 
 
 def routes() -> list[BaseRoute]:
@@ -288,6 +306,11 @@ def routes() -> list[BaseRoute]:
     out += base_routes(V1_SERVER, "bases (dtable-server v1)")
     out += misc_routes()
     out += sql_routes()
+    db = Table("dtable-db")
+    db.both(wl.DTABLE_DB_LINKED_RECORDS, link_endpoints.query_links, {"POST": Op(
+        "Linked rows of rows (get_linked_records, clients <= 2.7)", Auth.ACCESS_TOKEN,
+        dict[str, list[wl.LinkedRecord]], body=wl.QueryLinksBody)})
+    out += db.out
     return out
 
 

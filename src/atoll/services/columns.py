@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from atoll.db import rows as q
 from atoll.errors import InvalidInput
 from atoll.models import Principal
-from atoll.services import autonumber, convert, formula, rowkeys
+from atoll.services import autonumber, convert, formula, links, rowkeys
 from atoll.services.cells import OPTION_COLORS, SYSTEM_KEYS, new_option_id
 from atoll.services.context import Context
 from atoll.services.structure import (
@@ -241,8 +241,6 @@ async def insert_column(
             raise InvalidInput(f"column {name} already exists.")
         if len(columns) >= MAX_COLUMNS_PER_TABLE:
             raise InvalidInput(f"a table holds at most {MAX_COLUMNS_PER_TABLE} columns.")
-        if ctype == "link" and isinstance(stored_data, dict):
-            stored_data.setdefault("table_id", table["_id"])
         column = w.new_column(
             new_id({c["key"] for c in columns}, first=not columns), name, ctype, stored_data
         )
@@ -250,6 +248,8 @@ async def insert_column(
         if anchor_column:
             at = columns.index(find_column(table, anchor_column)) + 1
         columns.insert(at, column)
+        if ctype == "link":
+            links.setup_link_column(doc, table, column, data, max_columns=MAX_COLUMNS_PER_TABLE)
         fill_computed(conn, principal.dtable.uuid, table, column)  # refreshes a formula's keys
         if ctype != "formula":
             rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)
@@ -294,6 +294,7 @@ async def update_column(
                 columns.remove(column)
                 columns.insert(columns.index(target) + 1, column)
         else:
+            links.check_retype(column, args.get("new_column_type"))
             return modify_column_type(conn, principal.dtable.uuid, table, column, args)
         return copy.deepcopy(column)
 
@@ -310,6 +311,7 @@ async def delete_column(ctx: Context, principal: Principal, ref: TableRef, *, co
             raise InvalidInput("the first column can not be deleted.")
         refuse_if_referenced(table, column, "deleted")
         table["columns"].remove(column)
+        links.column_deleted(conn, principal.dtable.uuid, doc, column)
         key = column["key"]
         for view in table["views"]:
             view["hidden_columns"] = [k for k in view.get("hidden_columns") or [] if k != key]
@@ -341,6 +343,8 @@ async def batch_append_columns(
             key = new_id({c["key"] for c in existing}, first=not existing)
             column = w.new_column(key, name, ctype, column_data(ctype, data, inserted=True))
             existing.append(column)
+            if ctype == "link":
+                links.setup_link_column(doc, table, column, data, max_columns=MAX_COLUMNS_PER_TABLE)
             fill_computed(conn, principal.dtable.uuid, table, column)  # refreshes a formula's keys
             if ctype != "formula":
                 rowkeys.refresh_column(conn, principal.dtable.uuid, table, column)

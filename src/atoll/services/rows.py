@@ -26,7 +26,7 @@ from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
-from atoll.services import autonumber, formula, rowkeys, views
+from atoll.services import autonumber, formula, links, rowkeys, views
 from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
 from atoll.services.context import Context
@@ -105,7 +105,8 @@ def _list_rows(
     if start < 0 or limit <= 0:
         raise InvalidInput("start/limit invalid.")
     with read_tx(engine) as conn:
-        table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
+        doc = q.load_doc(conn, dtable_uuid).doc
+        table = find_table(doc, ref)
         view = find_view(table, view_name) if view_name else None
         columns: list[dict[str, Any]] = views.visible_columns(table, view)
         column = Columns(table["columns"]).find(order_by) if order_by else None
@@ -118,18 +119,19 @@ def _list_rows(
         if view is not None and views.shapes_rows(view):
             page = views.view_page(conn, dtable_uuid, table, view, order_by=column,
                                    descending=direction == "desc", start=start, limit=limit)  # fmt: skip
-            return _computed(table, page, columns)
-        if column is None:
-            return _computed(table, q.page_rows(conn, dtable_uuid, table["_id"], start, limit), columns)
-        page = kq.sorted_page(
-            conn,
-            dtable_uuid,
-            table["_id"],
-            column["key"],
-            descending=direction == "desc",
-            offset=start,
-            limit=limit,
-        )
+        elif column is None:
+            page = q.page_rows(conn, dtable_uuid, table["_id"], start, limit)
+        else:
+            page = kq.sorted_page(
+                conn,
+                dtable_uuid,
+                table["_id"],
+                column["key"],
+                descending=direction == "desc",
+                offset=start,
+                limit=limit,
+            )
+        links.fill_cells(conn, dtable_uuid, doc, table, page)
     return _computed(table, page, columns)
 
 
@@ -149,8 +151,10 @@ async def get_row(ctx: Context, principal: Principal, ref: TableRef, *, row_id: 
 
 def _get_row(engine: Engine, dtable_uuid: str, ref: TableRef, row_id: str) -> RowPage:
     with read_tx(engine) as conn:
-        table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
+        doc = q.load_doc(conn, dtable_uuid).doc
+        table = find_table(doc, ref)
         row = q.get_row(conn, dtable_uuid, table["_id"], row_id) if could_be_row_id(row_id) else None
+        links.fill_cells(conn, dtable_uuid, doc, table, [row] if row else [])
     if row is None:
         raise NotFound(ROW_NOT_FOUND)
     return _computed(table, [row])
@@ -187,7 +191,8 @@ def _filter_rows(
     if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
         raise InvalidInput("filters invalid.")
     with read_tx(engine) as conn:
-        table = find_table(q.load_doc(conn, dtable_uuid).doc, ref)
+        doc = q.load_doc(conn, dtable_uuid).doc
+        table = find_table(doc, ref)
         view = find_view(table, view_name) if view_name else None
         columns = Columns(table["columns"])
         check_filters(columns, filters)
@@ -205,6 +210,7 @@ def _filter_rows(
             found = (r for r in q.iter_rows(conn, dtable_uuid, table["_id"], where=where)
                      if row_matches(r, columns, filters, any_of=any_of))  # fmt: skip
         out = list(islice(found, limit))
+        links.fill_cells(conn, dtable_uuid, doc, table, out)
     return _computed(table, out, views.visible_columns(table, view))
 
 
@@ -220,6 +226,7 @@ def _check_batch(items: Any, what: str, max_batch: int) -> list[Any]:
 
 
 def _normalize_all(table: dict[str, Any], rows: Sequence[Any], what: str) -> tuple[list[RowValues], bool]:
+    links.refuse_link_cells(table, rows, what)
     columns = Columns(table["columns"])
     values = [normalize_row(columns, row, f"{what}[{i}]") for i, row in enumerate(rows)]
     return values, any(v.options_added for v in values)
@@ -374,7 +381,9 @@ def _delete_rows(engine: Engine, dtable_uuid: str, ref: TableRef, row_ids: objec
         raise InvalidInput("row_ids invalid: expected a list of strings.")
     with write_tx(engine) as conn:
         table = find_table(q.lock_doc(conn, dtable_uuid).doc, ref)
-        return q.delete_rows(conn, dtable_uuid, table["_id"], [i for i in ids if could_be_row_id(i)])
+        valid = [i for i in ids if could_be_row_id(i)]
+        links.rows_deleted(conn, dtable_uuid, table, valid)
+        return q.delete_rows(conn, dtable_uuid, table["_id"], valid)
 
 
 def _save_if(conn: Connection, dtable_uuid: str, stored: q.StoredDoc, changed: bool) -> None:

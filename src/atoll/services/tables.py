@@ -11,7 +11,8 @@ from sqlalchemy import Connection
 from atoll.db import rows as q
 from atoll.errors import InvalidInput
 from atoll.models import Principal
-from atoll.services.columns import check_formulas, column_data, column_specs
+from atoll.services import links
+from atoll.services.columns import MAX_COLUMNS_PER_TABLE, check_formulas, column_data, column_specs
 from atoll.services.context import Context
 from atoll.services.structure import TableRef, change_doc, find_table, new_id, read_doc, valid_name
 from atoll.wire import tables as w
@@ -55,6 +56,9 @@ async def add_table(
         table = w.new_table(new_id({t["_id"] for t in tables}, first=True), name, made)
         check_formulas(table)  # a formula atoll cannot evaluate is refused (400)
         tables.append(table)
+        for column, (_, col_type, col_data) in zip(made, specs, strict=True):
+            if col_type == "link":
+                links.setup_link_column(doc, table, column, col_data, max_columns=MAX_COLUMNS_PER_TABLE)
         return copy.deepcopy(table)
 
     return await change_doc(ctx, principal, change)
@@ -76,6 +80,7 @@ async def delete_table(ctx: Context, principal: Principal, ref: TableRef) -> Non
     def change(conn: Connection, doc: dict[str, Any]) -> None:
         table = find_table(doc, ref)
         doc["tables"] = [t for t in doc["tables"] if t is not table]
+        links.table_deleted(conn, principal.dtable.uuid, doc, table)
         q.delete_table_rows(conn, principal.dtable.uuid, table["_id"])
 
     await change_doc(ctx, principal, change)

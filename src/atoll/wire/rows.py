@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from atoll.errors import InvalidInput
+from atoll.wire.rowlinks import link_cell
 from atoll.wire.shapes import (
     BatchAppend,
     GatewayAppend,
@@ -93,6 +94,8 @@ def cell_value(column: dict[str, Any], row: RowLike, *, gateway: bool) -> Any:
     value = row.data.get(column["key"])
     if value is None:
         return None
+    if ctype == "link":
+        return link_cell(value, gateway=gateway)
     if ctype == "single-select":
         return option_name(column, value)
     if ctype == "multiple-select" and isinstance(value, list):
