@@ -174,16 +174,32 @@ def test_both_paths_and_trailing_slash(sql_api: Sql) -> None:
         assert resp.json()["results"] == [{"COUNT(*)": 7}]
 
 
-def test_link_columns_refused_and_computed_columns_read_only(sql_api: Sql) -> None:
+def test_link_columns_selected_not_compared_and_computed_columns_read_only(sql_api: Sql) -> None:
     api = sql_api.api
-    for name, ctype in (("Link", "link"), ("No", "auto-number")):
-        resp = api.call(
-            "POST", "/columns/", json={"table_name": "T", "column_name": name, "column_type": ctype}
-        )
-        if resp.status_code != 200:
-            pytest.skip(f"this server does not create {ctype} columns yet: {resp.text}")
-    for sql in ("select Link from T", "select * from T", "select Name from T where Link is null"):
-        assert "link columns are not supported in SQL yet" in sql_api.error(sql), sql
+    api.ok("POST", "/tables/", json={
+        "table_name": "U", "columns": [{"column_name": "Title", "column_type": "text"}],
+    })
+    other = api.ok("POST", "/rows/", json={"table_name": "U", "rows": [{"Title": "Project X"}]})
+    other_id = other["row_ids"][0]["_id"]
+    link = api.ok("POST", "/columns/", json={
+        "table_name": "T", "column_name": "Link", "column_type": "link",
+        "column_data": {"table": "T", "other_table": "U"},
+    })
+    api.ok("POST", "/columns/", json={"table_name": "T", "column_name": "No", "column_type": "auto-number"})
+    apple = sql_api.rows("select _id from T where Name = 'apple'")[0]["_id"]
+    api.ok("POST", "/links/", json={
+        "link_id": link["data"]["link_id"], "table_name": "T", "other_table_name": "U",
+        "other_rows_ids_map": {apple: [other_id]},
+    })
+    expected = [{"row_id": other_id, "display_value": "Project X"}]
+    rows = {r["Name"]: r for r in sql_api.rows("select Name, Link from T order by Name")}
+    assert rows["apple"]["Link"] == expected
+    assert all(not r.get("Link") for name, r in rows.items() if name != "apple")
+    starred = sql_api.rows("select * from T where Name = 'apple'")
+    assert starred[0]["Link"] == expected
+    for sql in ("select Name from T where Link is null", "select count(Link) from T",
+                "select Name from T order by Link"):
+        assert "link columns can be selected" in sql_api.error(sql), sql
     for sql in ("update T set No = 'x' where Name = 'apple'", "insert into T (No) values ('x')"):
         assert "read-only" in sql_api.error(sql), sql
     assert sql_api.rows("select Name, No from T where Name = 'apple'")[0]["Name"] == "apple"

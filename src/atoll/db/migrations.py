@@ -63,6 +63,9 @@ STEPS: list[tuple[int, Step]] = [
 LATEST = STEPS[-1][0]
 #: The step that added ``row_keys``: an upgrade across it computes them (services.rowkeys).
 ROW_KEYS_VERSION = 3
+#: The first schema of an atoll that computes formula and auto-number cells (it added
+#: ``row_links``): an upgrade across it fills them in (services.formula.backfill).
+COMPUTED_CELLS_VERSION = 5
 
 
 def current_version(conn: Connection) -> int:

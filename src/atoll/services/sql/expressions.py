@@ -36,7 +36,10 @@ from atoll.services.cells import Columns
 
 #: Column types SQL cannot read yet (another part of the server builds them).
 LINK_TYPES = frozenset({"link", "link-formula"})
-LINKS_NOT_SUPPORTED = "link columns are not supported in SQL yet"
+LINKS_NOT_SUPPORTED = (
+    "link columns can be selected (their cells list the linked rows) but not compared, grouped, "
+    "sorted or used in functions in SQL"
+)
 
 #: Integers beyond this are taken as floats (the backends bind 64-bit integers).
 MAX_EXACT_INT = 2**63 - 1
@@ -81,18 +84,22 @@ class Scope:
         return Columns(self.table["columns"])
 
 
-def find_column(scope: Scope, name: str) -> dict[str, Any]:
+def find_column(scope: Scope, name: str, *, shown: bool = False) -> dict[str, Any]:
+    """The column ``name`` names. ``shown``: only selected for output (a plain SELECT item),
+    which link and clock-dependent formula columns may be; any other use of them is refused."""
     column = scope.columns.by_name.get(name)
     if column is None:
         folded = [c for c in scope.table["columns"] if str(c["name"]).casefold() == name.casefold()]
         column = folded[0] if len(folded) == 1 else None
     if column is None:
         raise fail(f"no such column: {name}")
+    if shown:
+        return column
     if column.get("type") in LINK_TYPES:
         raise fail(f"{LINKS_NOT_SUPPORTED}: {name}")
     if formula.is_volatile(scope.table, column):
-        raise fail(f"column {name} is computed when read (today/now) and cannot be named in SQL; "
-                   "SELECT * shows it")
+        raise fail(f"column {name} is computed when read (today/now) and can only be selected "
+                   "in SQL, not compared, grouped or sorted")
     return column
 
 

@@ -20,7 +20,7 @@ from atoll.db.engine import read_tx, write_tx
 from atoll.db.rows import where_table
 from atoll.errors import InvalidInput
 from atoll.models import Principal
-from atoll.services import formula
+from atoll.services import formula, links
 from atoll.services import rows as row_service
 from atoll.services.access import require_write
 from atoll.services.cells import READ_ONLY_TYPES
@@ -84,8 +84,9 @@ def _select(
             found = list(conn.execute(plan.query).mappings())
         except (DBAPIError, StatementError):
             raise _db_failure() from None
+        rows = [None if plan.grouped else q.row_of(m) for m in found]
+        links.fill_cells(conn, dtable_uuid, doc, plan.table, [r for r in rows if r is not None])
     columns = plan.table["columns"]
-    rows = [None if plan.grouped else q.row_of(m) for m in found]
     formula.plan(plan.table).fill_volatile([r for r in rows if r is not None])
     out = []
     for m, row in zip(found, rows, strict=True):
@@ -112,7 +113,7 @@ def _render(record: dict[str, Any], item: Item, m: Any, row: q.StoredRow | None,
             "_id": row.row_id, "_ctime": row.ctime, "_mtime": row.mtime, "_creator": row.creator,
             "_last_modifier": row.last_modifier, "_archived": False, "_locked": None, "_locked_by": None,
         })  # fmt: skip
-        for column in columns:  # (link columns were refused when the query was compiled)
+        for column in columns:
             record[column["name"] if by_name else column["key"]] = cell_value(column, row, gateway=True)
 
 

@@ -22,8 +22,6 @@ from atoll.db import schema
 from atoll.db.cellsql import SYSTEM_NAMES, CellSql, Typed
 from atoll.db.rows import where_table
 from atoll.services.sql.expressions import (
-    LINK_TYPES,
-    LINKS_NOT_SUPPORTED,
     Lit,
     Scope,
     column_name,
@@ -193,7 +191,7 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
             if name in SYSTEM_NAMES:
                 items.append(Item(alias or name, alias or name, system=name))
                 continue
-            column = find_column(scope, name)
+            column = find_column(scope, name, shown=True)
             items.append(Item(alias or column["name"], alias or column["key"], column=column))
             metadata.append(column)
             continue
@@ -262,9 +260,6 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
     query = query.limit(min(limit if limit is not None else DEFAULT_LIMIT, MAX_LIMIT))
     if offset:
         query = query.offset(offset)
-    for column in metadata:
-        if column.get("type") in LINK_TYPES:
-            raise fail(f"{LINKS_NOT_SUPPORTED}: {column['name']}")
     unique = list({c["key"]: c for c in metadata}.values())
     return SelectPlan(table, query, items, grouped, unique)
 
