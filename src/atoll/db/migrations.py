@@ -47,11 +47,17 @@ def _v4_upload_sessions(conn: Connection) -> None:
     schema.upload_sessions.create(conn, checkfirst=True)
 
 
+def _v7_live_events(conn: Connection) -> None:
+    """Live updates: the changes every server process sends to its socket.io listeners."""
+    schema.live_events.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
     (3, _v3_row_keys),
     (4, _v4_upload_sessions),
+    (7, _v7_live_events),
 ]
 
 LATEST = STEPS[-1][0]
