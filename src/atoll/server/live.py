@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import socketio
@@ -46,6 +49,7 @@ class LiveUpdates:
         self._starting = asyncio.Lock()
         self._poll: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._unwatch: Callable[[], None] = lambda: None
         self.sio.on(w.JOIN_ROOM, self.join_room)
 
     async def join_room(self, sid: str, dtable_uuid: Any = None, token: Any = None,
@@ -71,6 +75,13 @@ class LiveUpdates:
         """At start-up: the pruner. The poller starts with the first listener (``join_room``)."""
         self._running = True
         self._tasks.append(asyncio.create_task(prune_periodically(self.ctx), name="atoll-live-prune"))
+        self._unwatch = _on_stop_signal(asyncio.get_running_loop(), self.close_sockets)
+
+    async def close_sockets(self) -> None:
+        """Close every socket now: the server's graceful stop would otherwise wait for each
+        long-polling request to time out (tens of seconds). Clients reconnect elsewhere."""
+        with contextlib.suppress(Exception):
+            await self.sio.eio.disconnect()
 
     async def _ensure_polling(self) -> None:
         async with self._starting:
@@ -81,12 +92,42 @@ class LiveUpdates:
 
     async def stop(self) -> None:
         self._running = False
+        self._unwatch()
+        await self.close_sockets()
+        await self.sio.shutdown()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
         self._poll = None
+
+
+def _on_stop_signal(loop: asyncio.AbstractEventLoop, stopping: Callable[[], Any]) -> Callable[[], None]:
+    """Run the coroutine function ``stopping`` on ``loop`` when SIGTERM or SIGINT arrives, then
+    the handler the server installed (as ``accesslog.watch_shutdown``); returns an undo.
+    Does nothing off the main thread (test clients)."""
+    installed: list[tuple[int, Any, Any]] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            previous = signal.getsignal(sig)
+            if not callable(previous):
+                continue
+
+            def ours(signum: int, frame: FrameType | None, previous: Any = previous) -> Any:
+                loop.call_soon_threadsafe(lambda: loop.create_task(stopping()))
+                return previous(signum, frame)
+
+            signal.signal(sig, ours)
+            installed.append((sig, previous, ours))
+        except ValueError:  # not the main thread
+            break
+
+    def undo() -> None:
+        for sig, previous, ours in installed:
+            if signal.getsignal(sig) is ours:
+                signal.signal(sig, previous)
+    return undo
 
 
 def _refused(message: str) -> dict[str, Any]:
