@@ -14,6 +14,8 @@ import httpx
 import pytest
 import socketio
 
+from atoll.services import events
+from atoll.services.context import Context
 from tests.live_server import LiveServer
 from tests.live_updates._live import SETTLE_S, WITHIN_S, Listener, LiveBase
 
@@ -188,3 +190,21 @@ def test_socket_io_off(tmp_path: Path) -> None:
         r = httpx.get(server.url + "/api-gateway/socket.io/", params={"EIO": "4", "transport": "polling"})
         assert r.status_code == 404
         assert httpx.get(server.url + "/api2/ping/").status_code == 200
+
+
+def test_a_toast_reaches_the_listener_as_new_notification(
+    pair: tuple[LiveServer, LiveServer], listener: Listener
+) -> None:
+    """``services.events.publish_toast`` (what ``ui-toasts`` calls), here from a third process."""
+    base = LiveBase.make(pair[0], "Toast")
+    assert listener.join(base.dtable_uuid, base.access_token)["success"]
+    ctx = Context.open(pair[1].settings)
+    toast = {"to_user": "someone@auth.local", "toast_type": "warning", "detail": {"msg": "careful"}}
+    t = time.time()
+    try:
+        asyncio.run(events.publish_toast(ctx, base.dtable_uuid, toast))
+    finally:
+        ctx.engine.dispose()
+    name, op, _, at = listener.next()
+    assert name == "new-notification" and op == {"msg_type": "ui_toast", **toast}
+    assert at - t < WITHIN_S
