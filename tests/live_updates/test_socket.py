@@ -208,3 +208,38 @@ def test_a_toast_reaches_the_listener_as_new_notification(
     name, op, _, at = listener.next()
     assert name == "new-notification" and op == {"msg_type": "ui_toast", **toast}
     assert at - t < WITHIN_S
+
+
+def test_granian_serves_socket_io_too(tmp_path: Path) -> None:
+    """The same app under granian: long-polling and websocket listeners get events; a stop
+    (SIGTERM) with listeners connected is prompt."""
+    with LiveServer(tmp_path / "data", server="granian") as server:
+        base = LiveBase.make(server, "Granian")
+        listener = Listener(server)
+        try:
+            assert listener.join(base.dtable_uuid, base.access_token)["success"]
+            t = time.time()
+            base.send("POST", "rows/", {"table_name": "T", "rows": [{"Name": "g"}]})
+            assert listener.expect("append_rows", after=t)["rows_data"][0]["0000"] == "g"
+
+            async def over_websocket() -> str:
+                sio = socketio.AsyncClient()
+                got: asyncio.Queue[str] = asyncio.Queue()
+                sio.on("update-dtable", lambda data, index: got.put_nowait(data))
+                await sio.connect(server.url, socketio_path="/api-gateway/socket.io",
+                                  transports=["websocket"])
+                try:
+                    await sio.call("join-room", (base.dtable_uuid, base.access_token), timeout=10)
+                    await asyncio.sleep(SETTLE_S)
+                    row = {"table_name": "T", "rows": [{"Name": "h"}]}
+                    await asyncio.to_thread(base.send, "POST", "rows/", row)
+                    return await asyncio.wait_for(got.get(), 5)
+                finally:
+                    await sio.disconnect()
+
+            assert json.loads(asyncio.run(over_websocket()))["rows_data"][0]["0000"] == "h"
+        finally:
+            listener.close()
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < 5
