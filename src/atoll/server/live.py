@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atoll.db.events import StoredEvent
 from atoll.errors import AtollError
+from atoll.server.live_eio3 import Eio3, is_eio3
 from atoll.services import access
 from atoll.services.context import Context
 from atoll.services.events import EventPoller, prune_periodically
@@ -51,24 +52,33 @@ class LiveUpdates:
         self._tasks: list[asyncio.Task[None]] = []
         self._unwatch: Callable[[], None] = lambda: None
         self.sio.on(w.JOIN_ROOM, self.join_room)
+        #: seatable-api 2.x's Engine.IO 3 long-polling (``server.live_eio3``).
+        self.eio3 = Eio3(self.check_join)
 
     async def join_room(self, sid: str, dtable_uuid: Any = None, token: Any = None,
                         *_: Any) -> dict[str, Any]:
         """Join the base's room if ``token`` is an access token of that base."""
+        ack, room = await self.check_join(sid, dtable_uuid, token)
+        if room is not None:
+            await self.sio.enter_room(sid, room)
+        return ack
+
+    async def check_join(self, sid: str, dtable_uuid: Any, token: Any) -> tuple[dict[str, Any], str | None]:
+        """(the ack, the room to join or None) for ``join-room`` with these arguments."""
         if not (isinstance(dtable_uuid, str) and isinstance(token, str)) or max(
                 len(dtable_uuid), len(token)) > MAX_JOIN_ARG_CHARS:
-            return _refused("join-room expects (dtable_uuid, access_token).")
+            return _refused("join-room expects (dtable_uuid, access_token)."), None
         try:
             principal = await access.authenticate_access_token(self.ctx, token)
             access.require_base(principal, dtable_uuid)
         except AtollError as exc:
             log.info("live updates: join-room refused for %s: %s", sid, exc)
-            return _refused(str(exc) or type(exc).__name__)
+            return _refused(str(exc) or type(exc).__name__), None
         await self._ensure_polling()  # before joining: no event after the join is missed
-        await self.sio.enter_room(sid, principal.dtable.uuid)
-        return {"success": True}
+        return {"success": True}, principal.dtable.uuid
 
     async def deliver(self, event: StoredEvent) -> None:
+        self.eio3.emit(event.dtable_uuid, event.event, event.payload, event.id)
         await self.sio.emit(event.event, (event.payload, event.id), room=event.dtable_uuid)
 
     async def start(self) -> None:
@@ -80,6 +90,7 @@ class LiveUpdates:
     async def close_sockets(self) -> None:
         """Close every socket now: the server's graceful stop would otherwise wait for each
         long-polling request to time out (tens of seconds). Clients reconnect elsewhere."""
+        self.eio3.close_all()
         with contextlib.suppress(Exception):
             await self.sio.eio.disconnect()
 
@@ -146,6 +157,9 @@ class LiveMount:
             path = scope["path"]
             for prefix, mount in zip(SOCKET_IO_PATHS, self.live.mounts, strict=True):
                 if path.startswith(f"/{prefix}/") or path == f"/{prefix}":
-                    await mount(scope, receive, send)
+                    if scope["type"] == "http" and is_eio3(scope):
+                        await self.live.eio3(scope, receive, send)
+                    else:
+                        await mount(scope, receive, send)
                     return
         await self.app(scope, receive, send)
