@@ -79,6 +79,8 @@ def decode_payload(body: bytes) -> list[str]:
             while i < len(body) and body[i] != 0xFF:
                 length = length * 10 + body[i]
                 i += 1
+            if i + 1 + length > len(body):
+                raise ValueError("a packet is longer than the payload")
             packets.append(body[i + 1 : i + 1 + length].decode())
             i += 1 + length
         return packets
@@ -86,6 +88,8 @@ def decode_payload(body: bytes) -> list[str]:
     while text:
         colon = text.index(":")
         length = int(text[:colon])
+        if colon + 1 + length > len(text):
+            raise ValueError("a packet is longer than the payload")
         packets.append(text[colon + 1 : colon + 1 + length])
         text = text[colon + 1 + length :]
     return packets
