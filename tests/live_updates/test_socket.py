@@ -14,7 +14,7 @@ import httpx
 import pytest
 import socketio
 
-from atoll.services import events
+from atoll.services import notify
 from atoll.services.context import Context
 from tests.live_server import LiveServer
 from tests.live_updates._live import SETTLE_S, WITHIN_S, Listener, LiveBase
@@ -195,14 +195,14 @@ def test_socket_io_off(tmp_path: Path) -> None:
 def test_a_toast_reaches_the_listener_as_new_notification(
     pair: tuple[LiveServer, LiveServer], listener: Listener
 ) -> None:
-    """``services.events.publish_toast`` (what ``ui-toasts`` calls), here from a third process."""
+    """``services.notify.publish_toast`` (what ``ui-toasts`` calls), here from a third process."""
     base = LiveBase.make(pair[0], "Toast")
     assert listener.join(base.dtable_uuid, base.access_token)["success"]
     ctx = Context.open(pair[1].settings)
     toast = {"to_user": "someone@auth.local", "toast_type": "warning", "detail": {"msg": "careful"}}
     t = time.time()
     try:
-        asyncio.run(events.publish_toast(ctx, base.dtable_uuid, toast))
+        asyncio.run(notify.publish_toast(ctx, base.dtable_uuid, toast))
     finally:
         ctx.engine.dispose()
     name, op, _, at = listener.next()
