@@ -169,3 +169,19 @@ def test_toast_is_a_new_notification(make_app: MakeApp) -> None:
         [event] = q.after(conn, 0, [], 10)
     assert event.event == "new-notification" and event.dtable_uuid == "u"
     assert json.loads(event.payload) == {"msg_type": "ui_toast", **toast}
+
+
+def test_a_toast_object_works_too(make_app: MakeApp) -> None:
+    """What the ui-toasts endpoint hands over: an object with to_user, toast_type, msg."""
+
+    class Toast:
+        to_user = "b@auth.local"
+        toast_type = "danger"
+        msg = "oops"
+
+    ctx = make_app(started=False).ctx
+    asyncio.run(events.publish_toast(ctx, "u", Toast()))
+    with ctx.engine.connect() as conn:
+        [event] = q.after(conn, 0, [], 10)
+    assert json.loads(event.payload) == {"msg_type": "ui_toast", "to_user": "b@auth.local",
+                                         "toast_type": "danger", "detail": {"msg": "oops"}}

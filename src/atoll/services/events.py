@@ -122,9 +122,13 @@ def _path(dir_path: str, name: str) -> str:
     return dir_path.rstrip("/") + "/" + name
 
 
-async def publish_toast(ctx: Context, dtable_uuid: str, toast: Mapping[str, Any]) -> None:
-    """A ``ui-toasts`` notification (``{to_user, toast_type, detail}``) to the base's listeners."""
-    op = w.toast(toast.get("to_user"), toast.get("toast_type"), toast.get("detail"))
+async def publish_toast(ctx: Context, dtable_uuid: str, toast: Any) -> None:
+    """A ``ui-toasts`` notification to the base's listeners: a mapping ``{to_user, toast_type,
+    detail}``, or an object with ``to_user``, ``toast_type`` and ``msg`` (``services.notify.Toast``)."""
+    if isinstance(toast, Mapping):
+        op = w.toast(toast.get("to_user"), toast.get("toast_type"), toast.get("detail"))
+    else:
+        op = w.toast(toast.to_user, toast.toast_type, {"msg": toast.msg})
     await ctx.commit(lambda conn: record(conn, dtable_uuid, op, w.NEW_NOTIFICATION))
 
 
