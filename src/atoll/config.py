@@ -90,6 +90,8 @@ DEFAULT_UPLOAD_LEASE_S = 15
 DEFAULT_UPLOAD_COMMIT_BYTES = 64 * MiB
 #: How often a server process looks for expired resumable uploads to reap (0: never).
 DEFAULT_UPLOAD_REAP_INTERVAL_S = 600
+#: How often each server process reads new live-update events (docs/live-updates.md).
+DEFAULT_LIVE_POLL_INTERVAL_MS = 250
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -163,6 +165,8 @@ class Settings:
     upload_lease_s: int = DEFAULT_UPLOAD_LEASE_S
     upload_commit_bytes: int = DEFAULT_UPLOAD_COMMIT_BYTES
     upload_reap_interval_s: int = DEFAULT_UPLOAD_REAP_INTERVAL_S
+    live_updates: bool = True
+    live_poll_interval_ms: int = DEFAULT_LIVE_POLL_INTERVAL_MS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

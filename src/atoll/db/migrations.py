@@ -52,12 +52,18 @@ def _v5_row_links(conn: Connection) -> None:
     schema.row_links.create(conn, checkfirst=True)
 
 
+def _v6_live_events(conn: Connection) -> None:
+    """Live updates: the changes every server process sends to its socket.io listeners."""
+    schema.live_events.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
     (3, _v3_row_keys),
     (4, _v4_upload_sessions),
     (5, _v5_row_links),
+    (6, _v6_live_events),
 ]
 
 LATEST = STEPS[-1][0]

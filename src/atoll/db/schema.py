@@ -199,3 +199,18 @@ upload_sessions = Table(
     Column("expires_at", Double, nullable=False),
 )
 Index("ix_upload_sessions_expires", upload_sessions.c.expires_at)
+
+# Live updates (services.events): one row per change of a base, read by every server process's
+# poller and sent to that base's socket.io listeners; pruned by age. Ids only grow (SQLite's
+# AUTOINCREMENT: never reused after a prune empties the table).
+live_events = Table(
+    "live_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("dtable_uuid", String(36), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_live_events_created", live_events.c.created_at)

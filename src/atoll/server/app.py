@@ -21,6 +21,7 @@ from atoll.errors import AtollError
 from atoll.server.accesslog import AccessLog, Traffic, loggable_path, request_id, watch_shutdown
 from atoll.server.endpoints.home import not_found
 from atoll.server.limits import BodyLimits, Limits
+from atoll.server.live import LiveMount, LiveUpdates
 from atoll.server.routes import routes
 from atoll.services import upload_gc
 from atoll.services.context import Context
@@ -83,6 +84,7 @@ class _App(Starlette):
 def create_app(settings: Settings, *, context: Context | None = None) -> Starlette:
     ctx = context or Context.open(settings)
     traffic = Traffic()
+    live = LiveUpdates(ctx)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -92,9 +94,11 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
         reaper = (asyncio.create_task(upload_gc.reap_periodically(ctx, settings.upload_reap_interval_s))
                   if settings.upload_reap_interval_s > 0 else None)
         unwatch = watch_shutdown(traffic)
+        await live.start()
         log.info("atoll started: pid %d accepting requests at %s", os.getpid(), settings.public_url)
         yield
         unwatch()
+        await live.stop()
         if reaper is not None:
             reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -110,7 +114,8 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
         lifespan=lifespan,
         # Body deadline and minimum rate on every server; per-line header checks where the
         # server's parser has none (uvicorn gets them in server/protocol.py).
-        middleware=[Middleware(BodyLimits, limits=Limits.of(settings),
+        middleware=[Middleware(LiveMount, live=live),  # socket.io (server/live.py)
+                    Middleware(BodyLimits, limits=Limits.of(settings),
                                check_header_lines=settings.server != "uvicorn")],
     )
     app.router.redirect_slashes = False

@@ -20,7 +20,7 @@ from atoll.db.engine import read_tx, write_tx
 from atoll.db.prepared import RawTx
 from atoll.errors import AtollError, InvalidInput, NotFound, PathNotFound, PermissionDenied
 from atoll.models import Asset, BlobInfo, Principal, Ticket
-from atoll.services import access
+from atoll.services import access, events
 from atoll.services.context import Context
 from atoll.services.space import SpaceGuard
 from atoll.storage import BlobWriter
@@ -235,6 +235,7 @@ def _delete(engine: Engine, dtable_uuid: str, path: str) -> Asset | None:
         asset = q.get_asset(conn, dtable_uuid, dir_path, name)
         if asset is not None:
             q.delete_asset(conn, asset.id)
+            events.file_deleted(conn, dtable_uuid, dir_path, name)  # live updates
         return asset
 
 
@@ -414,6 +415,7 @@ def _commit_in(
                 old_keys.append(existing.blob_key)
                 changed = replace(existing, blob_key=blob.key, size=blob.size, sha256=blob.sha256, mtime=now)
                 out.append(changed)
+                events.file_uploaded(conn, dtable_uuid, dir_path, changed.name, blob.size)  # live updates
                 continue
             name = pending.name if existing is None else _free_name(conn, dtable_uuid, dir_path, pending.name)
             asset = Asset(
@@ -428,6 +430,7 @@ def _commit_in(
                 uuid=str(uuid.uuid4()),
             )
             out.append(replace(asset, id=q.insert_asset_fast(tx, asset)))
+            events.file_uploaded(conn, dtable_uuid, dir_path, name, blob.size)  # live updates
         return out, old_keys
     finally:
         tx.close()

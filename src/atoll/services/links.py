@@ -20,6 +20,7 @@ from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
+from atoll.services import events
 from atoll.services.access import require_write
 from atoll.services.context import Context
 from atoll.services.structure import TableRef, find_table, new_id
@@ -277,6 +278,8 @@ def _change_links(engine: Engine, dtable_uuid: str, change: w.LinkChange, op: st
         first, second = sorted((table["_id"], other["_id"]))
         rows = change.row_ids if op == "update" else list(change.targets)
         pairs = [lq.stored_pair(side, r, o) for r in rows for o in change.targets.get(r, [])]
+        targets = {r: change.targets.get(r, []) for r in rows}
+        events.links_changed(conn, dtable_uuid, op, change.link_id, table["_id"], other["_id"], targets)
         if op == "remove":
             return lq.delete_pairs(conn, dtable_uuid, change.link_id, pairs)
         if op == "update":

@@ -1,10 +1,7 @@
 """Toasts for the people looking at a base (``send_toast_notification``).
 
-``send_toast`` validates a toast and hands it to ``publish_toast``: **the hook** through which
-live listeners get it. Today ``publish_toast`` delivers nowhere (atoll has no live connections
-yet); the live-updates work (issue 11 item 7, socket.io) replaces its body to emit SeaTable's
-``ui-toast`` event to the base's room. Everything before the hook (auth, validation, the
-answer) does not change when it does.
+``send_toast`` validates a toast and hands it to ``publish_toast``, which sends it to the base's
+socket.io listeners on every server process as ``new-notification`` (docs/live-updates.md).
 """
 
 from __future__ import annotations
@@ -14,6 +11,7 @@ from typing import Any
 
 from atoll.errors import InvalidInput
 from atoll.models import Principal
+from atoll.services import events
 from atoll.services.context import Context
 from atoll.wire.misc import TOAST_TYPES
 
@@ -32,11 +30,8 @@ class Toast:
 
 
 async def publish_toast(ctx: Context, dtable_uuid: str, toast: Toast) -> None:
-    """Deliver ``toast`` to the live listeners of base ``dtable_uuid``.
-
-    The hook for live updates: for now it delivers nowhere.
-    """
-    return None
+    """Deliver ``toast`` to the live listeners of base ``dtable_uuid`` (every process)."""
+    await events.publish_toast(ctx, dtable_uuid, toast)
 
 
 def parse_toast(principal: Principal, args: dict[str, Any]) -> Toast:

@@ -26,7 +26,7 @@ from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
-from atoll.services import autonumber, formula, links, rowkeys, views
+from atoll.services import autonumber, events, formula, links, rowkeys, views
 from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
 from atoll.services.context import Context
@@ -290,6 +290,7 @@ def append_in(
     q.insert_rows(conn, dtable_uuid, made)
     q.insert_keys(conn, dtable_uuid, table["_id"], rowkeys.row_keys(table["columns"], made))
     _save_if(conn, dtable_uuid, stored, options_added or numbered)
+    events.rows_appended(conn, dtable_uuid, table["_id"], made, anchor_row_id)  # live updates
     formulas.fill_volatile(made)
     return made
 
@@ -364,6 +365,8 @@ def update_in(conn: Connection, dtable_uuid: str, ref: TableRef, items: list[dic
     q.update_rows(conn, dtable_uuid, list(changed.values()))
     rowkeys.put_rows(conn, dtable_uuid, table, list(changed.values()))
     _save_if(conn, dtable_uuid, stored, options_added)
+    events.rows_updated(conn, dtable_uuid, table["_id"],  # live updates
+                        [(item["row_id"], value.cells) for item, value in zip(items, values, strict=True)])
     return len(changed)
 
 
@@ -381,9 +384,16 @@ def _delete_rows(engine: Engine, dtable_uuid: str, ref: TableRef, row_ids: objec
         raise InvalidInput("row_ids invalid: expected a list of strings.")
     with write_tx(engine) as conn:
         table = find_table(q.lock_doc(conn, dtable_uuid).doc, ref)
-        valid = [i for i in ids if could_be_row_id(i)]
-        links.rows_deleted(conn, dtable_uuid, table, valid)
-        return q.delete_rows(conn, dtable_uuid, table["_id"], valid)
+        return delete_in(conn, dtable_uuid, table, [i for i in ids if could_be_row_id(i)])
+
+
+def delete_in(conn: Connection, dtable_uuid: str, table: dict[str, Any], row_ids: list[str]) -> int:
+    """Delete rows of ``table`` with their links, in the caller's write transaction (the base's
+    document locked), and tell live listeners. Returns how many rows were deleted."""
+    links.rows_deleted(conn, dtable_uuid, table, row_ids)
+    deleted = q.delete_rows(conn, dtable_uuid, table["_id"], row_ids)
+    events.rows_deleted(conn, dtable_uuid, table["_id"], row_ids, deleted)  # live updates
+    return deleted
 
 
 def _save_if(conn: Connection, dtable_uuid: str, stored: q.StoredDoc, changed: bool) -> None:

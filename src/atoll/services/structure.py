@@ -20,6 +20,7 @@ from atoll.db import rows as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
+from atoll.services import events
 from atoll.services.access import require_write
 from atoll.services.context import Context
 from atoll.wire import tables as w
@@ -134,7 +135,9 @@ def _read_doc(engine: Engine, dtable_uuid: str) -> q.StoredDoc:
 def _change_doc(engine: Engine, dtable_uuid: str, fn: Callable[[Connection, dict[str, Any]], T]) -> T:
     with write_tx(engine) as conn:
         stored = q.lock_doc(conn, dtable_uuid)
+        before = events.doc_shape(stored.doc)
         result = fn(conn, stored.doc)
         stored.version += 1
         q.save_doc(conn, dtable_uuid, stored)
+        events.doc_changed(conn, dtable_uuid, before, stored.doc)  # live updates
         return result

@@ -157,7 +157,7 @@ def _write(engine: Engine, dtable_uuid: str, statement: exp.Expression, params: 
                 return SqlResult(affected_rows=row_service.update_in(conn, dtable_uuid, ref, items, by))
             assert isinstance(statement, exp.Delete)
             ids = _matching_ids(conn, dtable_uuid, statement, table, cells, values)
-            return SqlResult(affected_rows=q.delete_rows(conn, dtable_uuid, table["_id"], ids))
+            return SqlResult(affected_rows=row_service.delete_in(conn, dtable_uuid, table, ids))
         except (DBAPIError, StatementError):
             raise _db_failure() from None
 
