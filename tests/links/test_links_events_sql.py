@@ -16,7 +16,8 @@ from tests.links.test_links_http import gw_add, ids
 
 def _ops(ctx: Context, uuid: str) -> list[dict[str, Any]]:
     with ctx.engine.connect() as conn:
-        query = select(live_events.c.payload).where(live_events.c.dtable_uuid == uuid).order_by(live_events.c.id)
+        e = live_events
+        query = select(e.c.payload).where(e.c.dtable_uuid == uuid).order_by(e.c.id)
         return [json.loads(p) for p in conn.execute(query).scalars()]
 
 
@@ -45,6 +46,7 @@ def test_sql_delete_removes_links_and_is_a_live_event(linked: Linked, ctx: Conte
     with ctx.engine.connect() as conn:
         rows = set(conn.execute(select(row_links.c.row_id, row_links.c.other_row_id)).all())
     assert all(linked.alice not in pair for pair in rows)  # Alice's link is gone, Bob's stays
-    projects = linked.api.ok("GET", "/rows/", params={"table_name": "Projects", "convert_keys": "true"})["rows"]
+    params = {"table_name": "Projects", "convert_keys": "true"}
+    projects = linked.api.ok("GET", "/rows/", params=params)["rows"]
     mirror = {r["_id"]: ids(r.get(linked.mirror["name"])) for r in projects}
     assert mirror[linked.pa] == [] and mirror[linked.pb] == [linked.bob]
