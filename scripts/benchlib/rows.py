@@ -188,11 +188,11 @@ def before_lines(results: dict[str, dict[int, dict[str, float]]], sizes: list[in
 
 
 def write_rows_doc(path: Path, results: dict[str, dict[int, dict[str, float]]], sizes: list[int],
-                   reps: int, header: list[str], machine: dict[str, str]) -> None:
+                   reps: int, header: list[str], machine: dict[str, str], backend: str) -> None:
     lines = [
         "# atoll rows benchmarks", "", *header, "", "## Machine", "",
         *[f"- {k}: {v}" for k, v in machine.items()], "", "## Method", "",
-        "- atoll alone (no nginx), one process, SQLite + local folder; every call is a plain "
+        f"- atoll alone (no nginx), one process, {backend}; every call is a plain "
         "HTTP request (Python urllib, one connection per call) to the gateway API "
         "`/api-gateway/api/v2/dtables/<uuid>/…` with the access token from `app-access-token`.",
         f"- One table per size ({', '.join(f'{n:,}' for n in sizes)} rows): columns Name (text), "
