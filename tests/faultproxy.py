@@ -3,10 +3,12 @@
 Each client connection carries one request (the proxy asks both sides for ``Connection: close``).
 A ``Fault`` names which requests it hits (method, a substring of the request target) and, from the
 ``nth`` match on, for ``times`` matches: answer 500, answer 503 SlowDown, reset the connection,
-stall without answering for ``stall_s``, or pipe the exchange but reset both connections after
-``cut_after`` bytes of the request (``cut``) or of the answer (``cut_reply``), so that the server
-gets part of a body, or the client part of an answer. Everything else is piped to the upstream
-server.
+stall without answering for ``stall_s``, or pipe the exchange but break it after ``cut_after``
+bytes of the request (``cut``: the client's connection is reset) or of the answer (``cut_reply``:
+the client's connection is closed, so it reads exactly those bytes, then a premature end), so that
+the server gets part of a body, or the client part of an answer. (A reset would let the client's
+kernel drop answer bytes it had not read yet: how many arrive would be left to chance.)
+Everything else is piped to the upstream server.
 """
 
 from __future__ import annotations
@@ -162,15 +164,17 @@ class FaultProxy:
                         budget[key] -= len(data)
                     (upstream if sock is client else client).sendall(data)
                     if budget[key] == 0:
-                        return _reset(client, upstream)
+                        return _reset(client, upstream, graceful=key == "cut_reply")
 
 
-def _reset(client: socket.socket, upstream: socket.socket) -> None:
+def _reset(client: socket.socket, upstream: socket.socket, *, graceful: bool = False) -> None:
     """Break the exchange: the client's connection closes with RST (SO_LINGER 0), a broken
-    connection; the upstream's with FIN, so the server reads every byte passed before its end
-    (an RST could discard what is still in its receive buffer, nondeterministically)."""
+    connection, or with FIN when ``graceful``; the upstream's with FIN, so the server reads every
+    byte passed before its end (an RST could discard what is still in its receive buffer,
+    nondeterministically)."""
     with contextlib.suppress(OSError):
-        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if not graceful:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         client.close()
     with contextlib.suppress(OSError):
         upstream.shutdown(socket.SHUT_WR)

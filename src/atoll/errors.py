@@ -94,6 +94,11 @@ class StorageUnavailable(StorageError):
     pass
 
 
+class DatabaseUnavailable(StorageUnavailable):
+    """The metadata database failed (down, restarting, connection lost): a 503. A commit that
+    fails this way may still have landed (the connection dropped after the server committed)."""
+
+
 class StorageTimeout(StorageError):
     pass
 

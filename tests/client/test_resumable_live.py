@@ -130,13 +130,17 @@ def test_download_resumed_after_a_cut(proxied: Proxied, tmp_path: Path) -> None:
     digest = random_file(local, 9 * MiB)
     with proxied.base(resume_store=None) as b:
         cell = b.upload_local_file(local, resumable=False)
-        proxy.requests.clear()
+        proxied.clear()
         proxy.faults[:] = [Fault("cut_reply", method="GET", target_contains="/seafhttp/files/",
                                  cut_after=4 * MiB)]
         seen: list[int] = []
         out = b.download_file(cell["url"], tmp_path / "out.bin", progress=lambda d, t: seen.append(d))
         assert sha256_of(out) == digest and proxy.faults[0].hits == 1
-        assert seen.count(0) == 1, proxy.requests  # resumed, not restarted
+        assert seen.count(0) == 1, seen[:3]  # resumed at the cut, not restarted
+        ranges = [h.get("range") for h in proxy.request_headers]
+        assert len(ranges) == 2 and ranges[0] is None, ranges
+        resumed_at = int(str(ranges[1]).removeprefix("bytes=").removesuffix("-"))
+        assert 3 * MiB < resumed_at <= 4 * MiB, ranges  # what it had written of the 4 MiB passed
         with (tmp_path / "obj.bin").open("wb") as f:
             proxy.faults[0].seen = 0
             assert b.download_file(cell["url"], f) == tmp_path / "obj.bin"
@@ -214,7 +218,7 @@ def test_terminated_upload_starts_afresh(proxied: Proxied, tmp_path: Path) -> No
                 break
             time.sleep(0.1)
         assert deleted.status_code == 204, deleted.text
-        proxy.requests.clear()
+        proxied.clear()
         cell = b.upload_local_file(local, resumable=True)
         assert proxied.tus_requests()[:3] == ["HEAD", "POST", "PATCH"], proxied.tus_requests()
         assert sha256_of(b.download_file(cell["url"], tmp_path / "back")) == digest

@@ -18,7 +18,14 @@ from atoll.db import assets as q
 from atoll.db import lookups
 from atoll.db.engine import read_tx, write_tx
 from atoll.db.prepared import RawTx
-from atoll.errors import AtollError, InvalidInput, NotFound, PathNotFound, PermissionDenied
+from atoll.errors import (
+    AtollError,
+    DatabaseUnavailable,
+    InvalidInput,
+    NotFound,
+    PathNotFound,
+    PermissionDenied,
+)
 from atoll.models import Asset, BlobInfo, Principal, Ticket
 from atoll.services import access, events
 from atoll.services.context import Context
@@ -379,13 +386,25 @@ class Upload:
         if not self.files:
             raise InvalidInput("No file in multipart form.")
         dir_path = paths.join(self._base_dir(), self.relative_path)
-        committed, old_keys = await self.ctx.commit(
-            partial(_commit_in, dtable_uuid=self.ticket.dtable_uuid, dir_path=dir_path, files=self.files,
-                    replace_=self.replace),
-        )  # fmt: skip
+        try:
+            committed, old_keys = await self.ctx.commit(
+                partial(_commit_in, dtable_uuid=self.ticket.dtable_uuid, dir_path=dir_path,
+                        files=self.files, replace_=self.replace),
+            )  # fmt: skip
+        except DatabaseUnavailable:
+            self._keep_blobs()
+            raise
         for key in old_keys:
             await _forget_blob(self.ctx, key)
         return committed
+
+    def _keep_blobs(self) -> None:
+        """The commit failed with the database: it may still have landed (the connection dropped
+        after the server committed), and then deleting the blobs would leave files without bytes.
+        Keep them: if the commit did not land they are orphans, which ``gc`` reaps after its grace."""
+        for pending in self.files:
+            log.warning("upload of %s: commit outcome unknown, blob %s kept", pending.name, pending.blob.key)
+        self.files.clear()
 
     def _base_dir(self) -> str:
         """The ticket's parent dir relative to the asset root: ``/asset/<u>/custom`` -> ``/custom``."""

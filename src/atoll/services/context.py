@@ -21,7 +21,7 @@ from atoll.db.lookups import Busy, Lookups
 from atoll.db.migrations import ensure_schema
 from atoll.db.prepared import Lookup
 from atoll.db.secrets import stored_secret
-from atoll.errors import InsufficientStorage, InvalidInput, StorageUnavailable
+from atoll.errors import DatabaseUnavailable, InsufficientStorage, InvalidInput
 from atoll.storage import BlobStore, open_blob_store
 
 T = TypeVar("T")
@@ -159,7 +159,7 @@ def _unavailable(orig: BaseException | None) -> Exception:
             "Not enough storage space: the metadata database's disk is full. "
             "Free some space or try again later."
         )
-    return StorageUnavailable("The metadata database is unavailable; try again shortly.")
+    return DatabaseUnavailable("The metadata database is unavailable; try again shortly.")
 
 
 def database_full(orig: BaseException | None) -> bool:
