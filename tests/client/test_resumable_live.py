@@ -204,7 +204,6 @@ def test_attach_to_a_bad_target_fails_before_any_byte(base: atoll.Base, table: s
 
 def test_terminated_upload_starts_afresh(proxied: Proxied, tmp_path: Path) -> None:
     """A stored upload the server no longer has (terminated, expired) is started again."""
-    proxy = proxied.proxy
     local, store = tmp_path / "gone.bin", tmp_path / "store"
     digest = random_file(local, 3 * MiB)
     with proxied.base(resume_store=store) as b:
