@@ -92,6 +92,8 @@ DEFAULT_UPLOAD_COMMIT_BYTES = 64 * MiB
 DEFAULT_UPLOAD_REAP_INTERVAL_S = 600
 #: How often each server process reads new live-update events (docs/live-updates.md).
 DEFAULT_LIVE_POLL_INTERVAL_MS = 250
+#: Rows a process appends or deletes between two ANALYZEs of the row tables (PostgreSQL).
+DEFAULT_ANALYZE_AFTER_ROWS = 20_000
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -167,6 +169,7 @@ class Settings:
     upload_reap_interval_s: int = DEFAULT_UPLOAD_REAP_INTERVAL_S
     live_updates: bool = True
     live_poll_interval_ms: int = DEFAULT_LIVE_POLL_INTERVAL_MS
+    analyze_after_rows: int = DEFAULT_ANALYZE_AFTER_ROWS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

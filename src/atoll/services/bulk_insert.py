@@ -29,7 +29,9 @@ async def insert_rows(ctx: Context, principal: Principal, ref: TableRef, *, rows
         raise InvalidInput("rows invalid: expected a non-empty list.")
     if len(rows) > MAX_BULK_INSERT_ROWS:
         raise InvalidInput(f"rows: at most {MAX_BULK_INSERT_ROWS} rows per request.")
-    return await ctx.run_db(_insert, ctx.engine, principal.dtable.uuid, ref, rows, actor(principal))
+    inserted = await ctx.run_db(_insert, ctx.engine, principal.dtable.uuid, ref, rows, actor(principal))
+    ctx.planner_stats.wrote(inserted)
+    return inserted
 
 
 def _insert(engine: Engine, dtable_uuid: str, ref: TableRef, rows: list[object], by: str) -> int:

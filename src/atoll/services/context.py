@@ -22,6 +22,7 @@ from atoll.db.migrations import ensure_schema
 from atoll.db.prepared import Lookup
 from atoll.db.secrets import stored_secret
 from atoll.errors import DatabaseUnavailable, InsufficientStorage, InvalidInput
+from atoll.services.planner_stats import PlannerStats
 from atoll.storage import BlobStore, open_blob_store
 
 T = TypeVar("T")
@@ -88,6 +89,11 @@ class Context:
     def commits(self) -> Commits:
         """How write jobs commit: grouped on SQLite, one transaction each elsewhere (``db.group``)."""
         return commits_for(self.engine)
+
+    @cached_property
+    def planner_stats(self) -> PlannerStats:
+        """Counts bulk row writes and refreshes PostgreSQL's statistics (``planner_stats``)."""
+        return PlannerStats(self.engine, self.settings.analyze_after_rows)
 
     @cached_property
     def lookups(self) -> Lookups:

@@ -237,10 +237,12 @@ async def append_rows(
 ) -> list[q.StoredRow]:
     """Insert rows at the end, or right after ``anchor_row_id`` (v1 insert_row)."""
     require_write(principal)
-    return await ctx.run_db(
+    made = await ctx.run_db(
         _append_rows, ctx.engine, principal.dtable.uuid, ref, rows, actor(principal),
         ctx.settings.max_rows_per_batch, anchor_row_id,
     )  # fmt: skip
+    ctx.planner_stats.wrote(len(made))
+    return made
 
 
 def _append_rows(
@@ -373,9 +375,11 @@ def update_in(conn: Connection, dtable_uuid: str, ref: TableRef, items: list[dic
 async def delete_rows(ctx: Context, principal: Principal, ref: TableRef, *, row_ids: object) -> int:
     """Delete rows by id; ids that do not exist are skipped. Returns how many went."""
     require_write(principal)
-    return await ctx.run_db(
+    deleted = await ctx.run_db(
         _delete_rows, ctx.engine, principal.dtable.uuid, ref, row_ids, ctx.settings.max_rows_per_batch
     )
+    ctx.planner_stats.wrote(deleted)
+    return deleted
 
 
 def _delete_rows(engine: Engine, dtable_uuid: str, ref: TableRef, row_ids: object, max_batch: int) -> int:
