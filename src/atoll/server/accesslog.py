@@ -25,18 +25,18 @@ import json
 import logging
 import random
 import re
-import signal
 import sys
 import time
 import traceback
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from atoll.server.signals import on_stop_signal
 
 access_log = logging.getLogger("atoll.access")
 log = logging.getLogger("atoll")
@@ -141,32 +141,12 @@ def watch_shutdown(traffic: Traffic) -> Callable[[], None]:
     ``handle_exit``; asyncio's no-op on granian's worker, whose loop still gets the signal), so
     the server's own shutdown is unchanged. Does nothing off the main thread (test clients).
     """
-    installed: list[tuple[int, Any, Any]] = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            previous = signal.getsignal(sig)
-            if not callable(previous):
-                continue
-            ours = _chained(traffic, previous)
-            signal.signal(sig, ours)
-            installed.append((sig, previous, ours))
-        except ValueError:  # not the main thread
-            break
 
-    def undo() -> None:
-        for sig, previous, ours in installed:
-            if signal.getsignal(sig) is ours:
-                signal.signal(sig, previous)
-    return undo
-
-
-def _chained(traffic: Traffic, previous: Callable[[int, FrameType | None], Any]
-             ) -> Callable[[int, FrameType | None], Any]:
-    def handler(signum: int, frame: FrameType | None) -> Any:
+    def hear() -> None:
         if traffic.in_flight_at_signal is None:
             traffic.in_flight_at_signal = traffic.in_flight
-        return previous(signum, frame)
-    return handler
+
+    return on_stop_signal(hear)
 
 
 class _Exchange:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 import socketio
@@ -23,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from atoll.db.events import StoredEvent
 from atoll.errors import AtollError
 from atoll.server.live_eio3 import Eio3, is_eio3
+from atoll.server.signals import on_stop_signal
 from atoll.services import access
 from atoll.services.context import Context
 from atoll.services.events import EventPoller, prune_periodically
@@ -115,30 +114,13 @@ class LiveUpdates:
 
 
 def _on_stop_signal(loop: asyncio.AbstractEventLoop, stopping: Callable[[], Any]) -> Callable[[], None]:
-    """Run the coroutine function ``stopping`` on ``loop`` when SIGTERM or SIGINT arrives, then
-    the handler the server installed (as ``accesslog.watch_shutdown``); returns an undo.
-    Does nothing off the main thread (test clients)."""
-    installed: list[tuple[int, Any, Any]] = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            previous = signal.getsignal(sig)
-            if not callable(previous):
-                continue
+    """Run the coroutine function ``stopping`` on ``loop`` when SIGTERM or SIGINT arrives
+    (``signals.on_stop_signal``); returns an undo."""
 
-            def ours(signum: int, frame: FrameType | None, previous: Any = previous) -> Any:
-                loop.call_soon_threadsafe(lambda: loop.create_task(stopping()))
-                return previous(signum, frame)
+    def hear() -> None:
+        loop.call_soon_threadsafe(lambda: loop.create_task(stopping()))
 
-            signal.signal(sig, ours)
-            installed.append((sig, previous, ours))
-        except ValueError:  # not the main thread
-            break
-
-    def undo() -> None:
-        for sig, previous, ours in installed:
-            if signal.getsignal(sig) is ours:
-                signal.signal(sig, previous)
-    return undo
+    return on_stop_signal(hear)
 
 
 def _refused(message: str) -> dict[str, Any]:
