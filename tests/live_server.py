@@ -17,6 +17,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -131,3 +133,17 @@ class LiveServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@contextmanager
+def two_processes(data_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two server processes on one data dir and database (the second gets the first's env)."""
+    first = LiveServer(data_dir)
+    first.start()
+    second = LiveServer(data_dir, env=first.extra_env)
+    try:
+        second.start()
+        yield first, second
+    finally:
+        second.stop()
+        first.stop()

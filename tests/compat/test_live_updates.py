@@ -19,7 +19,7 @@ import pytest
 
 from tests.compat.clients import SCENARIO_DIR
 from tests.compat.harness import Client
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, two_processes
 from tests.live_updates._live import WITHIN_S, LiveBase
 
 #: How long the listener may take to connect and join.
@@ -29,15 +29,8 @@ JOIN_TIMEOUT_S = 30.0
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, LiveServer]]:
     root = tmp_path_factory.mktemp("live-compat")
-    first = LiveServer(root / "data")
-    first.start()
-    second = LiveServer(root / "data", env=first.extra_env)
-    try:
-        second.start()
-        yield first, second
-    finally:
-        second.stop()
-        first.stop()
+    with two_processes(root / "data") as pair:
+        yield pair
 
 
 class OfficialListener:

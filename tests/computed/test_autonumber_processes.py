@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, two_processes
 
 WRITERS = 8
 APPENDS_PER_WRITER = 12
@@ -19,15 +19,8 @@ ROWS_PER_APPEND = 3
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    first = LiveServer(tmp_path / "data")
-    first.start()
-    second = LiveServer(tmp_path / "data", env=first.extra_env)
-    try:
-        second.start()
-        yield first, second
-    finally:
-        second.stop()
-        first.stop()
+    with two_processes(tmp_path / "data") as pair:
+        yield pair
 
 
 def test_concurrent_appends_through_two_processes_never_share_a_number(

@@ -14,22 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, two_processes
 
 UPLOADS = 64
 
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    first = LiveServer(tmp_path / "data")
-    first.start()
-    second = LiveServer(tmp_path / "data", env=first.extra_env)
-    try:
-        second.start()
-        yield first, second
-    finally:
-        second.stop()
-        first.stop()
+    with two_processes(tmp_path / "data") as pair:
+        yield pair
 
 
 def _auth(token: str) -> dict[str, str]:

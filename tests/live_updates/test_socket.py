@@ -16,22 +16,15 @@ import socketio
 
 from atoll.services import notify
 from atoll.services.context import Context
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, two_processes
 from tests.live_updates._live import SETTLE_S, WITHIN_S, Listener, LiveBase
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, LiveServer]]:
     root = tmp_path_factory.mktemp("live")
-    first = LiveServer(root / "data")
-    first.start()
-    second = LiveServer(root / "data", env=first.extra_env)
-    try:
-        second.start()
-        yield first, second
-    finally:
-        second.stop()
-        first.stop()
+    with two_processes(root / "data") as pair:
+        yield pair
 
 
 @pytest.fixture
