@@ -173,3 +173,19 @@ async def test_sweep_spares_an_upload_that_is_still_sending(store: S3BlobStore) 
     assert await store.sweep() == 1
     assert await store.pending() == []
     await writer.abort()
+
+
+async def test_listings_page_through_every_object(store: S3BlobStore) -> None:
+    """LIST answers a page at a time: blobs and partial keys beyond the first page are found."""
+    store.list_page = 2
+    keys = []
+    for n in range(5):
+        writer = await store.create()
+        await writer.write(f"blob {n}".encode())
+        keys.append((await writer.commit()).key)
+    client: object = admin()
+    staged = sorted(f"{n:032x}" for n in range(5))
+    for key in staged:  # staged tails of resumable uploads, as s3_partial writes them
+        client.put_object(Bucket=store.bucket, Key=f"{store.location.prefix}/partial/{key}/1", Body=b"t")  # type: ignore[attr-defined]
+    assert sorted([s.key async for s in store.list()]) == sorted(keys)
+    assert await store.partial_keys() == staged

@@ -45,7 +45,14 @@ T = TypeVar("T")
 READ_RESUME_BACKOFF_S = 0.2
 
 
+#: Objects one LIST request asks for (S3's own maximum); tests lower it to exercise paging.
+LIST_PAGE_KEYS = 1000
+
+
 class S3BlobStore(WithPartials):
+    #: Objects per LIST page (``LIST_PAGE_KEYS``).
+    list_page = LIST_PAGE_KEYS
+
     def __init__(self, url: str, settings: Settings) -> None:
         self.location: S3Location = parse_s3_url(url)
         self.url = self.location.url
@@ -189,15 +196,20 @@ class S3BlobStore(WithPartials):
         await self._call("DELETE", "delete_object", Bucket=self.bucket, Key=self.location.object_key(key))
 
     async def list(self) -> AsyncIterator[BlobStat]:
+        async for item in self._objects(self.location.list_prefix):
+            key = self.location.blob_key(item["Key"])
+            if key is not None:
+                yield BlobStat(key=key, size=int(item["Size"]), mtime=item["LastModified"].timestamp())
+
+    async def _objects(self, prefix: str) -> AsyncIterator[dict[str, Any]]:
+        """Every object under ``prefix``, a page of at most ``list_page`` at a time."""
         token: str | None = None
         while True:
             extra = {"ContinuationToken": token} if token else {}
-            page = await self._call("LIST", "list_objects_v2", Bucket=self.bucket,
-                                    Prefix=self.location.list_prefix, **extra)
+            page = await self._call("LIST", "list_objects_v2", Bucket=self.bucket, Prefix=prefix,
+                                    MaxKeys=self.list_page, **extra)
             for item in page.get("Contents", []):
-                key = self.location.blob_key(item["Key"])
-                if key is not None:
-                    yield BlobStat(key=key, size=int(item["Size"]), mtime=item["LastModified"].timestamp())
+                yield item
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token:
                 return
@@ -255,8 +267,8 @@ class S3BlobStore(WithPartials):
         keys = {k for k in (self.location.blob_key(u["Key"]) for u in await self._multipart_uploads())
                 if k is not None}
         prefix = f"{self.location.list_prefix}{PARTIAL_PREFIX}/"
-        page = await self._call("LIST", "list_objects_v2", Bucket=self.bucket, Prefix=prefix)
-        keys |= {item["Key"][len(prefix):].split("/")[0] for item in page.get("Contents", [])}
+        async for item in self._objects(prefix):
+            keys.add(item["Key"][len(prefix):].split("/")[0])
         return sorted(keys)
 
     # -- the rest ------------------------------------------------------------------------------
