@@ -112,3 +112,28 @@ def test_sink_choice(tmp_path: Path) -> None:
         sink.write([b"x" * 10_000, memoryview(b"yz")])
         sink.finish()
     assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes() == b"x" * 10_000 + b"yz"
+
+
+def test_sweep_removes_completion_links_a_crash_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash between a completion's link and its rename leaves ``.<random>.link`` beside the
+    blob: sweep removes it once stale (by its inode's ctime), never a fresh one, never a blob."""
+    from atoll.storage import local
+
+    store = _store(tmp_path)
+
+    async def go() -> tuple[int, int]:
+        writer = await store.create()
+        await writer.write(b"kept")
+        key = (await writer.commit()).key
+        blob = store.path_for(key)
+        link = blob.with_name(f".{'0' * 32}{local.LINK_SUFFIX}")
+        os.link(blob, link)  # as _complete_sync does, before its rename
+        fresh = await store.sweep()
+        assert link.exists()
+        monkeypatch.setattr(local, "STALE_LINK_S", 0)
+        stale = await store.sweep()
+        assert not link.exists() and blob.read_bytes() == b"kept"
+        assert [s.key async for s in store.list()] == [key]
+        return fresh, stale
+
+    assert anyio.run(go) == (0, 1)

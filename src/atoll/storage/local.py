@@ -25,8 +25,9 @@ import hashlib
 import logging
 import os
 import shutil
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,7 +36,7 @@ import anyio.to_thread
 from atoll.errors import StorageError
 from atoll.models import BlobInfo
 from atoll.storage.base import KEY_RE, BlobStat, Piece, check_key, new_key, os_error
-from atoll.storage.local_partial import PARTIAL_DIR, LocalPartials
+from atoll.storage.local_partial import LINK_SUFFIX, PARTIAL_DIR, LocalPartials
 from atoll.storage.partial import WithPartials
 from atoll.storage.sinks import Sink, fsync_dir, open_sink
 
@@ -46,6 +47,10 @@ TEMP_SUFFIX = ".part"
 #: Fan-out folders remembered as existing (65,536 at most exist; the set is cleared when full).
 MAX_KNOWN_FOLDERS = 65_536
 LOCK_SUFFIX = ".lock"
+#: A completion's link (``local_partial.LINK_SUFFIX``) this much older than its last link or
+#: rename (its inode's ctime) was left by a crash: ``sweep`` removes it. A completion takes
+#: milliseconds between the link and the rename.
+STALE_LINK_S = 3600
 #: Chunks handed to the worker threads but not yet written and hashed: parsing the next chunk
 #: overlaps with writing and hashing this one. Memory per upload is at most (this + 1) x chunk_bytes.
 MAX_CHUNKS_IN_FLIGHT = 3
@@ -353,8 +358,32 @@ class LocalBlobStore(WithPartials):
         return count
 
     async def sweep(self, keep: frozenset[str] = frozenset()) -> int:
-        """Temp files of dead processes (resumable uploads live elsewhere: ``partial/``)."""
-        return await anyio.to_thread.run_sync(self._sweep_sync)
+        """Temp files of dead processes (resumable uploads live elsewhere: ``partial/``) and
+        completion links a crash left beside the blobs."""
+        return await anyio.to_thread.run_sync(self._sweep_sync) + await anyio.to_thread.run_sync(
+            self._sweep_links
+        )
+
+    def _sweep_links(self) -> int:
+        count, now = 0, time.time()
+        for folder in self._blob_folders():
+            for entry in os.scandir(folder):
+                if not (entry.name.startswith(".") and entry.name.endswith(LINK_SUFFIX)):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    if now - entry.stat(follow_symlinks=False).st_ctime >= STALE_LINK_S:
+                        os.unlink(entry.path)
+                        count += 1
+        return count
+
+    def _blob_folders(self) -> Iterator[str]:
+        """The fan-out folders that hold blobs (``ab/cd/``)."""
+        for first in os.scandir(self.root):
+            if first.name in (TEMP_DIR, PARTIAL_DIR) or not first.is_dir(follow_symlinks=False):
+                continue
+            for second in os.scandir(first.path):
+                if second.is_dir(follow_symlinks=False):
+                    yield second.path
 
     # ------------------------------------------------------------ resumable uploads
 
@@ -365,16 +394,11 @@ class LocalBlobStore(WithPartials):
 
     def _list_sync(self) -> list[BlobStat]:
         out: list[BlobStat] = []
-        for first in os.scandir(self.root):
-            if first.name in (TEMP_DIR, PARTIAL_DIR) or not first.is_dir(follow_symlinks=False):
-                continue
-            for second in os.scandir(first.path):
-                if not second.is_dir(follow_symlinks=False):
-                    continue
-                for entry in os.scandir(second.path):
-                    if KEY_RE.match(entry.name):
-                        st = entry.stat(follow_symlinks=False)
-                        out.append(BlobStat(key=entry.name, size=st.st_size, mtime=st.st_mtime))
+        for folder in self._blob_folders():
+            for entry in os.scandir(folder):
+                if KEY_RE.match(entry.name):
+                    st = entry.stat(follow_symlinks=False)
+                    out.append(BlobStat(key=entry.name, size=st.st_size, mtime=st.st_mtime))
         return out
 
     async def list(self) -> AsyncIterator[BlobStat]:

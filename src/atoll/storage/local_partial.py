@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from atoll.storage.local import LocalBlobStore
 
 PARTIAL_DIR = "partial"
+#: A completion links the finished upload in as ``.<random>.link`` beside its blob and renames it
+#: over the blob at once; a crash between the two leaves the link, which ``sweep`` removes.
+LINK_SUFFIX = ".link"
 LOCKED_MESSAGE = "Another request is writing this upload; try again in a moment."
 
 
@@ -194,7 +197,7 @@ class LocalPartials:
         if actual != size:
             raise StorageUnavailable(f"the upload holds {actual} bytes, expected {size}")
         created = self.store.ensure_parent(final)
-        temp = final.with_name(f".{new_key()}.link")
+        temp = final.with_name(f".{new_key()}{LINK_SUFFIX}")
         os.link(partial, temp)
         try:
             os.rename(temp, final)
