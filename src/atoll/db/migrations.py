@@ -57,6 +57,13 @@ def _v6_live_events(conn: Connection) -> None:
     schema.live_events.create(conn, checkfirst=True)
 
 
+def _v7_accounts(conn: Connection) -> None:
+    """User accounts: users, their account tokens, failed sign-ins, workspace members."""
+    for table in (schema.users, schema.account_tokens, schema.login_attempts,
+                  schema.workspace_members):
+        table.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
@@ -64,6 +71,7 @@ STEPS: list[tuple[int, Step]] = [
     (4, _v4_upload_sessions),
     (5, _v5_row_links),
     (6, _v6_live_events),
+    (7, _v7_accounts),
 ]
 
 LATEST = STEPS[-1][0]
