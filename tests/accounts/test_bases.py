@@ -148,7 +148,8 @@ def test_temp_api_token_expires(make_app: MakeApp) -> None:
     token = sign_in(app.client, alice.email)
     add_base(app.client, token, name="B", owner=alice.email)
     assert alice.personal_workspace_id is not None
-    temp = app.client.get(temp_url(alice.personal_workspace_id, "B"), headers=headers(token)).json()["api_token"]
+    url = temp_url(alice.personal_workspace_id, "B")
+    temp = app.client.get(url, headers=headers(token)).json()["api_token"]
     exchange(app.client, temp)
     time.sleep(2.1)
     resp = app.client.get("/api/v2.1/dtable/app-access-token/", headers=headers(temp))

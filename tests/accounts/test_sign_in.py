@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from atoll.db import schema
-from atoll.db.users import User
 from atoll.services import accounts
 from tests.accounts.conftest import AUTH_TOKEN, PASSWORD, sign_in
 from tests.conftest import MakeApp

@@ -109,7 +109,8 @@ def test_set_password_signs_out_and_changes_the_password(
     assert client.get(INFO, headers=headers(token)).status_code == 401
     old = client.post(AUTH_TOKEN, data={"username": alice.email, "password": PASSWORD})
     assert old.status_code == 400
-    assert client.get(INFO, headers=headers(sign_in(client, alice.email, "a new password"))).status_code == 200
+    fresh = sign_in(client, alice.email, "a new password")
+    assert client.get(INFO, headers=headers(fresh)).status_code == 200
 
 
 def test_account_tokens_per_user_are_bounded(app: App, alice: User) -> None:
