@@ -58,10 +58,14 @@ def _v6_live_events(conn: Connection) -> None:
 
 
 def _v7_accounts(conn: Connection) -> None:
-    """User accounts: users, their account tokens, failed sign-ins, workspace members."""
+    """User accounts: users, their account tokens, failed sign-ins, workspace members; API
+    tokens record who made them (``generated_by``)."""
     for table in (schema.users, schema.account_tokens, schema.login_attempts,
                   schema.workspace_members):
         table.create(conn, checkfirst=True)
+    columns = {c["name"] for c in inspect(conn).get_columns("api_tokens")}
+    if "generated_by" not in columns:  # absent unless step 1 made api_tokens with it
+        conn.execute(text("ALTER TABLE api_tokens ADD COLUMN generated_by VARCHAR(255)"))
 
 
 STEPS: list[tuple[int, Step]] = [

@@ -63,6 +63,8 @@ api_tokens = Table(
     Column("created_at", String(40), nullable=False),
     Column("last_access", String(40), nullable=True),
     Column("revoked", Boolean, nullable=False, default=False),
+    # who made it: a user's email (the api-tokens route), NULL for `atoll token create` (step 7)
+    Column("generated_by", String(255), nullable=True),
 )
 
 # Folders of a base's asset tree, relative to /asset/<uuid>: "/", "/files", "/custom/Main"...

@@ -370,6 +370,15 @@ def account_routes() -> list[BaseRoute]:
     t.both(wa.TEMP_API_TOKEN, account.temp_api_token, {"GET": Op(
         "A temporary API token for a base of one of the user's workspaces (get_base)", acct,
         wa.TempApiToken)})
+    t.both(wa.API_TOKENS, account.api_tokens, {
+        "GET": Op("The base's API tokens (members who may write)", acct, wa.ApiTokens),
+        "POST": Op("A new API token for an app (form app_name, permission rw|r)", acct,
+                   wa.ApiTokenInfo, status=201, body=wa.ApiTokenBody),
+    })
+    t.both(wa.API_TOKEN, account.api_token, {
+        "PUT": Op("Change an app's token permission (form permission)", acct, wa.ApiTokenInfo),
+        "DELETE": Op("Delete an app's API token: it stops working at once", acct, s.Success),
+    })
     return t.out
 
 

@@ -10,6 +10,7 @@ No ``from __future__ import annotations`` here: see ``wire/schema.py``.
 """
 
 import zlib
+from datetime import datetime
 from typing import Annotated, Literal, NotRequired, TypedDict
 
 AUTH_TOKEN = "/api2/auth-token/"
@@ -18,6 +19,8 @@ WORKSPACES = "/api/v2.1/workspaces/"
 DTABLES = "/api/v2.1/dtables/"
 DTABLE_COPY = "/api/v2.1/dtable-copy/"
 TEMP_API_TOKEN = "/api/v2.1/workspace/{workspace_id:int}/dtable/{name}/temp-api-token/"
+API_TOKENS = "/api/v2.1/workspace/{workspace_id:int}/dtable/{name}/api-tokens/"
+API_TOKEN = "/api/v2.1/workspace/{workspace_id:int}/dtable/{name}/api-tokens/{app_name}/"
 
 LOGIN_FAILED_MESSAGE = "Unable to login with provided credentials."
 NO_CREDENTIALS_MESSAGE = "Authentication credentials were not provided."
@@ -102,6 +105,40 @@ class Workspaces(TypedDict):
 
 class TempApiToken(TypedDict):
     api_token: Annotated[str, "a JWT accepted wherever an API token is, for a short time"]
+
+
+class ApiTokenInfo(TypedDict):
+    """One API token of a base (the recorded 6 keys)."""
+
+    api_token: Annotated[str, "40 hex characters"]
+    app_name: str
+    generated_at: Annotated[str, "ISO 8601, seconds, UTC offset"]
+    generated_by: Annotated[str, "the email of the user who made it; '' for atoll token create"]
+    last_access: Annotated[str, "its last exchange for an access token; at first generated_at"]
+    permission: Literal["rw", "r"]
+
+
+class ApiTokens(TypedDict):
+    api_tokens: list[ApiTokenInfo]
+
+
+class ApiTokenBody(TypedDict):
+    app_name: str
+    permission: NotRequired[Literal["rw", "r"]]
+
+
+def api_token_json(*, token: str, app_name: str, permission: Literal["rw", "r"],
+                   generated_at: datetime, generated_by: str, last_access: str | None
+                   ) -> ApiTokenInfo:
+    made = generated_at.isoformat(timespec="seconds")
+    return {
+        "api_token": token,
+        "app_name": app_name,
+        "generated_at": made,
+        "generated_by": generated_by,
+        "last_access": last_access or made,
+        "permission": permission,
+    }
 
 
 def auth_token_json(token: str) -> AuthToken:

@@ -18,9 +18,10 @@ from starlette.responses import JSONResponse, Response
 
 from atoll.db.users import User
 from atoll.errors import InvalidInput
+from atoll.models import ApiToken
 from atoll.server.auth import AUTH_PREFIXES, context
 from atoll.server.bodies import read_bounded
-from atoll.services import accounts, accounts_bases, accounts_login
+from atoll.services import accounts, accounts_bases, accounts_login, accounts_tokens
 from atoll.wire import account as wire
 from atoll.wire.headers import NO_STORE
 
@@ -132,3 +133,40 @@ async def temp_api_token(request: Request, user: User) -> Response:
     name: str = request.path_params["name"]
     token = await accounts_bases.temp_api_token(context(request), user, workspace_id, name)
     return JSONResponse(wire.TempApiToken(api_token=token), headers=NO_STORE)
+
+
+def _token(t: ApiToken) -> wire.ApiTokenInfo:
+    return wire.api_token_json(token=t.token, app_name=t.app_name, permission=t.permission,
+                               generated_at=t.created_at, generated_by=t.generated_by,
+                               last_access=t.last_access)
+
+
+@account_route
+async def api_tokens(request: Request, user: User) -> Response:
+    """List (GET) or create (POST: app_name, permission) a base's API tokens."""
+    ctx = context(request)
+    workspace_id: int = request.path_params["workspace_id"]
+    name: str = request.path_params["name"]
+    if request.method == "GET":
+        found = await accounts_tokens.list_tokens(ctx, user, workspace_id, name)
+        return JSONResponse(wire.ApiTokens(api_tokens=[_token(t) for t in found]), headers=NO_STORE)
+    form = await read_form(request)
+    made = await accounts_tokens.create_token(ctx, user, workspace_id, name, form.get("app_name", ""),
+                                              form.get("permission", "rw"))
+    return JSONResponse(_token(made), status_code=201, headers=NO_STORE)
+
+
+@account_route
+async def api_token(request: Request, user: User) -> Response:
+    """Change the permission of (PUT: permission) or delete an app's API token."""
+    ctx = context(request)
+    workspace_id: int = request.path_params["workspace_id"]
+    name: str = request.path_params["name"]
+    app_name: str = request.path_params["app_name"]
+    if request.method == "DELETE":
+        await accounts_tokens.delete_token(ctx, user, workspace_id, name, app_name)
+        return JSONResponse({"success": True})
+    form = await read_form(request)
+    changed = await accounts_tokens.update_token(ctx, user, workspace_id, name, app_name,
+                                                 form.get("permission", ""))
+    return JSONResponse(_token(changed), headers=NO_STORE)
