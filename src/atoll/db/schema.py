@@ -252,6 +252,7 @@ login_attempts = Table(
     Column("at", Double, nullable=False),
 )
 Index("ix_login_attempts_key_at", login_attempts.c.key, login_attempts.c.at)
+Index("ix_login_attempts_at", login_attempts.c.at)
 
 # Who may use a workspace, and how: owner | admin | member | readonly.
 workspace_members = Table(

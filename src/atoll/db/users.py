@@ -147,9 +147,10 @@ def add_failures(conn: Connection, keys: Iterable[str], at: float) -> None:
     conn.execute(schema.login_attempts.insert(), [{"key": k, "at": at} for k in keys])
 
 
-def prune_failures(conn: Connection, keys: Iterable[str], before: float) -> None:
+def prune_failures(conn: Connection, before: float) -> None:
+    """Forget every failure at or before ``before`` (out of the window: no longer counted)."""
     t = schema.login_attempts
-    conn.execute(delete(t).where(t.c.key.in_(list(keys)), t.c.at <= before))
+    conn.execute(delete(t).where(t.c.at <= before))
 
 
 def clear_failures(conn: Connection, key: str) -> None:

@@ -75,7 +75,7 @@ def _retry_after(engine: Engine, keys: list[tuple[str, int]], limits: Limits, no
 
 def _record_failure(engine: Engine, keys: list[str], limits: Limits, now: float) -> None:
     with write_tx(engine) as conn:
-        q.prune_failures(conn, keys, now - limits.window_s)
+        q.prune_failures(conn, now - limits.window_s)
         q.add_failures(conn, keys, now)
 
 
