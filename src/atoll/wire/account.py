@@ -25,8 +25,8 @@ API_TOKEN = "/api/v2.1/workspace/{workspace_id:int}/dtable/{name}/api-tokens/{ap
 LOGIN_FAILED_MESSAGE = "Unable to login with provided credentials."
 NO_CREDENTIALS_MESSAGE = "Authentication credentials were not provided."
 INVALID_TOKEN_MESSAGE = "Invalid token"
-COPY_NOT_SUPPORTED = ("copy_base (dtable-copy) is not supported yet by atoll: copy the base with "
-                      "`atoll db` tools or re-create it; see docs/accounts.md.")
+COPY_NOT_SUPPORTED = ("copy_base (dtable-copy) is not supported yet by atoll; nothing was copied "
+                      "(docs/accounts.md).")
 
 
 class AuthToken(TypedDict):
