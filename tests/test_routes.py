@@ -19,7 +19,8 @@ PUBLIC = {"/api2/ping/", "/api2/ping", "/api-gateway/api/v2/ping/", "/api-gatewa
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "PROPFIND"]
 FILLERS = {"dtable_uuid": str(uuid.uuid4()), "workspace_id": "1", "ticket": "not-a-ticket",
            "row_id": "A" * 22, "view_name": "Default View", "name": "x.txt", "path": "files/x.txt",
-           "upload_id": "not-an-upload", "token": "not-a-workflow-token"}
+           "upload_id": "not-an-upload", "token": "not-a-workflow-token",
+           "app_name": "an-app"}
 
 
 def _concrete(path: str) -> str:

@@ -94,6 +94,14 @@ DEFAULT_UPLOAD_REAP_INTERVAL_S = 600
 DEFAULT_LIVE_POLL_INTERVAL_MS = 250
 #: Rows a process appends or deletes between two ANALYZEs of the row tables (PostgreSQL).
 DEFAULT_ANALYZE_AFTER_ROWS = 20_000
+#: Sign-in rate limit (docs/accounts.md): failed sign-ins counted over this many seconds...
+DEFAULT_LOGIN_WINDOW_S = 15 * 60
+#: ...at most this many per account (email) in the window; then 429 until the oldest ages out...
+DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT = 10
+#: ...and at most this many per client address (all accounts together).
+DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS = 100
+#: The temporary API token of ``get_base`` (temp-api-token) stays valid this long (SeaTable: 1 h).
+DEFAULT_TEMP_API_TOKEN_TTL_S = 3600
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -170,6 +178,10 @@ class Settings:
     live_updates: bool = True
     live_poll_interval_ms: int = DEFAULT_LIVE_POLL_INTERVAL_MS
     analyze_after_rows: int = DEFAULT_ANALYZE_AFTER_ROWS
+    login_window_s: int = DEFAULT_LOGIN_WINDOW_S
+    login_max_failures_per_account: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT
+    login_max_failures_per_address: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS
+    temp_api_token_ttl_s: int = DEFAULT_TEMP_API_TOKEN_TTL_S
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

@@ -30,6 +30,9 @@ class ApiToken:
     permission: Permission
     created_at: datetime
     revoked: bool = False
+    #: The email of the user who made it over HTTP; "" for ``atoll token create``.
+    generated_by: str = ""
+    last_access: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,12 @@ def test_steps_5_and_6_add_row_links_and_live_events(tmp_path: Path) -> None:
         with engine.begin() as conn:  # back to step 4: no row_links
             conn.execute(text("DROP TABLE row_links"))
             conn.execute(text("DROP TABLE live_events"))
+            for table in ("workspace_members", "account_tokens", "login_attempts", "users"):
+                conn.execute(text(f"DROP TABLE {table}"))  # step 7 (accounts)
             conn.execute(delete(schema.schema_version).where(schema.schema_version.c.version > 4))
         with engine.connect() as conn:
             assert current_version(conn) == 4 and not inspect(conn).has_table("row_links")
-        assert migrate(engine) == (4, 6) and LATEST == 6
+        assert migrate(engine) == (4, 7) and LATEST == 7
         with engine.connect() as conn:
             assert inspect(conn).has_table("row_links") and inspect(conn).has_table("live_events")
             indexes = {i["name"] for i in inspect(conn).get_indexes("row_links")}

@@ -91,6 +91,20 @@ def test_scripts_serve_prints_url_and_working_token(served: Served) -> None:
     assert info["name"] == "hello.txt" and info["size"] == 2
 
 
+def test_the_printed_admin_password_signs_in(served: Served) -> None:
+    """scripts/serve made an admin user (once) and printed its generated password."""
+    found = re.search(r"Admin:\s+(\S+)\s+password: (\S+)", served.output)
+    assert found, served.output
+    email, password = found.groups()
+    assert "user set-password " + email in served.output
+    resp = httpx.post(served.url + "/api2/auth-token/", data={"username": email, "password": password},
+                      timeout=30)
+    assert resp.status_code == 200 and re.fullmatch(r"[0-9a-f]{40}", resp.json()["token"])
+    info = httpx.get(served.url + "/api2/account/info/", timeout=30,
+                     headers={"Authorization": "Token " + resp.json()["token"]}).json()
+    assert info["email"] == email and info["is_staff"] is True
+
+
 def test_the_printed_try_lines_work_as_printed(served: Served) -> None:
     """Each command under ``Try`` runs in a plain shell (no venv active) in the checkout."""
     tries = served.output.split("Try", 1)[1].splitlines()[1:]

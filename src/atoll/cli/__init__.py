@@ -7,7 +7,7 @@ import inspect
 
 import click
 
-from atoll.cli import data, files, operator, sync
+from atoll.cli import data, files, operator, sync, users
 
 #: Help is wrapped at this width (or the terminal's, if narrower), never cut.
 HELP_WIDTH = 100
@@ -19,7 +19,7 @@ HELP_WIDTH = 100
 def main() -> None:
     """atoll: a SeaTable-compatible server, SDK and CLI for bases, rows, files and images.
 
-    Operator commands, on the server's machine: serve, token, fsck, gc, db, storage.
+    Operator commands, on the server's machine: serve, token, user, fsck, gc, db, storage.
 
     File commands, against any atoll or SeaTable server: upload, download, ls, mkdir, rm, sync.
     They take --server and --token, or ATOLL_SERVER and ATOLL_TOKEN, or a profile of
@@ -51,4 +51,5 @@ operator.register(main)
 files.register(main)
 sync.register(main)
 data.register(main)
+users.register(main)
 complete_short_help(main)

@@ -174,11 +174,13 @@ def token_create(data_dir: str, db_url: str | None, storage: str | None, base: s
 @token.command("list")
 @backend_options
 def token_list(data_dir: str, db_url: str | None, storage: str | None) -> None:
-    """List API tokens: token, permission, state, workspace id, base, base uuid."""
+    """List API tokens: token, permission, state, workspace id, base, base uuid, app name, and
+    who made it (a user's email, or "-" for this command)."""
     ctx = open_context(load_settings(data_dir, db_url, storage))
     for tok, dtable in access.list_api_tokens(ctx.engine):
         state = "revoked" if tok.revoked else "active"
-        click.echo(f"{tok.token}\t{tok.permission}\t{state}\t{dtable.workspace_id}\t{dtable.name}\t{dtable.uuid}")
+        click.echo(f"{tok.token}\t{tok.permission}\t{state}\t{dtable.workspace_id}\t{dtable.name}\t{dtable.uuid}"
+                   f"\t{tok.app_name}\t{tok.generated_by or '-'}")
 
 
 @token.command("revoke")

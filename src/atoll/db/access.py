@@ -25,6 +25,8 @@ def token_of(row: Mapping[Any, Any]) -> ApiToken:
         permission=perm,
         created_at=parse_iso(row["created_at"]),
         revoked=bool(row["revoked"]),
+        generated_by=row.get("generated_by") or "",
+        last_access=row.get("last_access"),
     )
 
 
@@ -74,6 +76,7 @@ def insert_token(conn: Connection, token: ApiToken) -> None:
             permission=token.permission,
             created_at=token.created_at.isoformat(),
             revoked=False,
+            generated_by=token.generated_by or None,
         )
     )
 

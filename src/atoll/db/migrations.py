@@ -57,6 +57,17 @@ def _v6_live_events(conn: Connection) -> None:
     schema.live_events.create(conn, checkfirst=True)
 
 
+def _v7_accounts(conn: Connection) -> None:
+    """User accounts: users, their account tokens, failed sign-ins, workspace members; API
+    tokens record who made them (``generated_by``)."""
+    for table in (schema.users, schema.account_tokens, schema.login_attempts,
+                  schema.workspace_members):
+        table.create(conn, checkfirst=True)
+    columns = {c["name"] for c in inspect(conn).get_columns("api_tokens")}
+    if "generated_by" not in columns:  # absent unless step 1 made api_tokens with it
+        conn.execute(text("ALTER TABLE api_tokens ADD COLUMN generated_by VARCHAR(255)"))
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
@@ -64,6 +75,7 @@ STEPS: list[tuple[int, Step]] = [
     (4, _v4_upload_sessions),
     (5, _v5_row_links),
     (6, _v6_live_events),
+    (7, _v7_accounts),
 ]
 
 LATEST = STEPS[-1][0]

@@ -63,6 +63,8 @@ api_tokens = Table(
     Column("created_at", String(40), nullable=False),
     Column("last_access", String(40), nullable=True),
     Column("revoked", Boolean, nullable=False, default=False),
+    # who made it: a user's email (the api-tokens route), NULL for `atoll token create` (step 7)
+    Column("generated_by", String(255), nullable=True),
 )
 
 # Folders of a base's asset tree, relative to /asset/<uuid>: "/", "/files", "/custom/Main"...
@@ -214,3 +216,50 @@ live_events = Table(
     sqlite_autoincrement=True,
 )
 Index("ix_live_events_created", live_events.c.created_at)
+
+# ---- accounts (schema step 7; docs/accounts.md) ------------------------------------------------
+# People who sign in. email is stored lowercased (unique); password_hash is an argon2id string
+# (services/passwords.py). personal_workspace_id: the workspace made for the user on creation.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(255), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("personal_workspace_id", Integer, ForeignKey("workspaces.id"), nullable=True),
+    Column("created_at", String(40), nullable=False),
+)
+
+# Account tokens (``Authorization: Token <40 hex>`` on the account routes): only their SHA-256.
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", String(40), nullable=False),
+)
+
+# Failed sign-ins, one row per (failure, key): key is "account:<email>" or "address:<ip>". Counted
+# in the database so that every process sharing it enforces the same limit.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False),
+    Column("at", Double, nullable=False),
+)
+Index("ix_login_attempts_key_at", login_attempts.c.key, login_attempts.c.at)
+Index("ix_login_attempts_at", login_attempts.c.at)
+
+# Who may use a workspace, and how: owner | admin | member | readonly.
+workspace_members = Table(
+    "workspace_members",
+    metadata,
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("role", String(16), nullable=False),
+)
+Index("ix_workspace_members_user", workspace_members.c.user_id)

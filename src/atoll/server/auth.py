@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from atoll.errors import AuthenticationFailed
 from atoll.models import Principal, Ticket, TicketOp
-from atoll.services import access
+from atoll.services import access, accounts_bases
 from atoll.services.context import Context
 
 AUTH_PREFIXES = ("token", "bearer")
@@ -46,10 +46,10 @@ async def base_principal(request: Request, dtable_uuid: str) -> Principal:
 
 
 async def any_principal(request: Request) -> Principal:
-    """An API token or an access token (asset URLs accept either)."""
+    """An API token (or a temporary one) or an access token (asset URLs accept either)."""
     token = credential(request)
     ctx = context(request)
-    if token.count(".") == 2:
+    if token.count(".") == 2 and not accounts_bases.is_temp_api_token(token):
         return await access.authenticate_access_token(ctx, token)
     return await access.authenticate_api_token(ctx, token)
 

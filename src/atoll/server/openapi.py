@@ -38,6 +38,11 @@ SECURITY_SCHEMES = {
         "description": "`Token <API token>` (40 hex digits; `Bearer` works too). "
                        "Make one with `atoll token create --base NAME`.",
     },
+    "accountToken": {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "`Token <account token>` (40 hex, from POST /api2/auth-token/; `Bearer` "
+                       "works too). It opens the account routes of its user (docs/accounts.md).",
+    },
     "accessToken": {
         "type": "apiKey", "in": "header", "name": "Authorization",
         "description": "`Token <access token>` (the JWT from app-access-token; `Bearer` works too). "
@@ -50,6 +55,7 @@ AUTH_TEXT = {
     Auth.ACCESS_TOKEN: "Access token of this base.",
     Auth.API_OR_ACCESS_TOKEN: "The base's API token or access token.",
     Auth.TICKET: "The link ticket in the URL is the credential (no header).",
+    Auth.ACCOUNT_TOKEN: "Account token (from /api2/auth-token/).",
 }
 SECURITY: dict[Auth, list[dict[str, list[str]]]] = {
     Auth.NONE: [],
@@ -57,6 +63,7 @@ SECURITY: dict[Auth, list[dict[str, list[str]]]] = {
     Auth.API_TOKEN: [{"apiToken": []}],
     Auth.ACCESS_TOKEN: [{"accessToken": []}],
     Auth.API_OR_ACCESS_TOKEN: [{"apiToken": []}, {"accessToken": []}],
+    Auth.ACCOUNT_TOKEN: [{"accountToken": []}],
 }
 DESCRIPTION = (
     "Every route atoll serves: the SeaTable-compatible ones (dtable-web, api-gateway v2, "

@@ -16,8 +16,9 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import access, assets, health, home, misc, rows, sql, transfer, tus
+from atoll.server.endpoints import access, account, assets, health, home, misc, rows, sql, transfer, tus
 from atoll.server.endpoints import links as link_endpoints
+from atoll.wire import account as wa
 from atoll.wire import endpoints as ep
 from atoll.wire import misc as wm
 from atoll.wire import rowlinks as wl
@@ -37,6 +38,7 @@ class Auth(Enum):
     ACCESS_TOKEN = "access-token"  # Authorization: Token <JWT from app-access-token>
     API_OR_ACCESS_TOKEN = "api-or-access-token"
     TICKET = "ticket"  # the link ticket in the URL
+    ACCOUNT_TOKEN = "account-token"  # Authorization: Token <40 hex from /api2/auth-token/>
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ def routes() -> list[BaseRoute]:
     auth.both(ep.APP_ACCESS_TOKEN, access.app_access_token, {"GET": Op(
         "Exchange an API token for an access token to the base", Auth.API_TOKEN, s.AppAccessToken)})
     out += auth.out
+    out += account_routes()
     # system assets (dtable-web, API token)
     web = Table("assets")
     web.both(ep.APP_UPLOAD_LINK, assets.upload_link, {"GET": Op(
@@ -343,6 +346,39 @@ def misc_routes() -> list[BaseRoute]:
         "Email and WeChat accounts: not supported (400)", api, s.ErrorMsg, status=400)})
     t.both(wm.WORKFLOW_TASK_SUBMIT, misc.workflow_task, {"POST": Op(
         "Workflow tasks: not supported (400)", Auth.API_OR_ACCESS_TOKEN, s.ErrorMsg, status=400)})
+    return t.out
+
+
+def account_routes() -> list[BaseRoute]:
+    """The official client's ``Account`` (docs/accounts.md)."""
+    t = Table("accounts")
+    acct = Auth.ACCOUNT_TOKEN
+    t.both(wa.AUTH_TOKEN, account.auth_token, {"POST": Op(
+        "Sign in: form username, password -> an account token", Auth.NONE, wa.AuthToken,
+        description="Wrong password, unknown or disabled user: the same 400; too many failures: 429.",
+        also=(Reply(400, "Unable to login", "application/json", wa.LoginFailed),
+              Reply(429, "Too many failed sign-ins (Retry-After)", "application/json", wa.Detail)))})
+    t.both(wa.ACCOUNT_INFO, account.account_info,
+           {"GET": Op("The signed-in user (load_account_info)", acct, wa.AccountInfo)})
+    t.both(wa.WORKSPACES, account.workspaces,
+           {"GET": Op("The user's workspaces and their bases", acct, wa.Workspaces)})
+    t.both(wa.DTABLES, account.add_base, {"POST": Op(
+        "Add a base (form name and owner: the user's email or <workspace id>@seafile_group; or "
+        "workspace_id)", acct, wa.AddedBase, status=201)})
+    t.both(wa.DTABLE_COPY, account.copy_base, {"POST": Op(
+        "Copy a base (copy_base): not supported yet (400)", acct, s.ErrorMsg, status=400)})
+    t.both(wa.TEMP_API_TOKEN, account.temp_api_token, {"GET": Op(
+        "A temporary API token for a base of one of the user's workspaces (get_base)", acct,
+        wa.TempApiToken)})
+    t.both(wa.API_TOKENS, account.api_tokens, {
+        "GET": Op("The base's API tokens (members who may write)", acct, wa.ApiTokens),
+        "POST": Op("A new API token for an app (form app_name, permission rw|r)", acct,
+                   wa.ApiTokenInfo, status=201, body=wa.ApiTokenBody),
+    })
+    t.both(wa.API_TOKEN, account.api_token, {
+        "PUT": Op("Change an app's token permission (form permission)", acct, wa.ApiTokenInfo),
+        "DELETE": Op("Delete an app's API token: it stops working at once", acct, s.Success),
+    })
     return t.out
 
 

@@ -16,6 +16,7 @@ from atoll.db import lookups
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import AuthenticationFailed, NotFound, PermissionDenied, TokenExpired
 from atoll.models import ApiToken, Dtable, Permission, Principal, Ticket, TicketOp
+from atoll.services import accounts_bases
 from atoll.services.context import Context
 from atoll.timeutil import utcnow
 
@@ -73,7 +74,10 @@ def revoke_api_token(engine: Engine, token: str) -> bool:
 
 async def authenticate_api_token(ctx: Context, token: str) -> Principal:
     """An API token -> the Principal of its base. Unknown or revoked -> AuthenticationFailed.
-    Looked up on every request (no cache): a revoked token opens nothing new at once."""
+    Looked up on every request (no cache): a revoked token opens nothing new at once.
+    A user's temporary API token (get_base) is accepted too (services.accounts_bases)."""
+    if accounts_bases.is_temp_api_token(token):
+        return await accounts_bases.authenticate_temp_api_token(ctx, token)
     found = await ctx.lookup(lookups.TOKEN, token=token)
     if found is None or found[0].revoked:
         raise AuthenticationFailed("Permission denied.")
@@ -90,7 +94,8 @@ async def exchange_api_token(ctx: Context, api_token: str) -> tuple[Principal, s
     """``app-access-token``: the API token's principal and a new access token for its base;
     the API token's last use is recorded."""
     principal = await authenticate_api_token(ctx, api_token)
-    await ctx.run_db(record_token_use, ctx.engine, api_token)
+    if not accounts_bases.is_temp_api_token(api_token):  # a temporary token has no last use
+        await ctx.run_db(record_token_use, ctx.engine, api_token)
     return principal, issue_access_token(principal, ctx.secret, ctx.settings.access_token_ttl_s)
 
 
