@@ -63,14 +63,14 @@ class Check:
         if kind == "number":
             return rnd.choice(NUMBERS)
         if kind == "date":
-            return rnd.choice(DAYS + [3, "2"])
+            return rnd.choice([*DAYS, 3, "2"])
         if kind == "checkbox":
             return rnd.choice([True, False, "true", "false", None, 1])
         if kind in ("single-select", "multiple-select"):
             pool = self.option_ids[name] + ["A", "b", "x", "Y", "a", "10", "nope", ""]
             picked = rnd.sample(pool, rnd.randint(0, 3))
             return picked if predicate.endswith(" of") or rnd.random() < 0.3 else rnd.choice(pool)
-        return rnd.choice(WORDS + [3, ["a"]])
+        return rnd.choice([*WORDS, 3, ["a"]])
 
     def one(self) -> dict[str, Any]:
         rnd = self.rnd
@@ -81,7 +81,8 @@ class Check:
         if TYPES[name] == "date" and rnd.random() < 0.4:
             f["filter_term_modifier"] = rnd.choice(MODIFIERS)
         if rnd.random() < 0.2:  # views name their columns by key
-            f = {"column_key": self.columns[name]["key"], **{k: v for k, v in f.items() if k != "column_name"}}
+            rest = {k: v for k, v in f.items() if k != "column_name"}
+            f = {"column_key": self.columns[name]["key"], **rest}
         return f
 
     def filters(self, most: int = 3) -> Filters:
