@@ -217,6 +217,9 @@ def _candidate_plan(
             keyed.append((column["key"], test))
         elif any_of:
             return None
+    specific: list[tuple[str, kq.KeyTest | None]] = [(k, t) for k, t in keyed if t is not None]
+    if specific and not any_of:
+        return specific  # intersecting with "any key" of a column costs a scan of its keys
     return keyed or None
 
 
