@@ -108,6 +108,8 @@ REFUSED: list[tuple[dict[str, Any], list[str]]] = [
     (f("n", "near", 1), ["near", "n"]),
     (f("n", "is", "apple"), ["apple", "not a number"]),
     (f("d", "is", "June"), ["June", "not a date"]),
+    (f("Name", "is", "a\x00b"), ["NUL", "Name"]),  # PostgreSQL takes no NUL in text
+    (f("s", "is any of", ["open", "\x00"]), ["NUL", "s"]),
 ]
 
 

@@ -121,6 +121,8 @@ def filter_condition(cells: CellSql, columns: Columns, f: dict[str, Any]) -> Col
     column = find_filter_column(columns, f)
     predicate = str(f.get("filter_predicate"))
     term = f.get("filter_term")
+    if any(isinstance(t, str) and "\x00" in t for t in _as_list(term)):
+        raise InvalidInput(f"filter_term of {_label(column)} holds a NUL character.")  # no cell can
     if predicate == "is empty":
         return cells.is_empty(column)
     if predicate == "is not empty":
