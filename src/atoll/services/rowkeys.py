@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Engine, and_, intersect, select, tuple_, union, union_all
 
 from atoll.db import rowkeys as kq
 from atoll.db import rows as q
@@ -264,10 +263,38 @@ def matching(
         after, size = edge, q.BATCH_ROWS
         if sparse:
             break
-    found = kq.iter_keyed(conn, dtable_uuid, table_id, keyed, any_of=any_of, after=after)
-    while batch := list(islice(found, q.BATCH_ROWS)):
-        passing = _passing(conn, dtable_uuid, [row.row_id for row in batch], condition)
-        yield from (row for row in batch if row.row_id in passing)
+    yield from _keyed_matches(conn, dtable_uuid, table_id, keyed, condition, any_of=any_of, after=after)
+
+
+def _keyed_matches(
+    conn: Connection,
+    dtable_uuid: str,
+    table_id: str,
+    tests: list[tuple[str, kq.KeyTest | None]],
+    condition: ColumnElement[bool],
+    *,
+    any_of: bool,
+    after: tuple[int, str] | None,
+) -> Iterator[q.StoredRow]:
+    """The rows past ``after`` whose keys pass ``tests`` (as ``db.rowkeys.iter_keyed``: index
+    ranges of the keys, sorted by ``(seq, row_id)``, BATCH_ROWS at a time) and where
+    ``condition`` holds, in table order; each candidate row is read once, by primary key."""
+    per_column = [kq._keys_passing(dtable_uuid, table_id, column_key, test) for column_key, test in tests]
+    sets = [parts[0] if len(parts) == 1 else kq._as_select(union_all(*parts)) for parts in per_column]
+    joined = sets[0] if len(sets) == 1 else (union(*sets) if any_of else intersect(*sets))
+    found = joined.subquery()
+    while True:
+        query = select(found.c.seq, found.c.row_id)
+        if after is not None:
+            query = query.where(tuple_(found.c.seq, found.c.row_id) > tuple_(*after))
+        with kq._index_ranges_only(conn):
+            batch = conn.execute(query.order_by(found.c.seq, found.c.row_id).limit(q.BATCH_ROWS)).all()
+        ids = [str(m.row_id) for m in batch]
+        rows = _passing(conn, dtable_uuid, ids, condition)
+        yield from (rows[i] for i in ids if i in rows)
+        if len(batch) < q.BATCH_ROWS:
+            return
+        after = (int(batch[-1].seq), str(batch[-1].row_id))
 
 
 def _window_end(
@@ -286,13 +313,15 @@ def _window_end(
 PASSING_IDS = 500
 
 
-def _passing(conn: Connection, dtable_uuid: str, ids: list[str], condition: ColumnElement[bool]) -> set[str]:
+def _passing(
+    conn: Connection, dtable_uuid: str, ids: list[str], condition: ColumnElement[bool]
+) -> dict[str, q.StoredRow]:
     """Those of the rows ``ids`` (by primary key) where ``condition`` holds."""
     r = schema.rows
-    out: set[str] = set()
+    out: dict[str, q.StoredRow] = {}
     for i in range(0, len(ids), PASSING_IDS):
         part = ids[i : i + PASSING_IDS]
         # by primary key only, as db.rows.rows_by_id (ids come from this table's keys)
-        query = select(r.c.row_id).where(r.c.dtable_uuid == dtable_uuid, r.c.row_id.in_(part), condition)
-        out.update(str(m.row_id) for m in conn.execute(query))
+        query = select(r).where(r.c.dtable_uuid == dtable_uuid, r.c.row_id.in_(part), condition)
+        out.update((m["row_id"], q.row_of(m)) for m in conn.execute(query).mappings())
     return out
