@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, or_
+from sqlalchemy import ColumnElement, Connection, Engine, and_, intersect, select, tuple_, union, union_all
 
 from atoll.db import rowkeys as kq
 from atoll.db import rows as q
+from atoll.db import schema
 from atoll.db.engine import write_tx
 from atoll.services.cells import Columns
-from atoll.services.filters import _as_list, _number, _text, is_empty, row_matches, sort_key
+from atoll.services.filters import is_empty, sort_key
+from atoll.services.sql.viewfilters import find_filter_column, option_names
 from atoll.wire.rows import SYSTEM_COLUMN_FIELDS, cell_value
 
 
@@ -146,56 +149,83 @@ def backfill(engine: Engine) -> int:
 
 # ---- filters -------------------------------------------------------------------------------
 #
-# filter_rows keeps services.filters.row_matches as the one definition of a match; the keys
-# narrow the rows it has to look at. Each filter gives a superset of its matches in terms of keys
-# (or None: no narrowing). A key exists exactly when the cell is not empty; kind 0 holds
-# numbers and booleans (True/False as 1/0, which filters treat as text or truth values, never as
-# numbers), and integers beyond float (num ±inf; filters fail on them as before) -- so kind 0
-# with num in BOOL_OR_HUGE is always a candidate. Text and other values (kind >= 1) are
-# candidates of every comparison: a text cell holding "12" compares as the number 12.
+# filter_rows' filters are decided by one SQL condition (services.sql.viewfilters, the same as a
+# view's); the keys only narrow the rows the database has to test. Each filter may give a
+# superset of its matches in terms of keys: a key exists exactly when the cell shows a value
+# (``cell_value`` not empty); kind 0 holds numbers and booleans (True/False as 1/0), and integers
+# beyond float (num +-inf), so kind 0 with num in BOOL_OR_HUGE is always a candidate of a number
+# test; text shows as kind 1 with the key ``_text_key(text, joined=False)``.
 
 BOOL_OR_HUGE = (0.0, 1.0, math.inf, -math.inf)
-_COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "is before": "<", "is after": ">",
-            "is on or before": "<=", "is on or after": ">="}  # fmt: skip
+#: Number comparisons as key tests. Keys hold ``float(value)``; an integer cell beyond 2**53
+#: may round onto the term, so strict comparisons widen to inclusive ones (still a superset).
+_NUMBER_KEY_OP = {"=": "==", "is": "==", "<": "<=", "<=": "<=", ">": ">=", ">=": ">="}
+_TEXT_LIKE = frozenset({"text", "long-text", "email", "url", "auto-number"})
+_NUMBER_TYPES = frozenset({"number", "rate", "duration"})
+_DATE_TYPES = frozenset({"date", "ctime", "mtime"})
+_DATE_PREDICATES = frozenset({"is", "is before", "is after", "is on or before", "is on or after"})
 
 
-def _candidates(predicate: str, term: Any) -> tuple[kq.KeyTest | None, bool] | None:
-    """Which cells of a column may match: ``(test, absent)`` -- keys passing ``test`` (any
-    key when None), or with ``absent`` the cells without a key -- or None when any row may."""
-    if predicate == "is empty":
-        return None, True
+def _empty_term(term: Any) -> bool:
+    return term is None or term == "" or term == []
+
+
+def _candidates(column: dict[str, Any], f: dict[str, Any]) -> tuple[bool, kq.KeyTest | None]:
+    """Whether the keys of ``column`` narrow filter ``f``, and how: ``(True, test)`` -- only
+    rows with a key passing ``test`` (any key when None) can match -- or ``(False, None)``.
+    Called once ``f`` compiled to SQL (its column, predicate and term are valid)."""
+    ctype = str(column.get("type"))
+    predicate = str(f.get("filter_predicate"))
+    term = f.get("filter_term")
     if predicate == "is not empty":
-        return None, False
-    if predicate in ("is", "="):
-        if isinstance(term, bool):
+        return True, None
+    if ctype in _DATE_TYPES and predicate in _DATE_PREDICATES:
+        # a day test never matches an empty cell; an empty exact term does not narrow
+        modifier = f.get("filter_term_modifier") or "exact_date"
+        return (False, None) if modifier == "exact_date" and _empty_term(term) else (True, None)
+    if _empty_term(term):
+        return False, None  # a value predicate without a term does not narrow (every row)
+    if ctype in _TEXT_LIKE and predicate == "is":
+        return True, kq.KeyTest(keys=(_text_key(str(term), joined=False),))
+    if ctype in _TEXT_LIKE and predicate == "contains":
+        return True, None
+    if ctype in _NUMBER_TYPES and predicate in _NUMBER_KEY_OP:
+        number = float(str(term).strip())
+        if not math.isfinite(number):
+            return False, None
+        return True, kq.KeyTest(num=(_NUMBER_KEY_OP[predicate], number), nums=BOOL_OR_HUGE, kind_from=1)
+    if ctype == "single-select" and predicate in ("is", "is any of"):
+        names = option_names(column, term if isinstance(term, list) else [term])
+        if "" in names:
+            return False, None  # "" is an empty cell (no key) that such a term matches
+        return True, kq.KeyTest(keys=tuple(_text_key(n, joined=False) for n in names))
+    if ctype == "multiple-select" and predicate in ("has any of", "has all of"):
+        return True, None
+    return False, None
+
+
+def _candidate_plan(
+    columns: Columns, filters: Sequence[dict[str, Any]], *, any_of: bool
+) -> list[tuple[str, kq.KeyTest | None]] | None:
+    """The key tests whose rows are a superset of the matches (None if the keys can not narrow:
+    no filter narrows, or with ``any_of`` one does not)."""
+    keyed: list[tuple[str, kq.KeyTest | None]] = []
+    for f in filters:
+        column = find_filter_column(columns, f)
+        narrows, test = _candidates(column, f)
+        if narrows:
+            keyed.append((column["key"], test))
+        elif any_of:
             return None
-        number, text = _number(term), _text(term)
-        if number is not None:
-            if not math.isfinite(number):
-                return None, False
-            return kq.KeyTest(num=("==", number), nums=BOOL_OR_HUGE, kind_from=1), False
-        if text == "":
-            return None  # empty cells show "" too
-        keys = (_text_key(text, joined=False), _text_key(text, joined=True))
-        # kind 2 (other values) compare as str(value); kind 0 as truth values or numbers
-        return kq.KeyTest(nums=BOOL_OR_HUGE, keys=keys, kind_from=2), False
-    if predicate in _COMPARE:
-        number = _number(term)
-        if number is None or not math.isfinite(number):
-            return None, False  # text comparison: any non-empty cell
-        return kq.KeyTest(num=(_COMPARE[predicate], number), nums=BOOL_OR_HUGE, kind_from=1), False
-    if predicate == "contains":
-        return None if _text(term) == "" else (None, False)
-    if predicate in ("is any of", "has any of"):
-        return None if "" in _as_list(term) else (None, False)  # "" is the one empty cell that can match
-    if predicate == "has all of":
-        return None if all(x == "" for x in _as_list(term)) else (None, False)
-    return None  # negations: mostly every row
+    specific: list[tuple[str, kq.KeyTest | None]] = [(k, t) for k, t in keyed if t is not None]
+    if specific and not any_of:
+        return specific  # intersecting with "any key" of a column costs a scan of its keys
+    return keyed or None
 
 
-#: Filtering reads the table in order while at least 1 in DENSE rows matches (the next batch
-#: will soon fill the page), else it turns to the keys' index for the rest. The first read is
-#: PROBE_ROWS rows, then BATCH_ROWS at a time.
+#: Filtering reads the table in order while at least 1 in DENSE rows matches (the next window
+#: will soon fill the page), else it turns to the keys' index for the rest. The first window
+#: is PROBE_ROWS rows, then BATCH_ROWS at a time.
 DENSE = 4
 PROBE_ROWS = 200
 
@@ -206,57 +236,115 @@ def matching(
     table_id: str,
     columns: Columns,
     filters: Sequence[dict[str, Any]],
+    condition: ColumnElement[bool] | None,
     *,
     any_of: bool,
 ) -> Iterator[q.StoredRow]:
-    """The rows matching ``filters`` in table order (row_matches decides each one). When the
-    keys can narrow the filters, the table is read in order only while matches are dense;
-    then the keys' index gives the remaining candidates (a superset of the matches). A page of
-    a selective filter thus costs a probe of PROBE_ROWS rows plus its candidates, not the
-    table."""
-    keyed, where = _candidate_plan(columns, filters, any_of=any_of)
+    """The rows where ``condition`` holds (the database decides: ``filters`` compiled by
+    services.sql.viewfilters, with a view's own condition AND-ed in), in table order. When the
+    keys can narrow ``filters``, the table is read in order only while matches are dense; then
+    the keys' index gives the remaining candidates (a superset), which the condition decides. A
+    page of a selective filter thus costs a probe of PROBE_ROWS rows plus its candidates."""
+    keyed = _candidate_plan(columns, filters, any_of=any_of) if condition is not None else None
     if keyed is None:
-        rows = q.iter_rows(conn, dtable_uuid, table_id, where=where)
-        yield from (r for r in rows if row_matches(r, columns, filters, any_of=any_of))
+        yield from q.iter_rows(conn, dtable_uuid, table_id, where=condition)
         return
+    assert condition is not None
     after: tuple[int, str] | None = None
     size = PROBE_ROWS
     while True:
-        batch = q.rows_after(conn, dtable_uuid, table_id, after, size)
-        hits = [r for r in batch if row_matches(r, columns, filters, any_of=any_of)]
+        edge = _window_end(conn, dtable_uuid, table_id, after, size)
+        r = schema.rows
+        window = condition if edge is None else and_(condition, tuple_(r.c.seq, r.c.row_id) <= tuple_(*edge))
+        hits = q.rows_after(conn, dtable_uuid, table_id, after, size, where=window)
         yield from hits
-        if len(batch) < size:
+        if edge is None:
             return
-        after, size = (batch[-1].seq, batch[-1].row_id), q.BATCH_ROWS
-        if len(hits) * DENSE < len(batch):
+        sparse = len(hits) * DENSE < size
+        after, size = edge, q.BATCH_ROWS
+        if sparse:
             break
-    found = kq.iter_keyed(conn, dtable_uuid, table_id, keyed, any_of=any_of, after=after)
-    yield from (r for r in found if row_matches(r, columns, filters, any_of=any_of))
+    yield from _keyed_matches(conn, dtable_uuid, table_id, keyed, condition, any_of=any_of, after=after)
 
 
-Plan = tuple[list[tuple[str, kq.KeyTest | None]] | None, ColumnElement[bool] | None]
+def _keyed_matches(
+    conn: Connection,
+    dtable_uuid: str,
+    table_id: str,
+    tests: list[tuple[str, kq.KeyTest | None]],
+    condition: ColumnElement[bool],
+    *,
+    any_of: bool,
+    after: tuple[int, str] | None,
+) -> Iterator[q.StoredRow]:
+    """The rows past ``after`` whose keys pass ``tests`` (as ``db.rowkeys.iter_keyed``: index
+    ranges of the keys, sorted by ``(seq, row_id)``, BATCH_ROWS at a time) and where
+    ``condition`` holds, in table order; each candidate row is read once, by primary key."""
+    per_column = [kq._keys_passing(dtable_uuid, table_id, column_key, test) for column_key, test in tests]
+    sets = [parts[0] if len(parts) == 1 else kq._as_select(union_all(*parts)) for parts in per_column]
+    joined = sets[0] if len(sets) == 1 else (union(*sets) if any_of else intersect(*sets))
+    found = joined.subquery()
+    while True:
+        query = select(found.c.seq, found.c.row_id)
+        if after is not None:
+            query = query.where(tuple_(found.c.seq, found.c.row_id) > tuple_(*after))
+        with _index_ranges_only(conn):
+            batch = conn.execute(query.order_by(found.c.seq, found.c.row_id).limit(q.BATCH_ROWS)).all()
+        ids = [str(m.row_id) for m in batch]
+        rows = _passing(conn, dtable_uuid, ids, condition)
+        yield from (rows[i] for i in ids if i in rows)
+        if len(batch) < q.BATCH_ROWS:
+            return
+        after = (int(batch[-1].seq), str(batch[-1].row_id))
 
 
-def _candidate_plan(columns: Columns, filters: Sequence[dict[str, Any]], *, any_of: bool) -> Plan:
-    """The key tests whose rows are a superset of the matches (None if there are none), else
-    a condition on the table's rows to read in order (None: all; or those "is empty" filters
-    leave)."""
-    keyed: list[tuple[str, kq.KeyTest | None]] = []
-    empty: list[ColumnElement[bool]] = []
-    for f in filters:
-        column = columns.find(f.get("column_name"))
-        found = _candidates(str(f.get("filter_predicate")), f.get("filter_term"))
-        if column is None or found is None:
-            if any_of:
-                return None, None
-            continue
-        test, absent = found
-        if absent:
-            empty.append(kq.missing_keys(column["key"]))
-        else:
-            keyed.append((column["key"], test))
-    if keyed and not (any_of and empty):
-        return keyed, None
-    if not empty or (any_of and keyed):
-        return None, None
-    return None, or_(*empty) if any_of else and_(*empty)
+@contextmanager
+def _index_ranges_only(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: no sequential scans and no parallel workers for the keys' query (small index
+    ranges whose size the planner overestimates; see db.rowkeys.iter_keyed), for that query only."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    names = ("enable_seqscan", "max_parallel_workers_per_gather")
+    before = conn.exec_driver_sql("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).one()
+    _set_local(conn, names, ("off", "0"))
+    try:
+        yield
+    finally:
+        _set_local(conn, names, tuple(before))
+
+
+def _set_local(conn: Connection, names: tuple[str, ...], values: tuple[str, ...]) -> None:
+    """PostgreSQL settings for the rest of this transaction (names are constants, values bound)."""
+    sets = ", ".join(f"set_config('{n}', %(v{i})s, true)" for i, n in enumerate(names))
+    conn.exec_driver_sql("SELECT " + sets, {f"v{i}": v for i, v in enumerate(values)})
+
+
+def _window_end(
+    conn: Connection, dtable_uuid: str, table_id: str, after: tuple[int, str] | None, size: int
+) -> tuple[int, str] | None:
+    """``(seq, row_id)`` of the ``size``-th row past ``after`` in table order (None: fewer)."""
+    r = schema.rows
+    query = select(r.c.seq, r.c.row_id).where(*q.where_table(dtable_uuid, table_id))
+    if after is not None:
+        query = query.where(tuple_(r.c.seq, r.c.row_id) > tuple_(*after))
+    found = conn.execute(query.order_by(r.c.seq, r.c.row_id).offset(size - 1).limit(1)).first()
+    return None if found is None else (int(found.seq), str(found.row_id))
+
+
+#: Candidates tested per statement (bound parameters of one IN list).
+PASSING_IDS = 500
+
+
+def _passing(
+    conn: Connection, dtable_uuid: str, ids: list[str], condition: ColumnElement[bool]
+) -> dict[str, q.StoredRow]:
+    """Those of the rows ``ids`` (by primary key) where ``condition`` holds."""
+    r = schema.rows
+    out: dict[str, q.StoredRow] = {}
+    for i in range(0, len(ids), PASSING_IDS):
+        part = ids[i : i + PASSING_IDS]
+        # by primary key only, as db.rows.rows_by_id (ids come from this table's keys)
+        query = select(r).where(r.c.dtable_uuid == dtable_uuid, r.c.row_id.in_(part), condition)
+        out.update((m["row_id"], q.row_of(m)) for m in conn.execute(query).mappings())
+    return out

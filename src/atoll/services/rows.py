@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, and_
 
 from atoll.db import rowkeys as kq
 from atoll.db import rows as q
+from atoll.db.cellsql import CellSql
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
@@ -30,7 +31,7 @@ from atoll.services import autonumber, events, formula, links, rowkeys, views
 from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
 from atoll.services.context import Context
-from atoll.services.filters import check_filters, row_matches
+from atoll.services.sql.viewfilters import filters_condition, find_filter_column
 from atoll.services.structure import TableRef, find_table, find_view
 from atoll.timeutil import iso_ms, utcnow
 from atoll.wire.rows import ROW_NOT_FOUND
@@ -171,7 +172,8 @@ async def filter_rows(
     limit: int,
 ) -> RowPage:
     """Rows matching ``filters`` (``[{column_name, filter_predicate, filter_term}]``), at most
-    ``limit``. See ``services.filters`` for the supported predicates."""
+    ``limit``, in table order. The filters are a view's (``services.sql.viewfilters``: the same
+    predicates per column type, evaluated by the database), AND-ed with the view's own."""
     return await ctx.run_db(
         _filter_rows, ctx.engine, principal.dtable.uuid, ref, filters, conjunction, view_name, limit
     )
@@ -195,20 +197,18 @@ def _filter_rows(
         table = find_table(doc, ref)
         view = find_view(table, view_name) if view_name else None
         columns = Columns(table["columns"])
-        check_filters(columns, filters)
         for spec in filters:
-            column = columns.find(spec.get("column_name"))
-            if column is not None and formula.is_volatile(table, column):
+            column = find_filter_column(columns, spec)
+            if formula.is_volatile(table, column):
                 raise InvalidInput(
                     f"filters invalid: column {column['name']} is computed when read (today/now)."
                 )
-        any_of = conjunction == "Or"
-        where = views.view_condition(conn, table, view) if view is not None else None
-        if where is None:
-            found = rowkeys.matching(conn, dtable_uuid, table["_id"], columns, filters, any_of=any_of)
-        else:  # the view's filters in the database, the request's on each of its rows
-            found = (r for r in q.iter_rows(conn, dtable_uuid, table["_id"], where=where)
-                     if row_matches(r, columns, filters, any_of=any_of))  # fmt: skip
+        condition = filters_condition(CellSql(conn.dialect.name), columns, filters, conjunction)
+        in_view = views.view_condition(conn, table, view) if view is not None else None
+        if in_view is not None:
+            condition = in_view if condition is None else and_(in_view, condition)
+        found = rowkeys.matching(conn, dtable_uuid, table["_id"], columns, filters, condition,
+                                 any_of=conjunction == "Or")  # fmt: skip
         out = list(islice(found, limit))
         links.fill_cells(conn, dtable_uuid, doc, table, out)
     return _computed(table, out, views.visible_columns(table, view))

@@ -75,7 +75,7 @@ def _options(column: dict[str, Any]) -> list[dict[str, Any]]:
     return list((column.get("data") or {}).get("options") or [])
 
 
-def _option_names(column: dict[str, Any], terms: list[Any]) -> list[str]:
+def option_names(column: dict[str, Any], terms: list[Any]) -> list[str]:
     """Terms (option ids or names) as the names cells show."""
     by_id = {str(o.get("id")): str(o.get("name")) for o in _options(column)}
     return [by_id.get(str(t), str(t)) for t in terms]
@@ -121,6 +121,8 @@ def filter_condition(cells: CellSql, columns: Columns, f: dict[str, Any]) -> Col
     column = find_filter_column(columns, f)
     predicate = str(f.get("filter_predicate"))
     term = f.get("filter_term")
+    if any(isinstance(t, str) and "\x00" in t for t in _as_list(term)):
+        raise InvalidInput(f"filter_term of {_label(column)} holds a NUL character.")  # no cell can
     if predicate == "is empty":
         return cells.is_empty(column)
     if predicate == "is not empty":
@@ -149,7 +151,7 @@ def filter_condition(cells: CellSql, columns: Columns, f: dict[str, Any]) -> Col
         if predicate in ("is", "is not", "is any of", "is none of"):
             if _empty_term(term):
                 return true()
-            names = _option_names(column, _as_list(term))
+            names = option_names(column, _as_list(term))
             hit = typed.expr.in_([literal(n) for n in names])
             return hit if predicate in ("is", "is any of") else or_(typed.expr.is_(None), not_(hit))
         raise _refuse(predicate, column)
@@ -206,11 +208,13 @@ def _date_condition(cells: CellSql, typed: Typed, column: dict[str, Any], f: dic
             return true()
         raise _refuse(predicate, column)
     day_of = func.substr(typed.expr, 1, 10)
+    dated = typed.expr != literal("")  # an empty cell ("") has no day: it is before nothing
     if predicate in ("is", "is not"):
-        hit = day_of == literal(_day(f, column))
+        hit = and_(dated, day_of == literal(_day(f, column)))
         return hit if predicate == "is" else or_(typed.expr.is_(None), not_(hit))
     if predicate in _DATE_COMPARE:
-        out: ColumnElement[bool] = _OPS[_DATE_COMPARE[predicate]](day_of, literal(_day(f, column)))
+        compare = _OPS[_DATE_COMPARE[predicate]]
+        out: ColumnElement[bool] = and_(dated, compare(day_of, literal(_day(f, column))))
         return out
     raise _refuse(predicate, column)
 
