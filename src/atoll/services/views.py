@@ -21,6 +21,7 @@ from atoll.models import Principal
 from atoll.services import formula
 from atoll.services.cells import Columns
 from atoll.services.context import Context
+from atoll.services.sql import narrowing
 from atoll.services.sql.viewfilters import filters_condition, find_filter_column, sort_terms
 from atoll.services.structure import TableRef, change_doc, find_table, find_view, new_id, read_doc, valid_name
 from atoll.wire import tables as w
@@ -134,6 +135,16 @@ def view_condition(conn: Connection, table: dict[str, Any], view: dict[str, Any]
     return filters_condition(CellSql(conn.dialect.name), Columns(table["columns"]), filters, conjunction)
 
 
+def view_narrowing(dtable_uuid: str, table: dict[str, Any], view: dict[str, Any]) -> Any:
+    """A condition on ``rows`` true for every row the view's filters keep (and maybe others),
+    answered from the cells' sort keys (``services.sql.narrowing``); None when they can not
+    narrow the filters. Call after ``view_condition`` (which checks the filters)."""
+    filters = view.get("filters") or []
+    conjunction = view.get("filter_conjunction") or "And"
+    narrow = narrowing.view_filters(Columns(table["columns"]), filters, conjunction)
+    return narrowing.clause(narrow, dtable_uuid, table["_id"])
+
+
 def _refuse_volatile(table: dict[str, Any], view: dict[str, Any], specs: list[Any]) -> None:
     """A formula computed when read (today/now) has no stored value the database could test."""
     columns = Columns(table["columns"])
@@ -164,6 +175,9 @@ def view_page(
     where = view_condition(conn, table, view)
     if where is not None:
         query = query.where(where)
+        narrowed = view_narrowing(dtable_uuid, table, view)
+        if narrowed is not None:
+            query = query.where(narrowed)
     sorts: list[dict[str, Any]] = []
     if order_by is not None:
         sorts.append({"column_key": order_by["key"], "sort_type": "down" if descending else "up"})

@@ -167,11 +167,11 @@ def _matching_ids(conn: Connection, dtable_uuid: str, statement: exp.Update | ex
     for key, value in statement.args.items():
         if value not in (None, [], False) and key not in ("this", "expressions", "where"):
             raise fail(f"unsupported clause in {statement.key.upper()}: {key.upper()}")
-    _, where = where_of(statement, table, cells, values)
+    _, where = where_of(statement, table, cells, values, dtable_uuid)
     r = schema.rows
     query = (
         select(r.c.row_id)
-        .where(*where_table(dtable_uuid, table["_id"]), where)
+        .where(*where_table(dtable_uuid, table["_id"]), *where)
         .order_by(r.c.seq, r.c.row_id)
         .limit(MAX_WRITE_ROWS + 1)
     )

@@ -21,7 +21,9 @@ from sqlglot.errors import ParseError, TokenError
 from atoll.db import schema
 from atoll.db.cellsql import SYSTEM_NAMES, CellSql, Typed
 from atoll.db.rows import where_table
+from atoll.services.sql import narrowing
 from atoll.services.sql.expressions import (
+    Cond,
     Lit,
     Scope,
     column_name,
@@ -226,7 +228,7 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
     query = query.where(*where_table(dtable_uuid, table["_id"]))
     where = statement.args.get("where")
     if where is not None:
-        query = query.where(condition(scope, compile_expr(scope, where.this), "WHERE"))
+        query = query.where(*where_clauses(scope, compile_expr(scope, where.this), dtable_uuid))
     group = statement.args.get("group")
     if group is not None:
         for node in group.expressions:
@@ -272,10 +274,21 @@ def _labelled(scope: Scope, labels: dict[str, Typed], node: exp.Expression, what
     return Typed(scope.cells.sortable(typed), typed.kind)
 
 
+def where_clauses(scope: Scope, val: Any, dtable_uuid: str) -> list[ColumnElement[bool]]:
+    """A WHERE condition, and next to it the keys' narrowing of it when there is one (the
+    condition still decides; the keys only spare the database rows that can not match)."""
+    out = [condition(scope, val, "WHERE")]
+    if isinstance(val, Cond):
+        narrowed = narrowing.clause(val.narrow, dtable_uuid, scope.table["_id"])
+        if narrowed is not None:
+            out.append(narrowed)
+    return out
+
+
 def where_of(statement: exp.Update | exp.Delete, table: dict[str, Any], cells: CellSql,
-             params: Iterator[Any]) -> tuple[Scope, ColumnElement[bool]]:  # fmt: skip
+             params: Iterator[Any], dtable_uuid: str) -> tuple[Scope, list[ColumnElement[bool]]]:  # fmt: skip
     where = statement.args.get("where")
     if where is None:
         raise fail(f"{statement.key.upper()} needs a WHERE clause")
     scope = Scope(table, cells, params)
-    return scope, condition(scope, compile_expr(scope, where.this), "WHERE")
+    return scope, where_clauses(scope, compile_expr(scope, where.this), dtable_uuid)
