@@ -294,7 +294,9 @@ def compile_expr(scope: Scope, node: exp.Expression) -> Val:
     return function(scope, node)
 
 
-_MIRROR: dict[type[exp.Expression], str] = {exp.EQ: "=", exp.LT: ">", exp.LTE: ">=", exp.GT: "<", exp.GTE: "<="}
+_MIRROR: dict[type[exp.Expression], str] = {
+    exp.EQ: "=", exp.LT: ">", exp.LTE: ">=", exp.GT: "<", exp.GTE: "<="
+}  # fmt: skip
 _OP: dict[type[exp.Expression], str] = {
     exp.EQ: "=", exp.LT: "<", exp.LTE: "<=", exp.GT: ">", exp.GTE: ">="
 }  # fmt: skip
