@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from atoll.db import narrowing as nk
 from atoll.db import rows as q
 from atoll.db import schema
 from atoll.db.engine import write_tx
@@ -107,17 +108,20 @@ def where(rng: random.Random, depth: int = 0) -> str:
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many conditions narrowing turned into a clause (to see that the test exercises it)."""
+    """How many queries were narrowed (to see that a test exercises it). Narrowing is made to
+    pay at any table size here: the tables are small."""
     calls: list[int] = []
-    real = narrowing.clause
+    real = nk.table_where
 
-    def spy(narrow: Any, dtable_uuid: str, table_id: str) -> Any:
-        out = real(narrow, dtable_uuid, table_id)
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
         if out is not None:
             calls.append(1)
         return out
 
-    monkeypatch.setattr(narrowing, "clause", spy)
+    monkeypatch.setattr(nk, "table_where", spy)
+    monkeypatch.setattr(nk, "ROWS_PER_CANDIDATE", 0)
+    monkeypatch.setattr(nk, "PAGE_SCAN_FACTOR", 0)
     return calls
 
 
@@ -207,7 +211,9 @@ def test_view_answers_never_change(
     assert len(counted) >= 10
 
 
-def test_update_delete_where_never_change(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_update_delete_where_never_change(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, counted: list[int]
+) -> None:
     """UPDATE and DELETE change the same rows with and without narrowing (two equal bases)."""
     results = []
     for enabled in (True, False):
@@ -229,13 +235,14 @@ def test_update_delete_where_never_change(make_app: MakeApp, monkeypatch: pytest
         final = sql.ok("select Name, T from T1 limit 10000")["results"]
         results.append((counts, [(r["Name"], r["T"]) for r in final]))
     assert results[0] == results[1]
+    assert len(counted) >= 5
 
 
 # ---- which conditions narrow -------------------------------------------------------------------
 
 
 @pytest.fixture
-def big(make_app: MakeApp) -> tuple[App, Sql]:
+def big(make_app: MakeApp, counted: list[int]) -> tuple[App, Sql]:
     app = make_app()
     api = api_on(app)
     api.ok("POST", "/tables/", json={"table_name": "T1", "lang": "en", "columns": COLUMNS})
@@ -292,17 +299,43 @@ def test_conditions_that_never_narrow(big: tuple[App, Sql], counted: list[int], 
 
 
 def test_narrowing_reads_only_candidates(big: tuple[App, Sql]) -> None:
-    """The narrowing clause alone admits the candidates (a superset, not the table)."""
+    """The narrowing alone admits the candidates (a superset, not the table)."""
     app, sql = big
     with app.ctx.engine.connect() as conn:
         doc = q.load_doc(conn, sql.api.uuid).doc
         table = doc["tables"][-1]
         column = next(c for c in table["columns"] if c["name"] == "N")
-        clause = narrowing.clause(narrowing.compare(column, "<", 10.0), sql.api.uuid, table["_id"])
-        assert clause is not None
-        r = schema.rows
-        found = conn.execute(select(r.c.row_id).where(r.c.dtable_uuid == sql.api.uuid, clause)).all()
+        narrow = narrowing.compare(column, "<", 10.0)
+        assert narrow is not None
+        where = nk.table_where(conn, narrow, sql.api.uuid, table["_id"], page=None)
+        assert where is not None
+        found = conn.execute(select(schema.rows.c.row_id).where(*where)).all()
     assert len(found) == 11  # 0..10: a strict bound is kept inclusive (float rounding)
+
+
+def test_narrowing_only_when_it_pays(big: tuple[App, Sql], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too many candidates, or too large a share of the table: the query reads the table as
+    before (an unselective condition is never made slower by reading its rows by key)."""
+    app, sql = big
+    monkeypatch.setattr(nk, "ROWS_PER_CANDIDATE", 4)
+    monkeypatch.setattr(nk, "PAGE_SCAN_FACTOR", 4)
+    with app.ctx.engine.connect() as conn:
+        table = q.load_doc(conn, sql.api.uuid).doc["tables"][-1]
+        column = next(c for c in table["columns"] if c["name"] == "N")
+
+        def where(bound: float, page: int | None) -> Any:
+            narrow = narrowing.compare(column, "<", bound)
+            assert narrow is not None
+            return nk.table_where(conn, narrow, sql.api.uuid, table["_id"], page=page)
+
+        assert where(60, None) is not None  # 61 candidates, 300 rows: 4 rows per candidate
+        assert where(80, None) is None  # 81 candidates: fewer than 4 rows each
+        # a page of one row in table order: narrowed while 4 * c**2 / 1 <= 300 rows
+        assert where(7, 1) is not None  # c = 8: 256
+        assert where(8, 1) is None  # c = 9: 324, the scan in table order fills the page sooner
+        monkeypatch.setattr(nk, "MAX_CANDIDATES", 10)
+        assert where(9, None) is not None  # 10 candidates (0..9; the bound is inclusive)
+        assert where(10, None) is None  # 11 candidates: more than MAX_CANDIDATES
 
 
 def test_select_options_that_keys_can_not_describe_never_narrow() -> None:

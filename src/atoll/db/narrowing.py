@@ -2,10 +2,14 @@
 
 A :data:`Narrow` describes a SUPERSET of the rows a condition can match, in terms of keys: the
 rows with a key of one column in a number range, among some numbers, equal to some text keys, or
-any key at all (a non-empty cell); and conjunctions / disjunctions of those. :func:`clause` turns
-it into a condition on ``rows`` (``row_id IN (select row_id from row_keys where ...)``) that the
-database answers from the keys' index ``ix_row_keys_asc``. The original condition is kept next to
-it and still decides: the keys only spare the database the rows that can not match.
+any key at all (a non-empty cell); and conjunctions / disjunctions of those, read from the keys'
+index ``ix_row_keys_asc``. The original condition is kept next to the narrowing and still
+decides: the keys only spare the database the rows that can not match.
+
+:func:`table_where` reads the candidates' ids first (each key range stops after
+MAX_CANDIDATES + 1 entries) and, when narrowing pays, gives conditions that fetch just those rows
+by primary key. Both planners then do the obvious thing whatever their statistics: a PostgreSQL
+table filled in bulk and not yet analysed otherwise gets a nested loop over the whole table.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, union_all
+from sqlalchemy import ColumnElement, Connection, Select, func, select, union_all
 
 from atoll.db import schema
-from atoll.db.rows import RowKey, where_keys
+from atoll.db.rowkeys import index_ranges_only
+from atoll.db.rows import RowKey, where_keys, where_table
 
 
 @dataclass(frozen=True)
@@ -91,31 +96,78 @@ def _selects(keys: Keys, dtable_uuid: str, table_id: str) -> list[Select[Any]]:
     return out
 
 
-def _leaves(n: Narrow) -> list[Keys] | None:
+#: The most candidate rows a narrowing may name; a condition with more reads the table as it
+#: would without keys (the database scans it in table order).
+MAX_CANDIDATES = 10_000
+#: A query that evaluates every match (sorted, grouped, or a page past them all) is narrowed
+#: only when the table holds at least this many rows per candidate: reading a candidate by its
+#: primary key costs a few rows of a scan in table order.
+ROWS_PER_CANDIDATE = 4
+#: A page in table order (``LIMIT page`` with no ORDER BY) stops scanning once it is full: about
+#: ``page * rows / candidates`` rows. It is narrowed only when that is more than this many
+#: times the candidates, i.e. when the table holds at least ``PAGE_SCAN_FACTOR * c**2 / page`` rows.
+PAGE_SCAN_FACTOR = 4
+#: The most index entries the table-size check of one query may count (a larger bound: no narrowing).
+MAX_COUNTED_ROWS = 1_000_000
+
+
+def _ids(conn: Connection, keys: Keys, dtable_uuid: str, table_id: str, budget: int) -> set[str] | None:
+    """The row ids ``keys`` admits, or None when there are more than ``budget``."""
+    selects = _selects(keys, dtable_uuid, table_id)
+    if not selects:
+        return set()
+    query = selects[0] if len(selects) == 1 else select(union_all(*selects).subquery().c.row_id)
+    with index_ranges_only(conn):
+        found = conn.execute(query.limit(budget + 1)).scalars().all()
+    return None if len(found) > budget else set(found)
+
+
+def candidates(conn: Connection, n: Narrow, dtable_uuid: str, table_id: str, budget: int) -> set[str] | None:
+    """The ids of the rows ``n`` admits (a superset of the matches), or None when that would be
+    more than ``budget``. Each key range read stops after ``budget + 1`` entries."""
     if isinstance(n, Keys):
-        return [n]
-    if isinstance(n, Either):
-        found: list[Keys] = []
-        for part in n.parts:
-            sub = _leaves(part)
-            if sub is None:
-                return None
-            found.extend(sub)
-        return found
-    return None
-
-
-def clause(n: Narrow, dtable_uuid: str, table_id: str) -> ColumnElement[bool]:
-    """A condition on ``schema.rows`` true for every row ``n`` admits (and maybe others)."""
-    r = schema.rows
-    leaves = _leaves(n)
-    if leaves is not None:
-        selects = [s for leaf in leaves for s in _selects(leaf, dtable_uuid, table_id)]
-        if not selects:  # an empty IN list of numbers or texts: no row
-            return r.c.row_id.in_([])
-        ids = selects[0] if len(selects) == 1 else select(union_all(*selects).subquery().c.row_id)
-        return r.c.row_id.in_(ids)
+        return _ids(conn, n, dtable_uuid, table_id, budget)
+    parts = [candidates(conn, p, dtable_uuid, table_id, budget) for p in n.parts]
     if isinstance(n, Both):
-        return and_(*(clause(p, dtable_uuid, table_id) for p in n.parts))
-    assert isinstance(n, Either)
-    return or_(*(clause(p, dtable_uuid, table_id) for p in n.parts))
+        known = [p for p in parts if p is not None]
+        return set.intersection(*known) if known else None
+    out: set[str] = set()
+    for part in parts:
+        if part is None:
+            return None
+        out |= part
+        if len(out) > budget:
+            return None
+    return out
+
+
+def _holds_at_least(conn: Connection, dtable_uuid: str, table_id: str, count: int) -> bool:
+    """Whether the table has ``count`` rows or more (reads at most that many index entries)."""
+    if count <= 0:
+        return True
+    r = schema.rows
+    some = select(r.c.row_id).where(*where_table(dtable_uuid, table_id)).limit(count).subquery()
+    return int(conn.execute(select(func.count()).select_from(some)).scalar_one()) >= count
+
+
+def table_where(
+    conn: Connection, n: Narrow, dtable_uuid: str, table_id: str, *, page: int | None
+) -> list[ColumnElement[bool]] | None:
+    """Conditions on ``rows`` that pick the table's rows ``n`` admits by primary key (in place
+    of ``where_table``), or None when narrowing would not pay (see the constants above).
+    ``page``: LIMIT + OFFSET of a query in table order that stops when the page is full; None
+    when the query evaluates every match."""
+    found = candidates(conn, n, dtable_uuid, table_id, MAX_CANDIDATES)
+    if found is None:
+        return None
+    c = len(found)
+    bound = ROWS_PER_CANDIDATE * c
+    if page is not None:
+        bound = max(bound, -(-PAGE_SCAN_FACTOR * c * c // max(page, 1)))
+    if bound > MAX_COUNTED_ROWS or not _holds_at_least(conn, dtable_uuid, table_id, bound):
+        return None
+    r = schema.rows
+    # table_id through an expression: the database then finds the rows by primary key
+    # (dtable_uuid, row_id), not by scanning the table-order index and testing each row
+    table_only: ColumnElement[bool] = r.c.table_id.concat("") == table_id
+    return [r.c.dtable_uuid == dtable_uuid, table_only, r.c.row_id.in_(sorted(found))]

@@ -135,14 +135,17 @@ def view_condition(conn: Connection, table: dict[str, Any], view: dict[str, Any]
     return filters_condition(CellSql(conn.dialect.name), Columns(table["columns"]), filters, conjunction)
 
 
-def view_narrowing(dtable_uuid: str, table: dict[str, Any], view: dict[str, Any]) -> Any:
-    """A condition on ``rows`` true for every row the view's filters keep (and maybe others),
-    answered from the cells' sort keys (``services.sql.narrowing``); None when they can not
-    narrow the filters. Call after ``view_condition`` (which checks the filters)."""
+def view_rows(
+    conn: Connection, dtable_uuid: str, table: dict[str, Any], view: dict[str, Any], *, page: int | None
+) -> list[Any]:
+    """Conditions picking the table's rows a view may show: narrowed to the candidates of its
+    filters through the cells' sort keys when that pays (``services.sql.narrowing``), else the
+    whole table; ``view_condition`` still decides. Call after ``view_condition`` (it checks the
+    filters). ``page``: start + limit of a page in table order (None: sorted)."""
     filters = view.get("filters") or []
     conjunction = view.get("filter_conjunction") or "And"
     narrow = narrowing.view_filters(Columns(table["columns"]), filters, conjunction)
-    return narrowing.clause(narrow, dtable_uuid, table["_id"])
+    return narrowing.table_where(conn, narrow, dtable_uuid, table["_id"], page=page)
 
 
 def _refuse_volatile(table: dict[str, Any], view: dict[str, Any], specs: list[Any]) -> None:
@@ -171,13 +174,10 @@ def view_page(
     cells = CellSql(conn.dialect.name)
     columns = Columns(table["columns"])
     r = schema.rows
-    query = select(r).where(*q.where_table(dtable_uuid, table["_id"]))
+    query = select(r)
     where = view_condition(conn, table, view)
     if where is not None:
         query = query.where(where)
-        narrowed = view_narrowing(dtable_uuid, table, view)
-        if narrowed is not None:
-            query = query.where(narrowed)
     sorts: list[dict[str, Any]] = []
     if order_by is not None:
         sorts.append({"column_key": order_by["key"], "sort_type": "down" if descending else "up"})
@@ -188,5 +188,7 @@ def view_page(
     for s in sorts:
         find_filter_column(columns, s)
     _refuse_volatile(table, view, sorts)
+    page = None if sorts else start + limit  # in table order the page stops when full
+    query = query.where(*view_rows(conn, dtable_uuid, table, view, page=page))
     query = query.order_by(*sort_terms(cells, columns, sorts), r.c.seq, r.c.row_id).offset(start).limit(limit)
     return [q.row_of(m) for m in conn.execute(query).mappings()]

@@ -27,9 +27,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Connection
 
 from atoll.db import narrowing as n
+from atoll.db.rows import where_table
 from atoll.services.cells import Columns
 from atoll.services.rowkeys import _text_key
 
@@ -42,11 +43,17 @@ _FORMULA_KINDS = {"number": "number", "string": "text", "date": "text"}
 ENABLED = True
 
 
-def clause(narrow: n.Narrow | None, dtable_uuid: str, table_id: str) -> ColumnElement[bool] | None:
-    """The condition on ``rows`` to add next to the original one (None: nothing to add)."""
-    if narrow is None or not ENABLED:
-        return None
-    return n.clause(narrow, dtable_uuid, table_id)
+def table_where(
+    conn: Connection, narrow: n.Narrow | None, dtable_uuid: str, table_id: str, *, page: int | None
+) -> list[ColumnElement[bool]]:
+    """The conditions picking the table's rows: narrowed to the candidates of ``narrow`` when
+    that pays (``db.narrowing.table_where``), else the whole table. ``page``: LIMIT + OFFSET of
+    a query in table order (None: sorted or grouped, every match is evaluated)."""
+    if narrow is not None and ENABLED:
+        found = n.table_where(conn, narrow, dtable_uuid, table_id, page=page)
+        if found is not None:
+            return found
+    return where_table(dtable_uuid, table_id)
 
 
 def kind(column: dict[str, Any] | None) -> str | None:
