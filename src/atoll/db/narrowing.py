@@ -109,23 +109,25 @@ ROWS_PER_CANDIDATE = 4
 #: ``page * rows / candidates`` rows. It is narrowed only when that is more than this many
 #: times the candidates, i.e. when the table holds at least ``PAGE_SCAN_FACTOR * c**2 / page`` rows.
 PAGE_SCAN_FACTOR = 4
-#: A page in table order reads at most this many candidates per row of the page (LIMIT +
-#: OFFSET) to decide: more would rarely pay (the table would need 4 * (16 * page)**2 / page =
-#: 1024 * page rows), and an unselective condition then costs little more than today.
-PAGE_CANDIDATES = 16
+#: A page in table order counts at most this many candidates per row of the page (LIMIT +
+#: OFFSET) to decide: more would rarely pay (the table would need 4 * (8 * page)**2 / page =
+#: 256 * page rows), and an unselective condition then costs little more than without keys.
+PAGE_CANDIDATES = 8
 #: The most index entries the table-size check of one query may count (a larger bound: no narrowing).
 MAX_COUNTED_ROWS = 1_000_000
 
 
 def _ids(conn: Connection, keys: Keys, dtable_uuid: str, table_id: str, budget: int) -> set[str] | None:
-    """The row ids ``keys`` admits, or None when there are more than ``budget``."""
+    """The row ids ``keys`` admits, or None when there are more than ``budget`` (counted in the
+    index first: an unselective condition costs a count of ``budget + 1`` entries, no more)."""
     selects = _selects(keys, dtable_uuid, table_id)
     if not selects:
         return set()
     query = selects[0] if len(selects) == 1 else select(union_all(*selects).subquery().c.row_id)
-    with index_ranges_only(conn):
-        found = conn.execute(query.limit(budget + 1)).scalars().all()
-    return None if len(found) > budget else set(found)
+    some = query.limit(budget + 1).subquery()
+    if int(conn.execute(select(func.count()).select_from(some)).scalar_one()) > budget:
+        return None
+    return set(conn.execute(query).scalars())
 
 
 def candidates(conn: Connection, n: Narrow, dtable_uuid: str, table_id: str, budget: int) -> set[str] | None:
@@ -153,8 +155,7 @@ def _holds_at_least(conn: Connection, dtable_uuid: str, table_id: str, count: in
         return True
     r = schema.rows
     some = select(r.c.row_id).where(*where_table(dtable_uuid, table_id)).limit(count).subquery()
-    with index_ranges_only(conn):  # the table-order index, not a scan of every base's rows
-        return int(conn.execute(select(func.count()).select_from(some)).scalar_one()) >= count
+    return int(conn.execute(select(func.count()).select_from(some)).scalar_one()) >= count
 
 
 def table_where(
@@ -165,15 +166,17 @@ def table_where(
     ``page``: LIMIT + OFFSET of a query in table order that stops when the page is full; None
     when the query evaluates every match."""
     budget = MAX_CANDIDATES if page is None else min(MAX_CANDIDATES, PAGE_CANDIDATES * max(page, 1))
-    found = candidates(conn, n, dtable_uuid, table_id, budget)
-    if found is None:
-        return None
-    c = len(found)
-    bound = ROWS_PER_CANDIDATE * c
-    if page is not None:
-        bound = max(bound, -(-PAGE_SCAN_FACTOR * c * c // max(page, 1)))
-    if bound > MAX_COUNTED_ROWS or not _holds_at_least(conn, dtable_uuid, table_id, bound):
-        return None
+    # index ranges only (PostgreSQL): keys and the table-order index, never a scan of every base
+    with index_ranges_only(conn):
+        found = candidates(conn, n, dtable_uuid, table_id, budget)
+        if found is None:
+            return None
+        c = len(found)
+        bound = ROWS_PER_CANDIDATE * c
+        if page is not None:
+            bound = max(bound, -(-PAGE_SCAN_FACTOR * c * c // max(page, 1)))
+        if bound > MAX_COUNTED_ROWS or not _holds_at_least(conn, dtable_uuid, table_id, bound):
+            return None
     r = schema.rows
     # table_id through an expression: the database then finds the rows by primary key
     # (dtable_uuid, row_id), not by scanning the table-order index and testing each row

@@ -131,8 +131,11 @@ def index_ranges_only(conn: Connection) -> Iterator[None]:
         yield
         return
     names = ("enable_seqscan", "max_parallel_workers_per_gather")
-    before = conn.exec_driver_sql("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).one()
-    _set_local(conn, names, ("off", "0"))
+    # one round trip: the settings as they were, then the new ones (a select list is evaluated
+    # left to right)
+    reads = ", ".join(f"current_setting('{n}')" for n in names)
+    sets = ", ".join(f"set_config('{n}', '{v}', true)" for n, v in zip(names, ("off", "0"), strict=True))
+    before = conn.exec_driver_sql(f"SELECT {reads}, {sets}").one()[: len(names)]
     try:
         yield
     finally:
