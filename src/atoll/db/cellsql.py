@@ -13,7 +13,7 @@ their emptiness (``is_empty``) can be tested.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -57,6 +57,8 @@ class Unsupported(Exception):
 class Typed:
     expr: ColumnElement[Any]
     kind: str  # "number" | "text" | "bool"
+    #: The table column whose stored cell this is (None: a system field or a computed value).
+    column: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 def kind_of(column: dict[str, Any]) -> str | None:
@@ -133,9 +135,9 @@ class CellSql:
         kind = kind_of(column)
         key = str(column["key"])
         if kind == "number":
-            return Typed(self.number(key), "number")
+            return Typed(self.number(key), "number", column)
         if kind == "bool":
-            return Typed(self.boolean(key), "bool")
+            return Typed(self.boolean(key), "bool", column)
         if kind == "text":
             raw = self.text(key)
             if ctype == "single-select":
@@ -145,8 +147,8 @@ class CellSql:
                     if o.get("id") is not None
                 }
                 if names:
-                    return Typed(case(names, value=raw, else_=raw), "text")
-            return Typed(raw, "text")
+                    return Typed(case(names, value=raw, else_=raw), "text", column)
+            return Typed(raw, "text", column)
         raise Unsupported(f"column {column.get('name')} ({ctype}) can not be compared in SQL")
 
     def system(self, name: str) -> Typed:

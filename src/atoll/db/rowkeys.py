@@ -111,7 +111,7 @@ def iter_keyed(
         query = select(found.c.seq, found.c.row_id)
         if after is not None:
             query = query.where(tuple_(found.c.seq, found.c.row_id) > tuple_(*after))
-        with _index_ranges_only(conn):
+        with index_ranges_only(conn):
             batch = conn.execute(query.order_by(found.c.seq, found.c.row_id).limit(BATCH_ROWS)).all()
         ids = [m.row_id for m in batch]
         rows = rows_by_id(conn, dtable_uuid, ids)
@@ -122,7 +122,7 @@ def iter_keyed(
 
 
 @contextmanager
-def _index_ranges_only(conn: Connection) -> Iterator[None]:
+def index_ranges_only(conn: Connection) -> Iterator[None]:
     """PostgreSQL: no sequential scans and no parallel workers for a query built of small index
     ranges. Its planner assumes ``column_key``, ``kind`` and ``num`` independent (other
     columns' keys all have num 0 and another kind), overestimates a range 20-fold and would scan
@@ -131,8 +131,11 @@ def _index_ranges_only(conn: Connection) -> Iterator[None]:
         yield
         return
     names = ("enable_seqscan", "max_parallel_workers_per_gather")
-    before = conn.exec_driver_sql("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).one()
-    _set_local(conn, names, ("off", "0"))
+    # one round trip: the settings as they were, then the new ones (a select list is evaluated
+    # left to right)
+    reads = ", ".join(f"current_setting('{n}')" for n in names)
+    sets = ", ".join(f"set_config('{n}', '{v}', true)" for n, v in zip(names, ("off", "0"), strict=True))
+    before = conn.exec_driver_sql(f"SELECT {reads}, {sets}").one()[: len(names)]
     try:
         yield
     finally:

@@ -21,6 +21,7 @@ from atoll.models import Principal
 from atoll.services import formula
 from atoll.services.cells import Columns
 from atoll.services.context import Context
+from atoll.services.sql import narrowing
 from atoll.services.sql.viewfilters import filters_condition, find_filter_column, sort_terms
 from atoll.services.structure import TableRef, change_doc, find_table, find_view, new_id, read_doc, valid_name
 from atoll.wire import tables as w
@@ -134,6 +135,19 @@ def view_condition(conn: Connection, table: dict[str, Any], view: dict[str, Any]
     return filters_condition(CellSql(conn.dialect.name), Columns(table["columns"]), filters, conjunction)
 
 
+def view_rows(
+    conn: Connection, dtable_uuid: str, table: dict[str, Any], view: dict[str, Any], *, page: int | None
+) -> list[Any]:
+    """Conditions picking the table's rows a view may show: narrowed to the candidates of its
+    filters through the cells' sort keys when that pays (``services.sql.narrowing``), else the
+    whole table; ``view_condition`` still decides. Call after ``view_condition`` (it checks the
+    filters). ``page``: start + limit of a page in table order (None: sorted)."""
+    filters = view.get("filters") or []
+    conjunction = view.get("filter_conjunction") or "And"
+    narrow = narrowing.view_filters(Columns(table["columns"]), filters, conjunction)
+    return narrowing.table_where(conn, narrow, dtable_uuid, table["_id"], page=page)
+
+
 def _refuse_volatile(table: dict[str, Any], view: dict[str, Any], specs: list[Any]) -> None:
     """A formula computed when read (today/now) has no stored value the database could test."""
     columns = Columns(table["columns"])
@@ -160,7 +174,7 @@ def view_page(
     cells = CellSql(conn.dialect.name)
     columns = Columns(table["columns"])
     r = schema.rows
-    query = select(r).where(*q.where_table(dtable_uuid, table["_id"]))
+    query = select(r)
     where = view_condition(conn, table, view)
     if where is not None:
         query = query.where(where)
@@ -174,5 +188,7 @@ def view_page(
     for s in sorts:
         find_filter_column(columns, s)
     _refuse_volatile(table, view, sorts)
+    page = None if sorts else start + limit  # in table order the page stops when full
+    query = query.where(*view_rows(conn, dtable_uuid, table, view, page=page))
     query = query.order_by(*sort_terms(cells, columns, sorts), r.c.seq, r.c.row_id).offset(start).limit(limit)
     return [q.row_of(m) for m in conn.execute(query).mappings()]

@@ -29,10 +29,12 @@ from sqlalchemy import (
 )
 from sqlglot import exp
 
+from atoll.db import narrowing as nk
 from atoll.db.cellsql import SYSTEM_NAMES, CellSql, Typed, Unsupported
 from atoll.errors import InvalidInput
 from atoll.services import formula
 from atoll.services.cells import Columns
+from atoll.services.sql import narrowing
 
 #: Column types SQL cannot read yet (another part of the server builds them).
 LINK_TYPES = frozenset({"link", "link-formula"})
@@ -60,9 +62,13 @@ class Lit:
 
 @dataclass(frozen=True)
 class Cond:
-    """A condition (WHERE, HAVING, a comparison)."""
+    """A condition (WHERE, HAVING, a comparison); ``narrow``: a superset of the rows it can
+    match, in terms of the cells' sort keys (``services.sql.narrowing``), when one is known."""
 
     expr: ColumnElement[bool]
+    narrow: nk.Narrow | None = field(default=None, compare=False, hash=False)
+    #: The column this condition tests for emptiness (``column IS NULL``), if that is all it is.
+    empty_of: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 Val = Typed | Lit | Cond
@@ -248,22 +254,26 @@ def compile_expr(scope: Scope, node: exp.Expression) -> Val:
         return Typed(-t, "number")
     for kind, op in _COMPARE.items():
         if type(node) is kind:
-            a, b, _ = pair(scope, compile_expr(scope, node.this), compile_expr(scope, node.expression),
-                           node.sql("mysql"))  # fmt: skip
-            return Cond(op(a, b))
+            what = node.sql("mysql")
+            left, right = compile_expr(scope, node.this), compile_expr(scope, node.expression)
+            a, b, _ = pair(scope, left, right, what)
+            return Cond(op(a, b), _narrow_compare(kind, left, right, what))
     for kind, op in _ARITHMETIC.items():
         if type(node) is kind:
             a = number_of(scope, compile_expr(scope, node.this), node.sql("mysql"))
             b = number_of(scope, compile_expr(scope, node.expression), node.sql("mysql"))
             return Typed(op(a, b), "number")
-    if isinstance(node, exp.And):
-        return Cond(and_(condition(scope, compile_expr(scope, node.this), "AND"),
-                         condition(scope, compile_expr(scope, node.expression), "AND")))  # fmt: skip
-    if isinstance(node, exp.Or):
-        return Cond(or_(condition(scope, compile_expr(scope, node.this), "OR"),
-                        condition(scope, compile_expr(scope, node.expression), "OR")))  # fmt: skip
+    if isinstance(node, (exp.And, exp.Or)):
+        what = "AND" if isinstance(node, exp.And) else "OR"
+        left, right = compile_expr(scope, node.this), compile_expr(scope, node.expression)
+        a, b = condition(scope, left, what), condition(scope, right, what)
+        if isinstance(node, exp.And):
+            return Cond(and_(a, b), nk.both(_narrow_of(left), _narrow_of(right)))
+        return Cond(or_(a, b), nk.either(_narrow_of(left), _narrow_of(right)))
     if isinstance(node, exp.Not):
-        return Cond(not_(condition(scope, compile_expr(scope, node.this), "NOT")))
+        inner = compile_expr(scope, node.this)
+        not_null = narrowing.not_empty(inner.empty_of) if isinstance(inner, Cond) else None
+        return Cond(not_(condition(scope, inner, "NOT")), not_null)
     if isinstance(node, exp.Is):
         return is_null(scope, node)
     if isinstance(node, (exp.Like, exp.ILike)):
@@ -273,10 +283,36 @@ def compile_expr(scope: Scope, node: exp.Expression) -> Val:
     if isinstance(node, exp.Between):
         what = node.sql("mysql")
         value = compile_expr(scope, node.this)
-        low, x, _ = pair(scope, compile_expr(scope, node.args["low"]), value, what)
-        high, y, _ = pair(scope, compile_expr(scope, node.args["high"]), value, what)
-        return Cond(and_(x >= low, y <= high))
+        low_val, high_val = compile_expr(scope, node.args["low"]), compile_expr(scope, node.args["high"])
+        low, x, _ = pair(scope, low_val, value, what)
+        high, y, _ = pair(scope, high_val, value, what)
+        narrow = None
+        if isinstance(value, Typed) and isinstance(low_val, Lit) and isinstance(high_val, Lit):
+            narrow = narrowing.between(value.column, coerce(low_val.value, value.kind, what),
+                                       coerce(high_val.value, value.kind, what))  # fmt: skip
+        return Cond(and_(x >= low, y <= high), narrow)
     return function(scope, node)
+
+
+_MIRROR: dict[type[exp.Expression], str] = {
+    exp.EQ: "=", exp.LT: ">", exp.LTE: ">=", exp.GT: "<", exp.GTE: "<="
+}  # fmt: skip
+_OP: dict[type[exp.Expression], str] = {
+    exp.EQ: "=", exp.LT: "<", exp.LTE: "<=", exp.GT: ">", exp.GTE: ">="
+}  # fmt: skip
+
+
+def _narrow_compare(kind: type[exp.Expression], left: Val, right: Val, what: str) -> nk.Narrow | None:
+    """``column <op> constant`` (either way round) as keys, when they can serve it."""
+    if isinstance(left, Typed) and isinstance(right, Lit) and kind in _OP:
+        return narrowing.compare(left.column, _OP[kind], coerce(right.value, left.kind, what))
+    if isinstance(right, Typed) and isinstance(left, Lit) and kind in _MIRROR:
+        return narrowing.compare(right.column, _MIRROR[kind], coerce(left.value, right.kind, what))
+    return None
+
+
+def _narrow_of(val: Val) -> nk.Narrow | None:
+    return val.narrow if isinstance(val, Cond) else None
 
 
 def column_value(scope: Scope, node: exp.Column) -> Typed:
@@ -335,7 +371,7 @@ def is_null(scope: Scope, node: exp.Is) -> Cond:
         if name not in SYSTEM_NAMES and name not in scope.aliases:
             column = find_column(scope, name)
             scope.used_columns.append(column)
-            return Cond(scope.cells.is_empty(column))
+            return Cond(scope.cells.is_empty(column), empty_of=column)
     typed = typed_of(scope, compile_expr(scope, target), node.sql("mysql"))
     return Cond(typed.expr.is_(None))
 
@@ -361,7 +397,13 @@ def in_list(scope: Scope, node: exp.In) -> Cond:
         raise fail(f"empty IN list: {what}")
     binds = [pair(scope, target, v, what)[1] for v in values]
     out = target.expr.in_(binds)
-    return Cond(not_(out) if node.args.get("negate") else out)
+    if node.args.get("negate"):
+        return Cond(not_(out))
+    narrow = None
+    if all(isinstance(v, Lit) for v in values):
+        constants = [coerce(v.value, target.kind, what) for v in values if isinstance(v, Lit)]
+        narrow = narrowing.one_of(target.column, constants)
+    return Cond(out, narrow)
 
 
 def function(scope: Scope, node: exp.Expression) -> Val:

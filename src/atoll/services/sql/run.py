@@ -17,7 +17,6 @@ from atoll.db import rows as q
 from atoll.db import schema
 from atoll.db.cellsql import SYSTEM_NAMES, CellSql
 from atoll.db.engine import read_tx, write_tx
-from atoll.db.rows import where_table
 from atoll.errors import InvalidInput
 from atoll.models import Principal
 from atoll.services import formula, links
@@ -79,7 +78,7 @@ def _select(
     with read_tx(engine) as conn:
         doc = q.load_doc(conn, dtable_uuid).doc
         plan = compile_select(statement, doc, dtable_uuid, CellSql(conn.dialect.name),
-                              params_iter(statement, params))  # fmt: skip
+                              params_iter(statement, params), conn)  # fmt: skip
         try:
             found = list(conn.execute(plan.query).mappings())
         except (DBAPIError, StatementError):
@@ -167,11 +166,11 @@ def _matching_ids(conn: Connection, dtable_uuid: str, statement: exp.Update | ex
     for key, value in statement.args.items():
         if value not in (None, [], False) and key not in ("this", "expressions", "where"):
             raise fail(f"unsupported clause in {statement.key.upper()}: {key.upper()}")
-    _, where = where_of(statement, table, cells, values)
+    _, where = where_of(statement, table, cells, values, conn, dtable_uuid)
     r = schema.rows
     query = (
         select(r.c.row_id)
-        .where(*where_table(dtable_uuid, table["_id"]), where)
+        .where(*where)
         .order_by(r.c.seq, r.c.row_id)
         .limit(MAX_WRITE_ROWS + 1)
     )

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
-from sqlalchemy import ColumnElement, Select, literal_column, select
+from sqlalchemy import ColumnElement, Connection, Select, literal_column, select
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from atoll.db import schema
 from atoll.db.cellsql import SYSTEM_NAMES, CellSql, Typed
-from atoll.db.rows import where_table
+from atoll.services.sql import narrowing
 from atoll.services.sql.expressions import (
+    Cond,
     Lit,
     Scope,
     column_name,
@@ -150,7 +151,9 @@ def _int_clause(scope: Scope, node: exp.Expression | None, what: str) -> int | N
 
 
 def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str, cells: CellSql,
-                   params: Iterator[Any]) -> SelectPlan:  # fmt: skip
+                   params: Iterator[Any], conn: Connection) -> SelectPlan:  # fmt: skip
+    """The query of a SELECT; ``conn`` (the transaction it will run in) reads the candidates of
+    a WHERE the cells' sort keys can narrow (``services.sql.narrowing``)."""
     if statement.args.get("joins"):
         raise fail("JOIN is not supported")
     for key, value in statement.args.items():
@@ -223,10 +226,12 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
     else:
         query = select(r.c.row_id, r.c.table_id, r.c.seq, r.c.ctime, r.c.mtime, r.c.creator,
                        r.c.last_modifier, r.c.data, *computed)  # fmt: skip
-    query = query.where(*where_table(dtable_uuid, table["_id"]))
     where = statement.args.get("where")
+    narrow = None
     if where is not None:
-        query = query.where(condition(scope, compile_expr(scope, where.this), "WHERE"))
+        val = compile_expr(scope, where.this)
+        query = query.where(condition(scope, val, "WHERE"))
+        narrow = val.narrow if isinstance(val, Cond) else None
     group = statement.args.get("group")
     if group is not None:
         for node in group.expressions:
@@ -260,6 +265,10 @@ def compile_select(statement: exp.Select, doc: dict[str, Any], dtable_uuid: str,
     query = query.limit(min(limit if limit is not None else DEFAULT_LIMIT, MAX_LIMIT))
     if offset:
         query = query.offset(offset)
+    # a page in table order stops when it is full; sorted or grouped queries evaluate every match
+    page = None if grouped or order is not None else min(limit if limit is not None else DEFAULT_LIMIT,
+                                                          MAX_LIMIT) + (offset or 0)  # fmt: skip
+    query = query.where(*narrowing.table_where(conn, narrow, dtable_uuid, table["_id"], page=page))
     unique = list({c["key"]: c for c in metadata}.values())
     return SelectPlan(table, query, items, grouped, unique)
 
@@ -272,10 +281,15 @@ def _labelled(scope: Scope, labels: dict[str, Typed], node: exp.Expression, what
     return Typed(scope.cells.sortable(typed), typed.kind)
 
 
-def where_of(statement: exp.Update | exp.Delete, table: dict[str, Any], cells: CellSql,
-             params: Iterator[Any]) -> tuple[Scope, ColumnElement[bool]]:  # fmt: skip
+def where_of(statement: exp.Update | exp.Delete, table: dict[str, Any], cells: CellSql, params: Iterator[Any],
+             conn: Connection, dtable_uuid: str) -> tuple[Scope, list[ColumnElement[bool]]]:  # fmt: skip
+    """The WHERE of an UPDATE or DELETE and the conditions picking the table's rows (narrowed
+    through the keys when they can serve it; the WHERE still decides)."""
     where = statement.args.get("where")
     if where is None:
         raise fail(f"{statement.key.upper()} needs a WHERE clause")
     scope = Scope(table, cells, params)
-    return scope, condition(scope, compile_expr(scope, where.this), "WHERE")
+    val = compile_expr(scope, where.this)
+    narrow = val.narrow if isinstance(val, Cond) else None
+    rows = narrowing.table_where(conn, narrow, dtable_uuid, table["_id"], page=None)
+    return scope, [condition(scope, val, "WHERE"), *rows]
