@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib.common import http_json, log, median
-from benchlib.servers import BackendStore, Server
+from benchlib.servers import Server
 
 BATCH = 1000
 PAGE = 1000
@@ -69,20 +69,7 @@ def row(i: int, n: int) -> dict[str, object]:
             "Done": i % 2 == 0}
 
 
-def analyze(db_url: str) -> float:
-    """PostgreSQL: ANALYZE the row tables (what autovacuum does shortly after a bulk load; a
-    table filled seconds ago has no statistics, and the planner then takes it for a few dozen
-    rows). Returns the seconds it took."""
-    import psycopg  # atoll's PostgreSQL driver, in its venv
-
-    t0 = time.perf_counter()
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute("ANALYZE rows")
-        conn.execute("ANALYZE row_keys")
-    return time.perf_counter() - t0
-
-
-def bench_table(gw: Gateway, n: int, reps: int, db_url: str | None = None) -> dict[str, float]:
+def bench_table(gw: Gateway, n: int, reps: int) -> dict[str, float]:
     """Create and fill a table of ``n`` rows, time the operations -> ms per op (and fill s)."""
     table = f"Bench{n}"
     cols = [{"column_name": "Name", "column_type": "text"},
@@ -96,8 +83,6 @@ def bench_table(gw: Gateway, n: int, reps: int, db_url: str | None = None) -> di
                                    "rows": [row(i, n) for i in range(b * BATCH, (b + 1) * BATCH)]})
     fill = time.perf_counter() - t0
     log(f"  {n:>7,} rows: filled in {fill:.1f} s ({n // BATCH} batches of {BATCH:,})")
-    if db_url is not None:
-        log(f"  {n:>7,} rows: ANALYZE in {analyze(db_url):.1f} s")
     gw.call("POST", "/views/", {"name": "Small"}, {"table_name": table})
     gw.call("PUT", "/views/Small/", {"filters": [{"column_name": "N", "filter_predicate": "<",
                                                   "filter_term": 1000}]}, {"table_name": table})
@@ -151,9 +136,7 @@ def bench_table(gw: Gateway, n: int, reps: int, db_url: str | None = None) -> di
 
 def run_rows(srv: Server, sizes: list[int], reps: int) -> dict[int, dict[str, float]]:
     gw = Gateway(srv)
-    store = getattr(srv, "store", None)  # atoll on PostgreSQL + S3
-    db_url = store.db_url if isinstance(store, BackendStore) else None
-    return {n: bench_table(gw, n, reps, db_url) for n in sizes}
+    return {n: bench_table(gw, n, reps) for n in sizes}
 
 
 def rows_table(results: dict[str, dict[int, dict[str, float]]], sizes: list[int]) -> list[str]:
@@ -227,9 +210,9 @@ def write_rows_doc(path: Path, results: dict[str, dict[int, dict[str, float]]], 
         "list_rows through a view whose filter is `N < 1000` (first page). The WHERE and the "
         "view's filter are narrowed through the cells' sort keys (docs/sql.md, \"Indexes\"), so "
         "they carry the page target; the GROUP BY has no WHERE and reads the whole table in the "
-        "database (no target). PostgreSQL: `ANALYZE rows, row_keys` after each fill (untimed; "
-        "autovacuum does it soon after a bulk load, and without statistics the planner takes a "
-        "fresh table for a few dozen rows). Writes run after the reads: append_row "
+        "database (no target). PostgreSQL: the bench runs no ANALYZE of its own; the server "
+        "refreshes the statistics after every 20,000 rows it appends (`analyze_after_rows`, "
+        "docs/architecture.md). Writes run after the reads: append_row "
         "(`POST rows/`, one row), batch_append_rows (`POST rows/`, 1,000 rows; the table grows "
         "by them), update_row (`PUT rows/`, one row of the middle page).",
         f"- Target (issue 9): a page at the largest size ≤ {PAGE_TARGET:g}× the same page at "

@@ -5,9 +5,10 @@ a tenth of a table changed and at most once per ``autovacuum_naptime`` (a minute
 big import the planner still sees the small table of before and picks plans that read every row:
 on 100,000 rows a page of ``list_rows`` took 3-5x its time on 1,000 rows, and one append 4x
 (``max(seq)`` without the index), until autovacuum caught up. So each server process counts the
-rows it appended or deleted, and after every ``analyze_after_rows`` of them runs
-``ANALYZE rows, row_keys`` in the background (one at a time; it samples a fixed number of rows,
-so it costs about the same on any size). SQLite plans from its schema alone: nothing to do.
+rows it appended or deleted (rows API, big_data_insert, SQL INSERT and DELETE), and after every
+``analyze_after_rows`` of them runs ``ANALYZE rows, row_keys`` in the background (one at a time;
+it samples a fixed number of rows, so it costs about the same on any size). SQLite plans from
+its schema alone: nothing to do.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, intersect, select, tuple_, union, union_all
@@ -288,7 +287,7 @@ def _keyed_matches(
         query = select(found.c.seq, found.c.row_id)
         if after is not None:
             query = query.where(tuple_(found.c.seq, found.c.row_id) > tuple_(*after))
-        with _index_ranges_only(conn):
+        with kq.index_ranges_only(conn):
             batch = conn.execute(query.order_by(found.c.seq, found.c.row_id).limit(q.BATCH_ROWS)).all()
         ids = [str(m.row_id) for m in batch]
         rows = _passing(conn, dtable_uuid, ids, condition)
@@ -296,28 +295,6 @@ def _keyed_matches(
         if len(batch) < q.BATCH_ROWS:
             return
         after = (int(batch[-1].seq), str(batch[-1].row_id))
-
-
-@contextmanager
-def _index_ranges_only(conn: Connection) -> Iterator[None]:
-    """PostgreSQL: no sequential scans and no parallel workers for the keys' query (small index
-    ranges whose size the planner overestimates; see db.rowkeys.iter_keyed), for that query only."""
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    names = ("enable_seqscan", "max_parallel_workers_per_gather")
-    before = conn.exec_driver_sql("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).one()
-    _set_local(conn, names, ("off", "0"))
-    try:
-        yield
-    finally:
-        _set_local(conn, names, tuple(before))
-
-
-def _set_local(conn: Connection, names: tuple[str, ...], values: tuple[str, ...]) -> None:
-    """PostgreSQL settings for the rest of this transaction (names are constants, values bound)."""
-    sets = ", ".join(f"set_config('{n}', %(v{i})s, true)" for i, n in enumerate(names))
-    conn.exec_driver_sql("SELECT " + sets, {f"v{i}": v for i, v in enumerate(values)})
 
 
 def _window_end(

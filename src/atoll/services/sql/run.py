@@ -58,10 +58,13 @@ async def run_sql(
     if isinstance(statement, exp.Select):
         return await ctx.run_db(_select, ctx.engine, principal.dtable.uuid, statement, params, by_name)
     require_write(principal)
-    return await ctx.run_db(
+    result = await ctx.run_db(
         _write, ctx.engine, principal.dtable.uuid, statement, params, row_service.actor(principal),
         ctx.settings.max_rows_per_batch,
     )  # fmt: skip
+    if not isinstance(statement, exp.Update):  # rows added or removed: the planner's statistics
+        ctx.planner_stats.wrote(result.affected_rows or 0)
+    return result
 
 
 def _db_failure() -> InvalidInput:
