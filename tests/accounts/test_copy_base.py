@@ -79,7 +79,8 @@ class Base:
     def custom_upload(self, folder: str, name: str, content: bytes) -> str:
         assert self.client.post(f"{CUSTOM}/app-asset-dir/", params={"path": folder},
                                 headers=self.auth()).status_code == 200
-        link = self.client.get(f"{CUSTOM}/app-upload-link/", params={"path": folder}, headers=self.auth()).json()
+        link = self.client.get(f"{CUSTOM}/app-upload-link/", params={"path": folder},
+                               headers=self.auth()).json()
         up = self.client.post(link["upload_link"] + "?ret-json=1", files={"file": (name, content)},
                               data={"parent_dir": link["parent_path"], "relative_path": link["relative_path"],
                                     "replace": "0"})
@@ -167,8 +168,8 @@ def counts(app: App, dtable_uuid: str) -> dict[str, int]:
     tables = (schema.rows, schema.row_keys, schema.row_links, schema.assets, schema.asset_dirs,
               schema.dtable_docs)
     with app.ctx.engine.connect() as conn:
-        return {t.name: conn.execute(select(func.count()).select_from(t).where(t.c.dtable_uuid == dtable_uuid))
-                .scalar_one() for t in tables}
+        return {t.name: conn.execute(select(func.count()).select_from(t)
+                                     .where(t.c.dtable_uuid == dtable_uuid)).scalar_one() for t in tables}
 
 
 def test_copy_has_everything_and_opens_its_own_assets(app: App, alice: User, token: str) -> None:
@@ -249,7 +250,7 @@ def test_deleting_in_the_copy_keeps_the_original_bytes(app: App, alice: User, to
     ann = src.rows("People")[0]
     assert src.bytes_at(ann["Doc"][0]["url"]) == PDF
     assert src.custom_bytes("/Main/notes.txt") == CUSTOM_BYTES
-    assert dst.custom_bytes("/Main/notes.txt") in (400, 404)  # gone from the copy (the custom route answers 400)
+    assert dst.custom_bytes("/Main/notes.txt") in (400, 404)  # gone from the copy (this route: 400)
     assert anyio.run(lambda: maintenance.gc(app.ctx, grace_s=0)) == []  # every blob still in use
     assert src.bytes_at(ann["Doc"][0]["url"]) == PDF and src.bytes_at(ann["Pic"][0]) == PNG
     # deleting the original too: now the blob goes
@@ -313,7 +314,8 @@ def test_permissions_and_bad_input(app: App, alice: User, token: str) -> None:
     assert names == {"Src", "Other"}
 
 
-def test_no_free_name_is_a_conflict(app: App, alice: User, token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_free_name_is_a_conflict(app: App, alice: User, token: str,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
     personal = alice.personal_workspace_id
     assert personal is not None
     build_source(app, token, personal)
