@@ -67,11 +67,11 @@ class Base:
         meta: dict[str, Any] = self.api.ok("GET", "/metadata/", family="gw")["metadata"]
         return meta
 
-    def upload(self, name: str, content: bytes, relative_path: str) -> str:
+    def upload(self, name: str, content: bytes, relative_path: str, replace: str = "0") -> str:
         link = self.client.get("/api/v2.1/dtable/app-upload-link/", headers=self.auth()).json()
         up = self.client.post(link["upload_link"] + "?ret-json=1", files={"file": (name, content)},
                               data={"parent_dir": link["parent_path"], "relative_path": relative_path,
-                                    "replace": "0"})
+                                    "replace": replace})
         assert up.status_code == 200, up.text
         return asset_url(BASE_URL, workspace_id=self.workspace_id, dtable_uuid=self.uuid,
                          relative_path=relative_path, name=name)
@@ -247,7 +247,10 @@ def test_deleting_in_the_copy_keeps_the_original_bytes(app: App, alice: User, to
     for path in ("/files/2026-11/report.pdf", "/custom/Main/notes.txt"):
         resp = app.client.delete("/api/v2.1/dtable/app-asset/", params={"path": path}, headers=dst.auth())
         assert resp.status_code == 200, resp.text
+    new_pic = dst.upload("face.png", b"replaced in the copy", "images/2026-11", replace="1")
+    assert dst.bytes_at(new_pic) == b"replaced in the copy"
     ann = src.rows("People")[0]
+    assert src.bytes_at(ann["Pic"][0]) == PNG  # replacing in the copy keeps the original's blob
     assert src.bytes_at(ann["Doc"][0]["url"]) == PDF
     assert src.custom_bytes("/Main/notes.txt") == CUSTOM_BYTES
     assert dst.custom_bytes("/Main/notes.txt") in (400, 404)  # gone from the copy (this route: 400)
@@ -258,7 +261,7 @@ def test_deleting_in_the_copy_keeps_the_original_bytes(app: App, alice: User, to
                              headers=src.auth())
     assert resp.status_code == 200
     assert src.bytes_at(ann["Doc"][0]["url"]) == 404
-    assert dst.bytes_at(dst.rows("People")[0]["Pic"][0]) == PNG
+    assert src.bytes_at(ann["Pic"][0]) == PNG
 
 
 def test_copy_to_another_workspace_keeps_the_name(app: App, alice: User, token: str) -> None:
