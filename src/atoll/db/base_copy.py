@@ -1,4 +1,4 @@
-"""Queries that copy one base's metadata into a new base (``services.copy_base``), inside the
+"""Queries that copy one base's metadata into a new base (``services.accounts_copy``), inside the
 caller's transaction.
 
 Folders and links are copied by the database itself (``INSERT ... SELECT``); assets are read in
