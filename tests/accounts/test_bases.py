@@ -156,9 +156,9 @@ def test_temp_api_token_expires(make_app: MakeApp) -> None:
     assert resp.status_code == 403
 
 
-def test_copy_base_is_refused_clearly(client: TestClient, alice: User) -> None:
-    token = sign_in(client, alice.email)
-    resp = client.post("/api/v2.1/dtable-copy/", headers=headers(token),
-                       data={"src_workspace_id": "1", "name": "x", "dst_workspace_id": "1"})
-    assert resp.status_code == 400 and "not supported yet" in resp.json()["error_msg"]
+def test_copy_base_needs_an_account_token(client: TestClient, alice: User) -> None:
+    """copy_base itself: tests/accounts/test_copy_base.py."""
     assert client.post("/api/v2.1/dtable-copy/").status_code == 403
+    resp = client.post("/api/v2.1/dtable-copy/", headers=headers("0" * 40),
+                       data={"src_workspace_id": "1", "name": "x", "dst_workspace_id": "1"})
+    assert resp.status_code == 401

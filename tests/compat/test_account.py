@@ -1,7 +1,7 @@
 """The official client's ``Account`` (4.0.0 and 2.6.11) against a live atoll: a new user signs
 in, reads their account, lists workspaces, adds bases (personal and group workspace), gets a
-``Base`` with ``get_base`` and works and uploads through it; copy_base and other users'
-workspaces are refused (scenarios/account.py)."""
+``Base`` with ``get_base`` and works and uploads through it; copies a base with copy_base and
+opens the copy's rows and file; other users' workspaces are refused (scenarios/account.py)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_add_base_in_personal_and_group_workspaces(result: ScenarioResult) -> No
     assert foreign["raised"] and "workspace_id invalid" in foreign["message"]
     tables = result.check("list_after")["tables"]
     assert tables[personal["name"]] == ["From Client", "Personal By Id"]
-    assert tables[group["name"]] == ["In Group", "Shared"]
+    assert tables[group["name"]] == ["In Group", "Shared"]  # (listed before copy_base)
 
 
 def test_get_base_then_rows_and_an_upload(result: ScenarioResult) -> None:
@@ -119,6 +119,22 @@ def test_get_base_then_rows_and_an_upload(result: ScenarioResult) -> None:
 def test_refusals(result: ScenarioResult) -> None:
     expect_raised(result.check("get_base_foreign"), 403)
     expect_raised(result.check("get_base_missing"), 404)
-    copy = result.check("copy_base")
-    expect_raised(copy, 400)
-    assert "not supported yet" in copy["message"]
+    expect_raised(result.check("copy_base_foreign"), 403)
+    expect_raised(result.check("copy_base_missing"), 404)
+
+
+def test_copy_base(result: ScenarioResult) -> None:
+    listed = result.check("list_workspaces")["returned"]["workspace_list"]
+    personal = next(w for w in listed if w["type"] == "personal")
+    group = next(w for w in listed if w["type"] == "group")
+    source = result.check("add_base_default")["returned"]
+    r = result.check("copy_base")
+    made = r["returned"]
+    assert made["name"] == "From Client" and made["workspace_id"] == group["id"]
+    assert made["uuid"] != source["uuid"]
+    assert r["dtable_uuid"].replace("-", "") == made["uuid"].replace("-", "")
+    assert r["rows"] == ["hello"]
+    assert f"/workspace/{group['id']}/asset/{made['uuid']}/" in r["url"]
+    assert r["downloaded_sha256"] == result.check("get_base")["upload"]["sha256"]
+    again = result.check("copy_base_again")["returned"]
+    assert again["name"] == "From Client (1)" and again["workspace_id"] == personal["id"]

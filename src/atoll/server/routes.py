@@ -366,7 +366,8 @@ def account_routes() -> list[BaseRoute]:
         "Add a base (form name and owner: the user's email or <workspace id>@seafile_group; or "
         "workspace_id)", acct, wa.AddedBase, status=201)})
     t.both(wa.DTABLE_COPY, account.copy_base, {"POST": Op(
-        "Copy a base (copy_base): not supported yet (400)", acct, s.ErrorMsg, status=400)})
+        "Copy a base (form src_workspace_id, name, dst_workspace_id) with its rows, links and "
+        "assets (copy_base)", acct, wa.CopiedBase)})
     t.both(wa.TEMP_API_TOKEN, account.temp_api_token, {"GET": Op(
         "A temporary API token for a base of one of the user's workspaces (get_base)", acct,
         wa.TempApiToken)})

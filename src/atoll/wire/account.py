@@ -25,8 +25,6 @@ API_TOKEN = "/api/v2.1/workspace/{workspace_id:int}/dtable/{name}/api-tokens/{ap
 LOGIN_FAILED_MESSAGE = "Unable to login with provided credentials."
 NO_CREDENTIALS_MESSAGE = "Authentication credentials were not provided."
 INVALID_TOKEN_MESSAGE = "Invalid token"
-COPY_NOT_SUPPORTED = ("copy_base (dtable-copy) is not supported yet by atoll; nothing was copied "
-                      "(docs/accounts.md).")
 
 
 class AuthToken(TypedDict):
@@ -86,6 +84,12 @@ class BaseInfo(TypedDict):
 
 class AddedBase(TypedDict):
     table: BaseInfo
+
+
+class CopiedBase(TypedDict):
+    """``POST /api/v2.1/dtable-copy/``: the new base (the clients read ``dtable``)."""
+
+    dtable: BaseInfo
 
 
 class WorkspaceItem(TypedDict):

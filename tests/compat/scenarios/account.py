@@ -1,6 +1,8 @@
 """The official client's ``Account``: sign in, account info, workspaces, add_base (personal and
 group workspace), get_base and then work through the returned Base (a table, a row, an upload
-and its download); copy_base and a foreign workspace are refused; a wrong password is refused.
+and its download); copy_base (into the group workspace, then again under a free name, and the
+copy's file cell downloads through the copy); a foreign workspace is refused; a wrong password
+is refused.
 
 Run: <client-venv>/bin/python account.py <server_url> <api_token>, with COMPAT_EMAIL,
 COMPAT_PASSWORD, COMPAT_GROUP_WORKSPACE (a group workspace's name the user is a member of) and
@@ -72,6 +74,9 @@ with ck("get_base") as r:
     save = os.path.join(WORKDIR, "account-download.txt")
     base.download_file(info["url"], save)
     r["downloaded_sha256"] = file_sha256(save)
+    base.add_table("Files", columns=[{"column_name": "Doc", "column_type": "file"}])
+    base.append_row("Files", {"Doc": [{"name": info["name"], "size": info["size"], "type": "file",
+                                        "url": info["url"]}]})
 
 with ck("get_base_group") as r:
     group_base = account.get_base(group["id"], "In Group")
@@ -84,6 +89,22 @@ with ck("get_base_missing") as r:
     r.update(ck.expect_error(account.get_base, personal["id"], "No Such Base"))
 
 with ck("copy_base") as r:
-    r.update(ck.expect_error(account.copy_base, personal["id"], "From Client", group["id"]))
+    r["returned"] = account.copy_base(personal["id"], "From Client", group["id"])
+    copied = account.get_base(group["id"], "From Client")
+    r["dtable_uuid"] = copied.dtable_uuid
+    r["rows"] = [row["Title"] for row in copied.list_rows("Notes")]
+    r["url"] = copied.list_rows("Files")[0]["Doc"][0]["url"]
+    save = os.path.join(WORKDIR, "copy-download.txt")
+    copied.download_file(r["url"], save)
+    r["downloaded_sha256"] = file_sha256(save)
+
+with ck("copy_base_again") as r:
+    r["returned"] = account.copy_base(personal["id"], "From Client", personal["id"])
+
+with ck("copy_base_foreign") as r:
+    r.update(ck.expect_error(account.copy_base, personal["id"], "From Client", FOREIGN))
+
+with ck("copy_base_missing") as r:
+    r.update(ck.expect_error(account.copy_base, personal["id"], "No Such Base", group["id"]))
 
 ck.emit()

@@ -1,5 +1,5 @@
 """The account routes of the official client's ``Account`` class (docs/accounts.md): sign-in,
-account info, workspaces, add_base, get_base's temporary API token; copy_base is refused (400).
+account info, workspaces, add_base, copy_base, get_base's temporary API token.
 
 Account routes answer like dtable-web: no credentials 403 and a bad token 401, both
 ``{"detail": ...}``; a failed sign-in 400 ``{"non_field_errors": [...]}``; a throttled one 429
@@ -21,7 +21,7 @@ from atoll.errors import InvalidInput
 from atoll.models import ApiToken
 from atoll.server.auth import AUTH_PREFIXES, context
 from atoll.server.bodies import read_bounded
-from atoll.services import accounts, accounts_bases, accounts_login, accounts_tokens
+from atoll.services import accounts, accounts_bases, accounts_copy, accounts_login, accounts_tokens
 from atoll.wire import account as wire
 from atoll.wire.headers import NO_STORE
 
@@ -124,7 +124,10 @@ async def add_base(request: Request, user: User) -> Response:
 
 @account_route
 async def copy_base(request: Request, user: User) -> Response:
-    raise InvalidInput(wire.COPY_NOT_SUPPORTED)
+    form = await read_form(request)
+    src, dst = accounts_copy.parse_workspace_ids(form.get("src_workspace_id"), form.get("dst_workspace_id"))
+    record = await accounts_copy.copy_base(context(request), user, src, form.get("name", ""), dst)
+    return JSONResponse(wire.CopiedBase(dtable=_base(record)))
 
 
 @account_route
