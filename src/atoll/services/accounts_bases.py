@@ -29,6 +29,7 @@ from atoll.db.users import BaseRecord, Membership, User
 from atoll.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
 from atoll.models import Dtable, Permission, Principal
 from atoll.services.context import Context
+from atoll.services.membership import member_role, writing_role
 from atoll.timeutil import utcnow
 
 TEMP_TOKEN_AUDIENCE = "atoll:temp-api-token"
@@ -97,13 +98,7 @@ def resolve_workspace(user: User, *, owner: str | None, workspace_id: str | None
 def _add_base(engine: Engine, user: User, workspace_id: int, name: str) -> BaseRecord:
     try:
         with write_tx(engine) as conn:
-            role = q.active_role(conn, workspace_id, user.id)
-            if role is None:
-                if not q.workspace_exists(conn, workspace_id):
-                    raise NotFound("Workspace not found.")
-                raise PermissionDenied("Permission denied.")
-            if role not in q.WRITE_ROLES:
-                raise PermissionDenied("Permission denied.")
+            writing_role(conn, user, workspace_id)
             if q.base_by_name(conn, workspace_id, name) is not None:
                 raise Conflict(f"Table {name} already exists.")
             now = utcnow().isoformat()
@@ -121,11 +116,7 @@ async def add_base(ctx: Context, user: User, workspace_id: int, name: str) -> Ba
 def _member_base(engine: Engine, user: User, workspace_id: int,
                  name: str) -> tuple[BaseRecord, q.Role]:
     with read_tx(engine) as conn:
-        role = q.active_role(conn, workspace_id, user.id)
-        if role is None:
-            if not q.workspace_exists(conn, workspace_id):
-                raise NotFound("Workspace not found.")
-            raise PermissionDenied("Permission denied.")
+        role = member_role(conn, user, workspace_id)
         base = q.base_by_name(conn, workspace_id, name)
     if base is None:
         raise NotFound(f"dtable {name} not found.")

@@ -31,11 +31,12 @@ from atoll.db import schema
 from atoll.db import users as q
 from atoll.db.engine import write_tx
 from atoll.db.users import BaseRecord, User
-from atoll.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from atoll.errors import Conflict, InvalidInput, NotFound
 from atoll.models import Dtable
 from atoll.services import rowkeys
 from atoll.services.accounts_bases import MAX_BASE_NAME_CHARS
 from atoll.services.context import Context
+from atoll.services.membership import member_role, writing_role
 from atoll.timeutil import utcnow
 from atoll.wire.copy_urls import URL_COLUMN_TYPES, Rebase, custom_uuids
 
@@ -50,15 +51,6 @@ def parse_workspace_ids(src: str | None, dst: str | None) -> tuple[int, int]:
         return int(src or ""), int(dst or "")
     except ValueError:
         raise InvalidInput("src_workspace_id or dst_workspace_id is invalid.") from None
-
-
-def _role(conn: Connection, user: User, workspace_id: int) -> q.Role:
-    role = q.active_role(conn, workspace_id, user.id)
-    if role is None:
-        if not q.workspace_exists(conn, workspace_id):
-            raise NotFound(f"workspace {workspace_id} not found.")
-        raise PermissionDenied("Permission denied.")
-    return role
 
 
 def _free_name(conn: Connection, workspace_id: int, name: str) -> str:
@@ -134,12 +126,11 @@ def copy_base_sync(engine: Engine, user: User, src_workspace_id: int, name: str,
                    dst_workspace_id: int) -> BaseRecord:
     try:
         with write_tx(engine) as conn:
-            _role(conn, user, src_workspace_id)
+            member_role(conn, user, src_workspace_id)
             source = q.base_by_name(conn, src_workspace_id, name)
             if source is None:
                 raise NotFound(f"dtable {name} not found.")
-            if _role(conn, user, dst_workspace_id) not in q.WRITE_ROLES:
-                raise PermissionDenied("Permission denied.")
+            writing_role(conn, user, dst_workspace_id)
             now = utcnow().isoformat()
             src = source.dtable
             dst = Dtable(uuid=str(uuid.uuid4()), name=_free_name(conn, dst_workspace_id, src.name),

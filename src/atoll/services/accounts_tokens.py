@@ -22,6 +22,7 @@ from atoll.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from atoll.models import ApiToken, Dtable, Permission
 from atoll.services.access import API_TOKEN_HEX_BYTES
 from atoll.services.context import Context
+from atoll.services.membership import member_role
 from atoll.timeutil import utcnow
 
 #: Longest app name accepted.
@@ -45,11 +46,7 @@ def check_permission(permission: str) -> Permission:
 
 
 def _writable_base(conn: Connection, user: User, workspace_id: int, name: str) -> Dtable:
-    role = uq.active_role(conn, workspace_id, user.id)
-    if role is None:
-        if not uq.workspace_exists(conn, workspace_id):
-            raise NotFound("Workspace not found.")
-        raise PermissionDenied("Permission denied.")
+    role = member_role(conn, user, workspace_id)
     base = uq.base_by_name(conn, workspace_id, name)
     if base is None:
         raise NotFound(f"dtable {name} not found.")
