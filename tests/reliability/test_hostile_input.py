@@ -316,6 +316,7 @@ class Seed:
             "ticket": self.download_ticket if template.startswith("/seafhttp/files/") else self.upload_ticket,
             "upload_id": self.upload_id,
             "token": "hostile-workflow-token",
+            "app_name": "hostile-app",
         }
         return re.sub(r"{(\w+)(:\w+)?}", lambda m: fillers[m.group(1)], template)
 

@@ -201,7 +201,7 @@ class Eio3:
             ack_id, body = body[:digits], body[digits:]
             try:
                 call = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the decoder's depth
                 return
             if not isinstance(call, list) or not call or call[0] != "join-room":
                 return

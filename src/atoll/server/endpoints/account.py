@@ -8,7 +8,6 @@ with Retry-After. Other errors are the usual dtable-web ``{"error_msg": ...}``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,6 +22,7 @@ from atoll.server.auth import AUTH_PREFIXES, context
 from atoll.server.bodies import read_bounded
 from atoll.services import accounts, accounts_bases, accounts_copy, accounts_login, accounts_tokens
 from atoll.wire import account as wire
+from atoll.wire import json_bounds
 from atoll.wire.headers import NO_STORE
 
 #: Largest form body an account route reads (413 beyond it).
@@ -38,10 +38,7 @@ async def read_form(request: Request) -> dict[str, str]:
     raw = await read_bounded(request, MAX_ACCOUNT_FORM_BYTES)
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if kind == "application/json":
-        try:
-            value = json.loads(raw or b"{}")
-        except ValueError:
-            raise InvalidInput("params invalid: the body is not JSON.") from None
+        value = json_bounds.loads(raw) if raw.strip() else {}
         if not isinstance(value, dict):
             raise InvalidInput("params invalid: the body must be a JSON object.")
         return {str(k): str(v) for k, v in value.items() if v is not None}
