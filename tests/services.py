@@ -15,6 +15,7 @@ import atexit
 import functools
 import glob
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -41,6 +42,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Ports a restarting service listens on: below the kernel's ephemeral range, which hands ports to
+#: bind(0) and to every outgoing connection (one of them took a stopped PostgreSQL's port while the
+#: tests restarted it: pg_ctl start then failed to bind).
+STABLE_PORTS = range(20000, 30000)
+
+
+def stable_port() -> int:
+    """A free port the kernel never hands out by itself (``STABLE_PORTS``), so it is still free
+    when the service that had it starts again."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    candidates = [p for p in STABLE_PORTS if p < low]
+    for port in random.sample(candidates, len(candidates)):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {STABLE_PORTS} below the ephemeral range")
+
+
 def _pg_bindir() -> Path:
     found = shutil.which("pg_config")
     if found:
@@ -57,7 +79,7 @@ class Postgres:
     """A PostgreSQL cluster in a temp folder, trust auth, listening on 127.0.0.1 only."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        self.port = stable_port()  # it is stopped and started again by the restart tests
         self.root = Path(tempfile.mkdtemp(prefix="atoll-pg-", dir=RUN_DIR))
         self.data = self.root / "data"
         self.bindir = _pg_bindir()
