@@ -211,7 +211,8 @@ def write_rows_doc(path: Path, results: dict[str, dict[int, dict[str, float]]], 
         "view's filter are narrowed through the cells' sort keys (docs/sql.md, \"Indexes\"), so "
         "they carry the page target; the GROUP BY has no WHERE and reads the whole table in the "
         "database (no target). PostgreSQL: the bench runs no ANALYZE of its own; the server "
-        "refreshes the statistics after every 20,000 rows it appends (`analyze_after_rows`, "
+        "refreshes the statistics (VACUUM (ANALYZE)) after every 20,000 rows it appends "
+        "(`analyze_after_rows`, "
         "docs/architecture.md). Writes run after the reads: append_row "
         "(`POST rows/`, one row), batch_append_rows (`POST rows/`, 1,000 rows; the table grows "
         "by them), update_row (`PUT rows/`, one row of the middle page).",

@@ -6,9 +6,11 @@ big import the planner still sees the small table of before and picks plans that
 on 100,000 rows a page of ``list_rows`` took 3-5x its time on 1,000 rows, and one append 4x
 (``max(seq)`` without the index), until autovacuum caught up. So each server process counts the
 rows it appended or deleted (rows API, big_data_insert, SQL INSERT and DELETE), and after every
-``analyze_after_rows`` of them runs ``ANALYZE rows, row_keys`` in the background (one at a time;
-it samples a fixed number of rows, so it costs about the same on any size). SQLite plans from
-its schema alone: nothing to do.
+``analyze_after_rows`` of them runs ``VACUUM (ANALYZE) rows, row_keys`` in the background (one at
+a time). ANALYZE samples a fixed number of rows; VACUUM reads only the pages written since the
+last one and marks them all-visible, which index-only scans need: a sorted page in the middle of
+100k rows (an OFFSET over the key index) took 97 ms after ANALYZE alone, 52 ms after both.
+SQLite plans from its schema alone: nothing to do.
 """
 
 from __future__ import annotations
@@ -54,9 +56,12 @@ class PlannerStats:
             await anyio.to_thread.run_sync(self._analyze_sync)
             self.runs += 1
         except Exception as exc:  # statistics are an optimisation: never fail a request for them
-            log.warning("ANALYZE after bulk row writes failed (autovacuum will do it): %s", exc)
+            log.warning("VACUUM (ANALYZE) after bulk row writes failed (autovacuum will do it): %s", exc)
 
     def _analyze_sync(self) -> None:
-        with self._engine.connect() as conn:
-            conn.execute(text("ANALYZE " + ", ".join(ANALYZED_TABLES)))
-            conn.commit()
+        # VACUUM cannot run inside a transaction: autocommit. It reads only the pages changed
+        # since the last one (the visibility map skips the rest) and marks them all-visible, so
+        # index-only scans (a page's OFFSET over the table-order or key index) stop visiting the
+        # table for every entry they skip.
+        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM (ANALYZE) " + ", ".join(ANALYZED_TABLES)))
