@@ -51,6 +51,14 @@ def cell(rng: random.Random) -> Any:
     return rng.choice(ODD)
 
 
+def table_t1(make_app: MakeApp) -> tuple[App, Api]:
+    """A fresh app and base with table T1 of COLUMNS."""
+    app = make_app()
+    api = api_on(app)
+    api.ok("POST", "/tables/", json={"table_name": "T1", "lang": "en", "columns": COLUMNS})
+    return app, api
+
+
 def fill(app: App, api: Api, rng: random.Random, count: int) -> None:
     """Rows whose stored cells hold anything (written as a row write does: rows and their keys)."""
     uuid = api.uuid
@@ -139,9 +147,7 @@ def both_ways(monkeypatch: pytest.MonkeyPatch, run: Any) -> tuple[Any, Any]:
 def test_select_answers_never_change(
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, counted: list[int], seed: int
 ) -> None:
-    app = make_app()
-    api = api_on(app)
-    api.ok("POST", "/tables/", json={"table_name": "T1", "lang": "en", "columns": COLUMNS})
+    app, api = table_t1(make_app)
     rng = random.Random(seed)
     fill(app, api, rng, 120)
     sql = Sql(api, app)
@@ -164,9 +170,7 @@ def test_select_answers_never_change(
 def test_view_answers_never_change(
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, counted: list[int], seed: int
 ) -> None:
-    app = make_app()
-    api = api_on(app)
-    api.ok("POST", "/tables/", json={"table_name": "T1", "lang": "en", "columns": COLUMNS})
+    app, api = table_t1(make_app)
     rng = random.Random(seed)
     fill(app, api, rng, 120)
     api.ok("POST", "/views/?table_name=T1", json={"name": "V"})
@@ -218,9 +222,7 @@ def test_update_delete_where_never_change(
     results = []
     for enabled in (True, False):
         monkeypatch.setattr(narrowing, "ENABLED", enabled)
-        app = make_app()
-        api = api_on(app)
-        api.ok("POST", "/tables/", json={"table_name": "T1", "lang": "en", "columns": COLUMNS})
+        app, api = table_t1(make_app)
         rng = random.Random(9)
         fill(app, api, rng, 120)
         sql = Sql(api, app)
@@ -243,9 +245,7 @@ def test_update_delete_where_never_change(
 
 @pytest.fixture
 def big(make_app: MakeApp, counted: list[int]) -> tuple[App, Sql]:
-    app = make_app()
-    api = api_on(app)
-    api.ok("POST", "/tables/", json={"table_name": "T1", "lang": "en", "columns": COLUMNS})
+    app, api = table_t1(make_app)
     rows = [{"Name": f"r{i}", "N": i, "T": f"t{i % 7}", "S": "open" if i % 3 else "12", "C": i % 2 == 0}
             for i in range(300)]  # fmt: skip
     api.ok("POST", "/rows/", json={"table_name": "T1", "rows": rows})
