@@ -24,10 +24,13 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 START_TIMEOUT_S = 60.0
+#: pg_ctl start's wait, and how long a new connection waits out a crash recovery.
+PG_START_TIMEOUT_S = 300
 #: Where services keep their files; .ci/run points it at a folder it cleans up (and whose
 #: leftover services it stops) even when the test process itself was killed.
 RUN_DIR = os.environ.get("ATOLL_TEST_RUN_DIR") or None
@@ -100,15 +103,42 @@ class Postgres:
 
     def pg_ctl(self, action: str, *extra: str) -> None:
         opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
-        args = ["pg_ctl", "-D", str(self.data), "-w", "-t", "60", "-l", str(self.root / "log")]
+        args = ["pg_ctl", "-D", str(self.data), "-w", "-t", str(PG_START_TIMEOUT_S), "-l",
+                str(self.root / "log")]
         if action == "start":
             args += ["-o", opts]
         self._run(*args, action, *extra)
         self.started = action != "stop"
 
     def stop(self, mode: str = "fast") -> None:
-        if self.started:
-            self.pg_ctl("stop", "-m", mode)
+        """Stop the cluster. ``immediate`` is a crash: a CHECKPOINT first bounds the WAL its
+        restart replays to what the test itself wrote since (a CI run once replayed the whole
+        lane's WAL on a busy machine for minutes, past pg_ctl's wait, and every later test failed
+        to connect: "not yet accepting connections")."""
+        if not self.started:
+            return
+        if mode == "immediate":
+            self._checkpoint()
+        self.pg_ctl("stop", "-m", mode)
+
+    def _checkpoint(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10) as conn:
+            conn.execute("CHECKPOINT")
+
+    def _connect_when_ready(self) -> Any:
+        """An admin connection, waiting out a recovery still under way (up to PG_START_TIMEOUT_S)."""
+        import psycopg
+
+        deadline = time.monotonic() + PG_START_TIMEOUT_S
+        while True:
+            try:
+                return psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10)
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def destroy(self) -> None:
         try:
@@ -122,10 +152,9 @@ class Postgres:
 
     def new_url(self) -> str:
         """A URL whose connections see only a new, empty schema."""
-        import psycopg
 
         schema = "t_" + uuid.uuid4().hex[:16]
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+        with self._connect_when_ready() as conn:
             conn.execute(f"CREATE SCHEMA {schema}")
         return f"{self.admin_url}?options=-csearch_path%3D{schema}"
 
