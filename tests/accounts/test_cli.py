@@ -1,5 +1,5 @@
 """``atoll user …``: passwords from stdin (never an argument), list, disable, set-password,
-add-member; on the active backend."""
+add-member, remove-member, delete; on the active backend."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ def test_user_commands(env: dict[str, str]) -> None:
         added = atoll(env, "user", "add-member", "ann@example.com", "Team", "--role", "readonly")
         assert added.exit_code == 0, added.output
         assert atoll(env, "user", "add-member", "ann@example.com", "Nope").exit_code == 1
+        assert atoll(env, "user", "remove-member", "ann@example.com", "Team").exit_code == 0
+        again = atoll(env, "user", "remove-member", "ann@example.com", "Team")
+        assert again.exit_code == 1 and "not a member" in again.output
+        assert atoll(env, "user", "delete", "ann@example.com").exit_code == 0
+        assert atoll(env, "user", "list").output == ""
+        assert atoll(env, "user", "delete", "ann@example.com").exit_code == 1
     finally:
         ctx.close()
 

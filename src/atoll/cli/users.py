@@ -1,6 +1,6 @@
-"""Operator commands for user accounts: ``atoll user create|list|disable|enable|set-password|
-add-member`` (docs/accounts.md). Passwords are never arguments: they are read from a hidden
-prompt on a terminal, else from the first line of stdin."""
+"""Operator commands for user accounts: ``atoll user create|list|disable|enable|delete|
+set-password|add-member|remove-member`` (docs/accounts.md). Passwords are never arguments: they
+are read from a hidden prompt on a terminal, else from the first line of stdin."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from atoll.cli.operator import open_context
 from atoll.cli.options import backend_options, load_settings
 from atoll.db.users import ROLES
 from atoll.errors import AtollError
-from atoll.services import accounts
+from atoll.services import accounts, accounts_removal
 
 
 def read_password() -> str:
@@ -32,7 +32,8 @@ def _fail(exc: AtollError) -> click.ClickException:
 
 @click.group()
 def user() -> None:
-    """Create, list and disable users; set passwords; add users to workspaces."""
+    """Create, list, disable and delete users; set passwords; add users to and remove them from
+    workspaces."""
 
 
 @user.command("create")
@@ -119,6 +120,34 @@ def user_add_member(data_dir: str, db_url: str | None, storage: str | None, emai
     except AtollError as exc:
         raise _fail(exc) from None
     click.echo(f"{email} is {role} of {workspace}", err=True)
+
+
+@user.command("remove-member")
+@backend_options
+@click.argument("email")
+@click.argument("workspace")
+def user_remove_member(data_dir: str, db_url: str | None, storage: str | None, email: str,
+                       workspace: str) -> None:
+    """Take a user out of a workspace (by name): its bases stop opening for them at once."""
+    ctx = open_context(load_settings(data_dir, db_url, storage))
+    try:
+        accounts_removal.remove_member(ctx.engine, workspace, email)
+    except AtollError as exc:
+        raise _fail(exc) from None
+    click.echo(f"{email} is no longer a member of {workspace}", err=True)
+
+
+@user.command("delete")
+@backend_options
+@click.argument("email")
+def user_delete(data_dir: str, db_url: str | None, storage: str | None, email: str) -> None:
+    """Delete a user, their account tokens, memberships and (empty) personal workspace."""
+    ctx = open_context(load_settings(data_dir, db_url, storage))
+    try:
+        accounts_removal.delete_user(ctx.engine, email)
+    except AtollError as exc:
+        raise _fail(exc) from None
+    click.echo(f"deleted user {email}", err=True)
 
 
 def register(group: click.Group) -> None:

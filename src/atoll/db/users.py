@@ -171,6 +171,25 @@ def add_member(conn: Connection, workspace_id: int, user_id: int, role: Role) ->
                      .values(role=role))
 
 
+def remove_member(conn: Connection, workspace_id: int, user_id: int) -> bool:
+    t = schema.workspace_members
+    gone = conn.execute(delete(t).where(t.c.workspace_id == workspace_id, t.c.user_id == user_id))
+    return bool(gone.rowcount)
+
+
+def delete_user(conn: Connection, user: User) -> None:
+    """The user, their account tokens and memberships; then their personal workspace (the caller
+    made sure it holds no base)."""
+    m, t = schema.workspace_members, schema.account_tokens
+    conn.execute(delete(t).where(t.c.user_id == user.id))
+    conn.execute(delete(m).where(m.c.user_id == user.id))
+    conn.execute(delete(schema.users).where(schema.users.c.id == user.id))
+    if user.personal_workspace_id is not None:
+        w = schema.workspaces
+        conn.execute(delete(m).where(m.c.workspace_id == user.personal_workspace_id))
+        conn.execute(delete(w).where(w.c.id == user.personal_workspace_id))
+
+
 def workspace_by_name(conn: Connection, name: str) -> Workspace | None:
     t = schema.workspaces
     row = conn.execute(select(t).where(t.c.name == name)).mappings().first()
