@@ -125,7 +125,8 @@ def build_source(app: App, token: str, workspace_id: int) -> Base:
         {"column_name": "Name", "column_type": "text"},
         {"column_name": "No", "column_type": "auto-number", "column_data": {"format": "000", "digits": 3}},
         {"column_name": "Doc", "column_type": "file"},
-        {"column_name": "Pic", "column_type": "image"}]})
+        {"column_name": "Pic", "column_type": "image"},
+        {"column_name": "Notes", "column_type": "long-text"}]})
     api.ok("POST", "/tables/", json={"table_name": "Projects", "lang": "en", "columns": [
         {"column_name": "Title", "column_type": "text"}, {"column_name": "Budget", "column_type": "number"},
         {"column_name": "Double", "column_type": "formula", "column_data": {"formula": "{Budget}*2"}}]})
@@ -140,7 +141,8 @@ def build_source(app: App, token: str, workspace_id: int) -> Base:
     custom = {"name": "notes.txt", "size": len(CUSTOM_BYTES), "type": "file", "url": custom_url}
     outside = "https://elsewhere.example/x.png"
     people = api.ok("POST", "/rows/", family="gw", json={"table_name": "People", "rows": [
-        {"Name": "Ann", "Doc": [doc, custom], "Pic": [pic_url, outside]}, {"Name": "Ben"}]})["row_ids"]
+        {"Name": "Ann", "Doc": [doc, custom], "Pic": [pic_url, outside],
+         "Notes": f"See ![face]({pic_url}) and [there]({outside})"}, {"Name": "Ben"}]})["row_ids"]
     projects = api.ok("POST", "/rows/", family="gw", json={"table_name": "Projects", "rows": [
         {"Title": "P1", "Budget": 10}, {"Title": "P2", "Budget": 3}]})["row_ids"]
     api.ok("POST", "/links/", family="gw", json={
@@ -205,6 +207,7 @@ def test_copy_has_everything_and_opens_its_own_assets(app: App, alice: User, tok
     assert [r["Double"] for r in after["Projects"]] == [20, 6]
     assert len(ann["Projects"]) == 2
     assert dst.uuid in ann["Doc"][0]["url"] and dst.uuid in ann["Pic"][0]
+    assert ann["Notes"] == f"See ![face]({ann['Pic'][0]}) and [there]({ann['Pic'][1]})"  # long text
 
     # the copy's cells open the copy's assets with the copy's token; byte-identical
     assert dst.bytes_at(ann["Doc"][0]["url"]) == PDF

@@ -8,9 +8,12 @@ from typing import Any
 
 from sqlalchemy import text
 
+from atoll.services import accounts
+from atoll.services.access import create_api_token
+from tests.accounts.conftest import PASSWORD, headers, sign_in
 from tests.backends import on_postgres_s3
 from tests.conftest import MakeApp
-from tests.rows.conftest import api_on
+from tests.rows.conftest import Api, access_token, api_on
 
 EVERY = 300
 COLUMNS = [{"column_name": "N", "column_type": "number"}]
@@ -49,3 +52,24 @@ def test_zero_leaves_it_to_autovacuum(make_app: MakeApp) -> None:
     api.ok("POST", "/rows/", json={"table_name": "T", "rows": [{"N": i} for i in range(50)]})
     app.client.portal.call(app.ctx.planner_stats.settled)  # type: ignore[union-attr]
     assert app.ctx.planner_stats.runs == 0
+
+
+
+def test_a_copied_base_counts_its_rows(make_app: MakeApp) -> None:
+    """copy_base is a bulk load of the copy's rows: they count like appended ones."""
+    app = make_app(analyze_after_rows=EVERY)
+    user = accounts.create_user(app.ctx.engine, "ann@example.com", PASSWORD)
+    made = create_api_token(app.ctx.engine, base="Src",
+                            workspace=accounts.personal_workspace_name(user.email))
+    api = Api(app.client, made.dtable.uuid, access_token(app.client, made.token))
+    api.ok("POST", "/tables/", json={"table_name": "T", "columns": COLUMNS})
+    api.ok("POST", "/rows/", json={"table_name": "T", "rows": [{"N": i} for i in range(EVERY - 1)]})
+    stats = app.ctx.planner_stats
+    app.client.portal.call(stats.settled)  # type: ignore[union-attr]
+    assert stats.runs == 0
+    ws = str(user.personal_workspace_id)
+    copied = app.client.post("/api/v2.1/dtable-copy/", headers=headers(sign_in(app.client, user.email)),
+                             data={"src_workspace_id": ws, "name": "Src", "dst_workspace_id": ws})
+    assert copied.status_code == 200, copied.text
+    app.client.portal.call(stats.settled)  # type: ignore[union-attr]
+    assert stats.runs == (1 if on_postgres_s3() else 0)

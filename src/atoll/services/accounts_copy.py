@@ -38,7 +38,7 @@ from atoll.services.accounts_bases import MAX_BASE_NAME_CHARS
 from atoll.services.context import Context
 from atoll.services.membership import member_role, writing_role
 from atoll.timeutil import utcnow
-from atoll.wire.copy_urls import URL_COLUMN_TYPES, Rebase, custom_uuids
+from atoll.wire.copy_urls import REBASED_COLUMN_TYPES, Rebase, custom_uuids
 
 #: Rows (and assets) read, rewritten and written per step of a copy.
 COPY_BATCH_ROWS = 500
@@ -92,7 +92,7 @@ def copied_asset_uuid(dst_uuid: str, asset_uuid: str) -> str:
 def _rewrite(conn: Connection, table: dict[str, Any], rows: list[rq.StoredRow], src: Dtable,
              dst: Dtable) -> list[rq.StoredRow]:
     columns = table.get("columns", [])
-    url_columns = [(c["key"], c["type"]) for c in columns if c.get("type") in URL_COLUMN_TYPES]
+    url_columns = [(c["key"], c["type"]) for c in columns if c.get("type") in REBASED_COLUMN_TYPES]
     if not url_columns:
         return rows
     wanted = {u for r in rows for key, kind in url_columns for u in custom_uuids(kind, r.data.get(key))}
@@ -109,7 +109,9 @@ def _rewrite(conn: Connection, table: dict[str, Any], rows: list[rq.StoredRow], 
     return out
 
 
-def _copy_rows(conn: Connection, doc: dict[str, Any], src: Dtable, dst: Dtable) -> None:
+def _copy_rows(conn: Connection, doc: dict[str, Any], src: Dtable, dst: Dtable) -> int:
+    """Every row of every table, a batch at a time; the number copied."""
+    copied_rows = 0
     for table in doc.get("tables", []):
         after: tuple[int, str] | None = None
         while True:
@@ -117,13 +119,16 @@ def _copy_rows(conn: Connection, doc: dict[str, Any], src: Dtable, dst: Dtable) 
             copied = _rewrite(conn, table, batch, src, dst)
             rq.insert_rows(conn, dst.uuid, copied)
             rq.insert_keys(conn, dst.uuid, table["_id"], rowkeys.row_keys(table.get("columns", []), copied))
+            copied_rows += len(copied)
             if len(batch) < COPY_BATCH_ROWS:
                 break
             after = (batch[-1].seq, batch[-1].row_id)
+    return copied_rows
 
 
 def copy_base_sync(engine: Engine, user: User, src_workspace_id: int, name: str,
-                   dst_workspace_id: int) -> BaseRecord:
+                   dst_workspace_id: int) -> tuple[BaseRecord, int]:
+    """The copy's record and the number of rows copied."""
     try:
         with write_tx(engine) as conn:
             member_role(conn, user, src_workspace_id)
@@ -139,9 +144,9 @@ def copy_base_sync(engine: Engine, user: User, src_workspace_id: int, name: str,
             doc = _copy_doc(conn, src.uuid, dst.uuid)
             cq.copy_asset_dirs(conn, src.uuid, dst.uuid, now)
             _copy_assets(conn, src.uuid, dst.uuid)
-            _copy_rows(conn, doc, src, dst)
+            copied_rows = _copy_rows(conn, doc, src, dst)
             cq.copy_row_links(conn, src.uuid, dst.uuid)
-            return BaseRecord(dst, now)
+            return BaseRecord(dst, now), copied_rows
     except IntegrityError:  # a base of the chosen name added at the same moment
         raise Conflict(f"Table {name} already exists in workspace {dst_workspace_id}.") from None
 
@@ -151,4 +156,7 @@ async def copy_base(ctx: Context, user: User, src_workspace_id: int, name: str,
     """A copy of base ``name`` of workspace ``src_workspace_id`` in ``dst_workspace_id``."""
     if not name.strip():
         raise InvalidInput("name is invalid.")
-    return await ctx.run_db(copy_base_sync, ctx.engine, user, src_workspace_id, name, dst_workspace_id)
+    record, copied_rows = await ctx.run_db(copy_base_sync, ctx.engine, user, src_workspace_id, name,
+                                           dst_workspace_id)
+    ctx.planner_stats.wrote(copied_rows)  # a big copy is a bulk load: fresh statistics soon
+    return record
