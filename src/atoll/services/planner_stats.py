@@ -7,9 +7,9 @@ on 100,000 rows a page of ``list_rows`` took 3-5x its time on 1,000 rows, and on
 (``max(seq)`` without the index), until autovacuum caught up. So each server process counts the
 rows it appended or deleted (rows API, big_data_insert, SQL INSERT and DELETE, copy_base), and
 after every ``analyze_after_rows`` of them runs ``VACUUM (ANALYZE) rows, row_keys`` in the
-background (one at a time). ANALYZE samples a fixed number of rows; VACUUM reads only the pages written since the
-last one and marks them all-visible, which index-only scans need: a sorted page in the middle of
-100k rows (an OFFSET over the key index) took 97 ms after ANALYZE alone, 52 ms after both.
+background (one at a time). ANALYZE samples a fixed number of rows; VACUUM reads only the pages
+written since the last one and marks them all-visible, which index-only scans need: a sorted page
+in the middle of 100k rows (an OFFSET over the key index) took 97 ms after ANALYZE alone, 52 ms after both.
 SQLite plans from its schema alone: nothing to do.
 """
 
