@@ -19,27 +19,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, update
+from sqlalchemy import Connection, bindparam, delete, literal_column, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from atoll.db import schema
 from atoll.db.prepared import Prepared
 
 _b = schema.blobs
+_ONE = literal_column("1")  # inline: prepared statements bind only named parameters
 
 
 def _upsert(insert: Any) -> Prepared:
     stmt = insert(_b).values(
-        key=bindparam("key"), sha256=bindparam("sha256"), size=bindparam("size"), refs=1,
+        key=bindparam("key"), sha256=bindparam("sha256"), size=bindparam("size"), refs=_ONE,
         created_at=bindparam("now"),
     )  # fmt: skip
-    stmt = stmt.on_conflict_do_update(index_elements=[_b.c.sha256, _b.c.size], set_={"refs": _b.c.refs + 1})
+    stmt = stmt.on_conflict_do_update(index_elements=[_b.c.sha256, _b.c.size], set_={"refs": _b.c.refs + _ONE})
     return Prepared(stmt.returning(_b.c.key))
 
 
 _ADD = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
-_DROP = Prepared(update(_b).where(_b.c.key == bindparam("key")).values(refs=_b.c.refs - 1).returning(_b.c.refs))
-_REMOVE = Prepared(delete(_b).where(_b.c.key == bindparam("key"), _b.c.refs <= 0))
+_DROP = Prepared(update(_b).where(_b.c.key == bindparam("key")).values(refs=_b.c.refs - _ONE).returning(_b.c.refs))
+_REMOVE = Prepared(delete(_b).where(_b.c.key == bindparam("key"), _b.c.refs <= literal_column("0")))
 
 
 def add_ref(conn: Connection, key: str, sha256: str, size: int, now: str) -> str:
