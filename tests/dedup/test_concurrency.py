@@ -49,7 +49,8 @@ def _in_parallel(env: Env, job: Callable[[int, Callable[[Callable[..., T]], T]],
 
 def test_concurrent_add_then_drop_keep_one_row_and_exact_counts(env: Env) -> None:
     def adds(_: int, tx: Callable[[Callable[..., str]], str]) -> list[str]:
-        return [tx(lambda c: blobs.add_ref(c, new_key(), SHA, SIZE, utcnow().isoformat())) for _ in range(ROUNDS)]
+        return [tx(lambda c: blobs.add_ref(c, new_key(), SHA, SIZE, utcnow().isoformat()))
+                for _ in range(ROUNDS)]
 
     keys = _in_parallel(env, adds)
     rows = blob_rows(env)

@@ -13,6 +13,8 @@ from atoll.cli import main
 from atoll.db import schema
 from atoll.services import fsck as fsck_service
 from atoll.services.fsck import FsckReport
+from tests import services
+from tests.backends import on_postgres_s3
 from tests.dedup.conftest import Env, asset_keys, blob_rows, stored_keys
 
 FILES = 24
@@ -115,8 +117,9 @@ def test_cli_fsck_exit_status_and_lines(env: Env) -> None:
     settings = env.ctx.settings
     args = ["fsck", "--data-dir", str(settings.data_dir), "--db-url", settings.db_url,
             "--storage", settings.storage]
-    ok = CliRunner().invoke(main, [*args, "--verify"])
+    runner = CliRunner(env=services.moto().env if on_postgres_s3() else {})  # S3 credentials
+    ok = runner.invoke(main, [*args, "--verify"])
     assert ok.exit_code == 0 and ok.stdout == "", ok.output
     _write(env, row.key, b"cli c0ntent")
-    bad = CliRunner().invoke(main, [*args, "--verify"])
+    bad = runner.invoke(main, [*args, "--verify"])
     assert bad.exit_code == 1 and f"wrong hash\t{row.key} {env.uuid}:/files/2026-11/a.txt" in bad.stdout

@@ -30,7 +30,8 @@ class BlobRow:
 def rows_after(conn: Connection, after: str, limit: int) -> list[BlobRow]:
     """The next ``limit`` blob rows with a key greater than ``after``, by key."""
     query = select(_b.c.key, _b.c.sha256, _b.c.size, _b.c.refs).where(_b.c.key > after)
-    return [BlobRow(k, s, int(n), int(r)) for k, s, n, r in conn.execute(query.order_by(_b.c.key).limit(limit))]
+    found = conn.execute(query.order_by(_b.c.key).limit(limit))
+    return [BlobRow(k, s, int(n), int(r)) for k, s, n, r in found]
 
 
 def unrecorded_after(conn: Connection, after: str, limit: int) -> list[BlobRow]:
@@ -102,9 +103,8 @@ def fix_refs(conn: Connection, key: str) -> tuple[int, int] | None:
 def record(conn: Connection, row: BlobRow, now: str) -> bool:
     """Give an asset key without a row its row (refs: its holders now); False when another key
     already holds that content (left as it is, reported) or the row exists by now."""
-    taken = conn.execute(
-        select(_b.c.key).where(or_(_b.c.key == row.key, and_(_b.c.sha256 == row.sha256, _b.c.size == row.size)))
-    ).first()
+    same = and_(_b.c.sha256 == row.sha256, _b.c.size == row.size)
+    taken = conn.execute(select(_b.c.key).where(or_(_b.c.key == row.key, same))).first()
     refs = holder_counts(conn, [row.key])[row.key]
     if taken is not None or refs == 0:
         return False

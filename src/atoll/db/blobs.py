@@ -21,12 +21,13 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, literal_column, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import ColumnClause
 
 from atoll.db import schema
 from atoll.db.prepared import Prepared
 
 _b = schema.blobs
-_ONE = literal_column("1")  # inline: prepared statements bind only named parameters
+_ONE: ColumnClause[int] = literal_column("1")  # inline: prepared statements bind only named parameters
 
 
 def _upsert(insert: Any) -> Prepared:
@@ -34,12 +35,16 @@ def _upsert(insert: Any) -> Prepared:
         key=bindparam("key"), sha256=bindparam("sha256"), size=bindparam("size"), refs=_ONE,
         created_at=bindparam("now"),
     )  # fmt: skip
-    stmt = stmt.on_conflict_do_update(index_elements=[_b.c.sha256, _b.c.size], set_={"refs": _b.c.refs + _ONE})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_b.c.sha256, _b.c.size], set_={"refs": _b.c.refs + _ONE}
+    )
     return Prepared(stmt.returning(_b.c.key))
 
 
 _ADD = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
-_DROP = Prepared(update(_b).where(_b.c.key == bindparam("key")).values(refs=_b.c.refs - _ONE).returning(_b.c.refs))
+_DROP = Prepared(
+    update(_b).where(_b.c.key == bindparam("key")).values(refs=_b.c.refs - _ONE).returning(_b.c.refs)
+)
 _REMOVE = Prepared(delete(_b).where(_b.c.key == bindparam("key"), _b.c.refs <= literal_column("0")))
 
 
@@ -47,8 +52,8 @@ def add_ref(conn: Connection, key: str, sha256: str, size: int, now: str) -> str
     """Reference the content (sha256, size), offered under ``key``; the key to point at."""
     cursor = _cursor(conn)
     try:
-        _ADD[conn.dialect.name].execute(cursor, conn.dialect, {"key": key, "sha256": sha256, "size": size,
-                                                              "now": now})
+        values = {"key": key, "sha256": sha256, "size": size, "now": now}
+        _ADD[conn.dialect.name].execute(cursor, conn.dialect, values)
         row = cursor.fetchone()
         assert row is not None
         return str(row[0])
