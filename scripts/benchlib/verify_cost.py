@@ -1,0 +1,106 @@
+"""The cost of ``verify_downloads`` (docs/storage.md, "Verified downloads"): one atoll process
+(uvicorn, sqlite-local) per mode, the same files, sequential downloads through one keep-alive
+connection: 4 KiB p50 latency and large-file throughput. Run it as
+
+    .venv/bin/python scripts/benchlib/verify_cost.py [--large-mib 256] [--small-n 2000]
+
+Prints a Markdown table. Figures are indicative on a shared machine: compare within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+MODES = ("off", "small", "all")
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(data: Path, mode: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    env = {**os.environ, "ATOLL_VERIFY_DOWNLOADS": mode, "ATOLL_LOG_LEVEL": "warning"}
+    token = subprocess.run([sys.executable, "-m", "atoll", "token", "create", "--data-dir", str(data),
+                            "--base", "Bench"], env=env, capture_output=True, check=True).stdout.decode().strip()
+    port = _port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "atoll", "serve", "--data-dir", str(data), "--port", str(port),
+                             "--public-url", url], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/api2/ping/").status_code == 200:
+                return proc, url, token
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("atoll did not start")
+
+
+def _upload(http: httpx.Client, auth: dict[str, str], name: str, path: Path) -> str:
+    link = http.get("/api/v2.1/dtable/app-upload-link/", headers=auth).json()
+    with path.open("rb") as f:
+        up = http.post(link["upload_link"] + "?ret-json=1", files={"file": (name, f)},
+                       data={"parent_dir": link["parent_path"], "relative_path": "bench"})
+    up.raise_for_status()
+    got = http.get("/api/v2.1/dtable/app-download-link/", params={"path": f"bench/{name}"}, headers=auth)
+    return str(got.json()["download_link"])
+
+
+def measure(mode: str, tmp: Path, small: Path, large: Path, small_n: int) -> tuple[float, float]:
+    data = tmp / f"data-{mode}"
+    proc, url, token = _serve(data, mode)
+    try:
+        with httpx.Client(base_url=url, timeout=600) as http:
+            auth = {"Authorization": f"Token {token}"}
+            small_link, large_link = _upload(http, auth, "s.bin", small), _upload(http, auth, "l.bin", large)
+            times = []
+            for _ in range(small_n):
+                t0 = time.perf_counter()
+                assert http.get(small_link).status_code == 200
+                times.append(time.perf_counter() - t0)
+            times.sort()
+            rates = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                with http.stream("GET", large_link) as resp:
+                    n = sum(len(c) for c in resp.iter_raw(1 << 20))
+                rates.append(n / (time.perf_counter() - t0) / (1 << 20))
+            return times[len(times) // 2] * 1000, sorted(rates)[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--large-mib", type=int, default=256)
+    parser.add_argument("--small-n", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="atoll-verify-") as name:
+        tmp = Path(name)
+        small, large = tmp / "small", tmp / "large"
+        small.write_bytes(os.urandom(4096))
+        with large.open("wb") as f:
+            for _ in range(args.large_mib):
+                f.write(os.urandom(1 << 20))
+        print(f"| verify_downloads | 4 KiB GET p50 (ms) | {args.large_mib} MiB GET (MiB/s, median of 3) |")
+        print("|---|---|---|")
+        for mode in MODES:
+            p50, rate = measure(mode, tmp, small, large, args.small_n)
+            print(f"| `{mode}` | {p50:.2f} | {rate:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
