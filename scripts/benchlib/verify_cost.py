@@ -31,12 +31,14 @@ def _port() -> int:
 
 def _serve(data: Path, mode: str) -> tuple[subprocess.Popen[bytes], str, str]:
     env = {**os.environ, "ATOLL_VERIFY_DOWNLOADS": mode, "ATOLL_LOG_LEVEL": "warning"}
-    token = subprocess.run([sys.executable, "-m", "atoll", "token", "create", "--data-dir", str(data),
-                            "--base", "Bench"], env=env, capture_output=True, check=True).stdout.decode().strip()
+    atoll = [sys.executable, "-m", "atoll"]
+    made = subprocess.run([*atoll, "token", "create", "--data-dir", str(data), "--base", "Bench"],
+                          env=env, capture_output=True, check=True)
+    token = made.stdout.decode().strip()
     port = _port()
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "atoll", "serve", "--data-dir", str(data), "--port", str(port),
-                             "--public-url", url], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    serve = [*atoll, "serve", "--data-dir", str(data), "--port", str(port), "--public-url", url]
+    proc = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     for _ in range(300):
         try:
