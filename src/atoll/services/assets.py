@@ -427,8 +427,12 @@ def _commit_in(
             q.lock_dir_fast(tx, dtable_uuid, dir_path)
         out: list[Asset] = []
         old_keys: list[str] = []
-        for pending in files:
-            blob = _dedup(conn, pending.blob, now.isoformat(), old_keys)
+        # content references first, in one global order (by SHA-256): two requests sharing
+        # contents lock those blob rows in the same order (no deadlock on PostgreSQL)
+        order = sorted(range(len(files)), key=lambda i: files[i].blob.sha256)
+        blobs = {i: _dedup(conn, files[i].blob, now.isoformat(), old_keys) for i in order}
+        for i, pending in enumerate(files):
+            blob = blobs[i]
             existing = q.get_asset_fast(tx, dtable_uuid, dir_path, pending.name)
             if existing is not None and replace_:
                 q.replace_blob_fast(tx, existing.id, blob.key, blob.size, blob.sha256, now.isoformat())
