@@ -52,11 +52,16 @@ async def read_small(store: BlobStore, asset: Asset) -> bytes:
                 raise _corrupt(asset, f"longer than its recorded {asset.size} bytes")
     finally:
         await chunks.aclose()  # type: ignore[attr-defined]
+    check(asset, data)
+    return bytes(data)
+
+
+def check(asset: Asset, data: bytes | bytearray) -> None:
+    """``CorruptBlob`` (and a log line) unless ``data`` is the asset's whole content."""
     if len(data) != asset.size:
         raise _corrupt(asset, f"{len(data)} bytes, {asset.size} recorded")
     if hashlib.sha256(data).hexdigest() != asset.sha256:
         raise _corrupt(asset, "SHA-256 mismatch")
-    return bytes(data)
 
 
 async def verified_stream(chunks: AsyncIterator[bytes], asset: Asset) -> AsyncIterator[bytes]:
