@@ -1,6 +1,7 @@
 """The cost of ``verify_downloads`` (docs/storage.md, "Verified downloads"): one atoll process
-(uvicorn, sqlite-local) per mode, the same files, sequential downloads through one keep-alive
-connection: 4 KiB p50 latency and large-file throughput. Run it as
+(uvicorn, sqlite-local) per mode, all running, the same files, sequential downloads through one
+keep-alive connection per server, the modes taking turns: 4 KiB p50 latency and large-file
+throughput. Run it as
 
     .venv/bin/python scripts/benchlib/verify_cost.py [--large-mib 256] [--small-n 2000]
 
@@ -60,35 +61,45 @@ def _upload(http: httpx.Client, auth: dict[str, str], name: str, path: Path) -> 
     return str(got.json()["download_link"])
 
 
-def measure(mode: str, tmp: Path, small: Path, large: Path, small_n: int) -> tuple[float, float]:
-    data = tmp / f"data-{mode}"
-    proc, url, token = _serve(data, mode)
+def measure(tmp: Path, small: Path, large: Path, small_n: int, rounds: int) -> dict[str, tuple[float, float]]:
+    """Every mode's server at once; the modes take turns, batch by batch (a shared machine's
+    load then hits them alike)."""
+    servers = {mode: _serve(tmp / f"data-{mode}", mode) for mode in MODES}
     try:
-        with httpx.Client(base_url=url, timeout=600) as http:
+        clients = {mode: httpx.Client(base_url=url, timeout=600) for mode, (_, url, _) in servers.items()}
+        links = {}
+        for mode, (_, _, token) in servers.items():
             auth = {"Authorization": f"Token {token}"}
-            small_link, large_link = _upload(http, auth, "s.bin", small), _upload(http, auth, "l.bin", large)
-            times = []
-            for _ in range(small_n):
-                t0 = time.perf_counter()
-                assert http.get(small_link).status_code == 200
-                times.append(time.perf_counter() - t0)
-            times.sort()
-            rates = []
-            for _ in range(3):
+            pair = (_upload(clients[mode], auth, "s.bin", small), _upload(clients[mode], auth, "l.bin", large))
+            links[mode] = pair
+        times: dict[str, list[float]] = {m: [] for m in MODES}
+        rates: dict[str, list[float]] = {m: [] for m in MODES}
+        for _ in range(rounds):
+            for mode in MODES:
+                http, (small_link, large_link) = clients[mode], links[mode]
+                for _ in range(small_n // rounds):
+                    t0 = time.perf_counter()
+                    assert http.get(small_link).status_code == 200
+                    times[mode].append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
                 with http.stream("GET", large_link) as resp:
                     n = sum(len(c) for c in resp.iter_raw(1 << 20))
-                rates.append(n / (time.perf_counter() - t0) / (1 << 20))
-            return times[len(times) // 2] * 1000, sorted(rates)[1]
+                rates[mode].append(n / (time.perf_counter() - t0) / (1 << 20))
+        for http in clients.values():
+            http.close()
+        return {m: (sorted(times[m])[len(times[m]) // 2] * 1000, sorted(rates[m])[len(rates[m]) // 2])
+                for m in MODES}
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        for proc, _, _ in servers.values():
+            proc.terminate()
+            proc.wait(timeout=20)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--large-mib", type=int, default=256)
     parser.add_argument("--small-n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="atoll-verify-") as name:
         tmp = Path(name)
@@ -97,11 +108,12 @@ def main() -> None:
         with large.open("wb") as f:
             for _ in range(args.large_mib):
                 f.write(os.urandom(1 << 20))
-        print(f"| verify_downloads | 4 KiB GET p50 (ms) | {args.large_mib} MiB GET (MiB/s, median of 3) |")
+        results = measure(tmp, small, large, args.small_n, args.rounds)
+        print(f"| verify_downloads | 4 KiB GET p50 (ms) | {args.large_mib} MiB GET (MiB/s, median of "
+              f"{args.rounds}) |")
         print("|---|---|---|")
-        for mode in MODES:
-            p50, rate = measure(mode, tmp, small, large, args.small_n)
-            print(f"| `{mode}` | {p50:.2f} | {rate:.0f} |", flush=True)
+        for mode, (p50, rate) in results.items():
+            print(f"| `{mode}` | {p50:.2f} | {rate:.0f} |")
 
 
 if __name__ == "__main__":
