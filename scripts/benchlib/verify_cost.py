@@ -70,7 +70,8 @@ def measure(tmp: Path, small: Path, large: Path, small_n: int, rounds: int) -> d
         links = {}
         for mode, (_, _, token) in servers.items():
             auth = {"Authorization": f"Token {token}"}
-            pair = (_upload(clients[mode], auth, "s.bin", small), _upload(clients[mode], auth, "l.bin", large))
+            http = clients[mode]
+            pair = (_upload(http, auth, "s.bin", small), _upload(http, auth, "l.bin", large))
             links[mode] = pair
         times: dict[str, list[float]] = {m: [] for m in MODES}
         rates: dict[str, list[float]] = {m: [] for m in MODES}
