@@ -1,9 +1,9 @@
 """The cost of ``verify_downloads`` (docs/storage.md, "Verified downloads"): one atoll process
-(uvicorn, sqlite-local) per mode, all running, the same files, sequential downloads through one
-keep-alive connection per server, the modes taking turns: 4 KiB p50 latency and large-file
-throughput. Run it as
+(uvicorn, sqlite-local) per mode, all running at once, the same files; the modes take turns,
+batch by batch. 4 KiB: p50 latency of sequential GETs on one keep-alive connection (Python
+client); large file: curl into /dev/null (a Python client would be the bottleneck). Run as
 
-    .venv/bin/python scripts/benchlib/verify_cost.py [--large-mib 256] [--small-n 2000]
+    .venv/bin/python scripts/benchlib/verify_cost.py [--large-mib 256] [--small-n 2000] [--rounds 5]
 
 Prints a Markdown table. Figures are indicative on a shared machine: compare within one run.
 """
@@ -61,6 +61,13 @@ def _upload(http: httpx.Client, auth: dict[str, str], name: str, path: Path) -> 
     return str(got.json()["download_link"])
 
 
+def _curl_rate(url: str) -> float:
+    """MiB/s of one GET by curl into /dev/null (a Python client would be the bottleneck)."""
+    out = subprocess.run(["curl", "-sf", "-o", "/dev/null", "-w", "%{speed_download}", url],
+                         capture_output=True, check=True)
+    return float(out.stdout) / (1 << 20)
+
+
 def measure(tmp: Path, small: Path, large: Path, small_n: int, rounds: int) -> dict[str, tuple[float, float]]:
     """Every mode's server at once; the modes take turns, batch by batch (a shared machine's
     load then hits them alike)."""
@@ -82,10 +89,7 @@ def measure(tmp: Path, small: Path, large: Path, small_n: int, rounds: int) -> d
                     t0 = time.perf_counter()
                     assert http.get(small_link).status_code == 200
                     times[mode].append(time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                with http.stream("GET", large_link) as resp:
-                    n = sum(len(c) for c in resp.iter_raw(1 << 20))
-                rates[mode].append(n / (time.perf_counter() - t0) / (1 << 20))
+                rates[mode].append(_curl_rate(large_link))
         for http in clients.values():
             http.close()
         return {m: (sorted(times[m])[len(times[m]) // 2] * 1000, sorted(rates[m])[len(rates[m]) // 2])
