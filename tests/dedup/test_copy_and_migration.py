@@ -23,6 +23,7 @@ from tests.accounts.test_copy_base import (
     copy,
     token,
 )
+from tests.backends import make_settings
 from tests.conftest import App
 
 __all__ = ["alice", "app", "token"]
@@ -63,7 +64,7 @@ def test_copy_base_adds_references_not_bytes(app: App, alice: User, token: str) 
 
 
 def test_step_9_backfills_and_groups_existing_duplicates(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'atoll.sqlite3'}")
+    engine = make_engine(make_settings(tmp_path).db_url)  # the active backend's database
     try:
         migrate(engine)
         a = schema.assets
