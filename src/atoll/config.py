@@ -102,6 +102,14 @@ DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT = 10
 DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS = 100
 #: The temporary API token of ``get_base`` (temp-api-token) stays valid this long (SeaTable: 1 h).
 DEFAULT_TEMP_API_TOKEN_TTL_S = 3600
+#: Which downloads check the blob's SHA-256 against the metadata (docs/storage.md, "Integrity"):
+#: ``small`` (blobs up to verify_small_bytes: read, hashed and compared before the first byte is
+#: sent), ``all`` (also larger blobs: hashed while streaming, the connection cut on a mismatch)
+#: or ``off``.
+DEFAULT_VERIFY_DOWNLOADS = "small"
+VERIFY_MODES = ("small", "all", "off")
+#: Largest blob verified before sending (held in memory while it is hashed).
+DEFAULT_VERIFY_SMALL_BYTES = 1 * MiB
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -182,6 +190,8 @@ class Settings:
     login_max_failures_per_account: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT
     login_max_failures_per_address: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS
     temp_api_token_ttl_s: int = DEFAULT_TEMP_API_TOKEN_TTL_S
+    verify_downloads: str = DEFAULT_VERIFY_DOWNLOADS
+    verify_small_bytes: int = DEFAULT_VERIFY_SMALL_BYTES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -198,6 +208,9 @@ class Settings:
             if value not in allowed:
                 raise ValueError(f"{_env_name(name)} must be one of {', '.join(allowed)}, not {value!r}")
             object.__setattr__(self, name, value)
+        if self.verify_downloads not in VERIFY_MODES:
+            raise ValueError(f"ATOLL_VERIFY_DOWNLOADS must be one of {', '.join(VERIFY_MODES)}, "
+                             f"not {self.verify_downloads!r}")
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

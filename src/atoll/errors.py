@@ -18,6 +18,7 @@
     └── StorageError                502 the blob store or the database failed (nothing was stored)
         ├── StorageUnavailable      503 it cannot be reached, asks us to slow down, or had an I/O error
         ├── StorageTimeout          504 it did not answer in time
+        ├── CorruptBlob             502 a blob's bytes do not match its size or SHA-256 (download)
         └── InsufficientStorage     507 disk or quota full (ENOSPC, EDQUOT, SQLITE_FULL), or the
                                         upload would cross the free-space reserve
 """
@@ -105,3 +106,7 @@ class StorageTimeout(StorageError):
 
 class InsufficientStorage(StorageError):
     pass
+
+
+class CorruptBlob(StorageError):
+    """A stored blob's bytes differ from its metadata (size or SHA-256): nothing is served."""

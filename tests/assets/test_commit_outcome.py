@@ -13,6 +13,7 @@ import anyio
 import pytest
 
 from atoll.errors import DatabaseUnavailable
+from atoll.services import fsck as fsck_service
 from atoll.services import maintenance
 from tests.assets.conftest import Env
 
@@ -39,7 +40,7 @@ def test_a_commit_that_landed_keeps_its_blob(env: Env, monkeypatch: pytest.Monke
     link = env.download_link("files/2026-11/landed.bin")
     assert link.status_code == 200  # type: ignore[attr-defined]
     assert env.client.get(link.json()["download_link"]).content == CONTENT  # type: ignore[attr-defined]
-    report = anyio.run(maintenance.fsck, env.ctx)
+    report = anyio.run(fsck_service.fsck, env.ctx)
     assert report.ok and report.assets == 1 and report.orphans == [], report
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio
 import httpx
 
-from atoll.services import maintenance
+from atoll.services import fsck as fsck_service
 from atoll.services.context import Context
 from tests import services
 from tests.backends import blob_state_sync, server_env
@@ -84,7 +84,7 @@ def test_postgres_restart_under_upload_load(tmp_path: Path) -> None:
             assert r.status_code == 200, (name, r.text)
             assert hashlib.sha256(httpx.get(r.json()["download_link"]).content).hexdigest() == digest
         ctx = Context.open(server.settings)
-        report = anyio.run(maintenance.fsck, ctx)
+        report = anyio.run(fsck_service.fsck, ctx)
         assert report.ok and report.assets >= len(acknowledged), report
         assert blob_state_sync(ctx.blobs)[1] == frozenset()  # no unfinished write left open
         ctx.engine.dispose()

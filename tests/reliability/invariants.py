@@ -24,7 +24,7 @@ import httpx
 from sqlalchemy import select
 
 from atoll.db import schema
-from atoll.services import maintenance
+from atoll.services import fsck as fsck_service
 from atoll.services.context import Context
 from tests.backends import blob_state_sync
 from tests.live_server import LiveServer
@@ -92,8 +92,9 @@ class Invariants:
         self.still_serves()
 
     def _no_dangling_metadata(self, ctx: Context) -> None:
-        report = anyio.run(lambda: maintenance.fsck(ctx, verify_hashes=True))
-        assert report.ok, f"fsck: missing={report.missing} size={report.bad_size} hash={report.bad_hash}"
+        report = anyio.run(lambda: fsck_service.fsck(ctx, verify_hashes=True))
+        assert report.ok, f"fsck: missing={report.missing} size={report.bad_size} hash={report.bad_hash} "\
+                          f"refs={report.refcounts} unrecorded={report.unrecorded} meta={report.metadata}"
 
     def _visible_is_acknowledged(self, ctx: Context, folders: tuple[str, ...]) -> None:
         with ctx.engine.connect() as conn:

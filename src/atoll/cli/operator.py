@@ -21,6 +21,7 @@ from atoll.config import (
 )
 from atoll.errors import AtollError
 from atoll.services import access, maintenance
+from atoll.services import fsck as fsck_service
 from atoll.services.context import Context
 
 log = logging.getLogger("atoll")
@@ -196,16 +197,22 @@ def token_revoke(data_dir: str, db_url: str | None, storage: str | None, api_tok
 
 @click.command()
 @backend_options
-@click.option("--verify-hashes", is_flag=True, help="Also re-hash every blob (reads everything).")
-def fsck(data_dir: str, db_url: str | None, storage: str | None, verify_hashes: bool) -> None:
-    """Check that every file's bytes are present and intact; list orphan blobs."""
+@click.option("--verify", "--verify-hashes", "verify_hashes", is_flag=True,
+              help="Also re-read every blob and check its SHA-256 (reads everything).")
+@click.option("--repair", is_flag=True,
+              help="Fix reference counts and missing blob rows (never deletes or rewrites bytes).")
+def fsck(data_dir: str, db_url: str | None, storage: str | None, verify_hashes: bool, repair: bool) -> None:
+    """Check every blob's bytes, size (and SHA-256) and reference count; list orphan blobs."""
     ctx = open_context(load_settings(data_dir, db_url, storage))
-    report = anyio.run(lambda: maintenance.fsck(ctx, verify_hashes=verify_hashes))
+    report = anyio.run(lambda: fsck_service.fsck(ctx, verify_hashes=verify_hashes, repair=repair))
     for title, items in (("missing", report.missing), ("wrong size", report.bad_size),
-                         ("wrong hash", report.bad_hash), ("orphan blob", report.orphans)):
+                         ("wrong hash", report.bad_hash), ("refcount", report.refcounts),
+                         ("unrecorded", report.unrecorded), ("metadata", report.metadata),
+                         ("orphan blob", report.orphans), ("repaired", report.repaired)):
         for item in items:
             click.echo(f"{title}\t{item}")
-    click.echo(f"{report.assets} files checked, {len(report.orphans)} orphan blob(s)", err=True)
+    click.echo(f"{report.assets} files and {report.blobs} blobs checked, "
+               f"{len(report.orphans)} orphan blob(s), {len(report.repaired)} repair(s)", err=True)
     if not report.ok:
         raise SystemExit(1)
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, inspect, select, text
 
-from atoll.db import schema
+from atoll.db import blob_backfill, schema
 from atoll.errors import AtollError
 
 Step = Callable[[Connection], None]
@@ -68,6 +68,15 @@ def _v7_accounts(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE api_tokens ADD COLUMN generated_by VARCHAR(255)"))
 
 
+def _v9_blobs(conn: Connection) -> None:
+    """Content-addressed blobs with reference counts (db.blobs), filled from ``assets``. Files
+    that already share content are grouped onto one blob: the smallest key of each
+    (sha256, size) is kept and every asset of that content points at it; the other keys' bytes
+    are then orphans, reported by ``atoll fsck`` and reaped by ``atoll gc``."""
+    schema.blobs.create(conn, checkfirst=True)
+    blob_backfill.backfill(conn, datetime.now(UTC).isoformat())
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
@@ -76,6 +85,7 @@ STEPS: list[tuple[int, Step]] = [
     (5, _v5_row_links),
     (6, _v6_live_events),
     (7, _v7_accounts),
+    (9, _v9_blobs),
 ]
 
 LATEST = STEPS[-1][0]

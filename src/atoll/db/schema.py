@@ -263,3 +263,18 @@ workspace_members = Table(
     Column("role", String(16), nullable=False),
 )
 Index("ix_workspace_members_user", workspace_members.c.user_id)
+
+# ---- content-addressed blobs (schema step 9; docs/storage.md "Deduplication") ------------------
+# One row per stored blob: its content (sha256, size) and how many references point at it (an
+# asset's blob_key, and whatever else holds a blob: a trash entry, ...). Identical content is one
+# row and one set of bytes: unique on (sha256, size). Only db.blobs.add_ref / drop_ref change it.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("refs", Integer, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("sha256", "size", name="uq_blobs_content"),
+)

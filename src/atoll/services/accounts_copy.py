@@ -10,8 +10,8 @@ nothing. The source's structure document is locked first (every row write of a b
 so the rows copied are one consistent state of the base. Rows are read, rewritten and written
 ``COPY_BATCH_ROWS`` at a time; sort keys are computed for the copied rows (``services.rowkeys``),
 never copied. Folders and links are copied by the database itself. Assets get new records (and
-new uuids) pointing at the SAME blobs: a blob is deleted only once no asset points at it
-(``db.assets.blob_key_in_use``, checked on delete and by gc). Cells' asset URLs are rewritten to
+new uuids) pointing at the SAME blobs, each adding a reference (``db.blobs.add_ref``): no byte
+is copied, and a blob is deleted only when its last reference goes. Cells' asset URLs are rewritten to
 the copy (``wire.copy_urls``).
 """
 
@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from atoll.db import access as dq
 from atoll.db import base_copy as cq
+from atoll.db import blobs as blob_refs
 from atoll.db import rows as rq
 from atoll.db import schema
 from atoll.db import users as q
@@ -77,7 +78,12 @@ def _copy_assets(conn: Connection, src: str, dst: str) -> None:
     after = 0
     while True:
         batch = cq.assets_after(conn, src, after, COPY_BATCH_ROWS)
-        copies = [replace(a, dtable_uuid=dst, uuid=copied_asset_uuid(dst, a.uuid)) for a in batch]
+        now = utcnow().isoformat()
+        copies = [
+            replace(a, dtable_uuid=dst, uuid=copied_asset_uuid(dst, a.uuid),
+                    blob_key=blob_refs.add_ref(conn, a.blob_key, a.sha256, a.size, now))
+            for a in batch
+        ]  # fmt: skip
         cq.insert_assets(conn, copies)
         if len(batch) < COPY_BATCH_ROWS:
             return

@@ -15,6 +15,7 @@ from functools import partial
 from sqlalchemy import Connection, Engine
 
 from atoll.db import assets as q
+from atoll.db import blobs as blobs_q
 from atoll.db import lookups
 from atoll.db.engine import read_tx, write_tx
 from atoll.db.prepared import RawTx
@@ -236,14 +237,17 @@ def custom_asset_path(raw_path: str) -> str:
 # ---------------------------------------------------------------- deletion
 
 
-def _delete(engine: Engine, dtable_uuid: str, path: str) -> Asset | None:
+def _delete(engine: Engine, dtable_uuid: str, path: str) -> tuple[Asset | None, bool]:
+    """Delete the asset and drop its blob reference: (the asset, whether its bytes are unused)."""
     dir_path, name = paths.split(path)
     with write_tx(engine) as conn:
         asset = q.get_asset(conn, dtable_uuid, dir_path, name)
+        unused = False
         if asset is not None:
             q.delete_asset(conn, asset.id)
+            unused = blobs_q.drop_ref(conn, asset.blob_key)
             events.file_deleted(conn, dtable_uuid, dir_path, name)  # live updates
-        return asset
+        return asset, unused
 
 
 async def delete_asset(ctx: Context, principal: Principal, raw_path: str) -> None:
@@ -251,25 +255,20 @@ async def delete_asset(ctx: Context, principal: Principal, raw_path: str) -> Non
     if not raw_path.strip("/"):
         raise InvalidInput(PATH_MISSING)
     path = paths.rel_path(raw_path, "path")
-    asset = await ctx.run_db(_delete, ctx.engine, principal.dtable.uuid, path)
+    asset, unused = await ctx.run_db(_delete, ctx.engine, principal.dtable.uuid, path)
     if asset is None:
         raise NotFound(file_missing(_shown(path)))
-    await _forget_blob(ctx, asset.blob_key)
+    if unused:
+        await _forget_blob(ctx, asset.blob_key)
 
 
 async def _forget_blob(ctx: Context, key: str) -> None:
-    """Delete a blob no asset points at any more (best effort: gc reaps what this misses)."""
-    in_use = await ctx.run_db(_blob_in_use, ctx.engine, key)
-    if not in_use:
-        try:
-            await ctx.blobs.delete(key)
-        except (OSError, AtollError):
-            log.warning("could not delete unreferenced blob %s; gc will", key)
-
-
-def _blob_in_use(engine: Engine, key: str) -> bool:
-    with read_tx(engine) as conn:
-        return q.blob_key_in_use(conn, key)
+    """Delete bytes that no blob reference accounts for any more (``db.blobs.drop_ref`` said so,
+    or a duplicate's fresh copy): best effort, gc reaps what this misses."""
+    try:
+        await ctx.blobs.delete(key)
+    except (OSError, AtollError):
+        log.warning("could not delete unreferenced blob %s; gc will", key)
 
 
 # ---------------------------------------------------------------- uploads
@@ -417,7 +416,9 @@ def _commit_in(
     conn: Connection, dtable_uuid: str, dir_path: str, files: list[PendingFile], replace_: bool
 ) -> tuple[list[Asset], list[str]]:
     """The write job of one upload request: all its files become visible together. Returns
-    (assets, blob keys now unused). Runs inside ``ctx.commits`` (group commit on SQLite)."""
+    (assets, blob keys whose bytes are unused after the commit: replaced blobs' last references,
+    and fresh copies of content already stored). Runs inside ``ctx.commits`` (group commit on
+    SQLite). ``files`` keep their fresh keys (an abort deletes exactly those)."""
     now = utcnow()
     tx = RawTx(conn)
     try:
@@ -426,12 +427,17 @@ def _commit_in(
             q.lock_dir_fast(tx, dtable_uuid, dir_path)
         out: list[Asset] = []
         old_keys: list[str] = []
-        for pending in files:
-            blob = pending.blob
+        # content references first, in one global order (by SHA-256): two requests sharing
+        # contents lock those blob rows in the same order (no deadlock on PostgreSQL)
+        order = sorted(range(len(files)), key=lambda i: files[i].blob.sha256)
+        blobs = {i: _dedup(conn, files[i].blob, now.isoformat(), old_keys) for i in order}
+        for i, pending in enumerate(files):
+            blob = blobs[i]
             existing = q.get_asset_fast(tx, dtable_uuid, dir_path, pending.name)
             if existing is not None and replace_:
                 q.replace_blob_fast(tx, existing.id, blob.key, blob.size, blob.sha256, now.isoformat())
-                old_keys.append(existing.blob_key)
+                if blobs_q.drop_ref(conn, existing.blob_key):
+                    old_keys.append(existing.blob_key)
                 changed = replace(existing, blob_key=blob.key, size=blob.size, sha256=blob.sha256, mtime=now)
                 out.append(changed)
                 events.file_uploaded(conn, dtable_uuid, dir_path, changed.name, blob.size)  # live updates
@@ -453,6 +459,16 @@ def _commit_in(
         return out, old_keys
     finally:
         tx.close()
+
+
+def _dedup(conn: Connection, blob: BlobInfo, now: str, unused: list[str]) -> BlobInfo:
+    """Reference the blob's content (``db.blobs.add_ref``): the blob to point at. When the content
+    was stored already, the fresh copy's key joins ``unused`` (deleted after the commit)."""
+    key = blobs_q.add_ref(conn, blob.key, blob.sha256, blob.size, now)
+    if key == blob.key:
+        return blob
+    unused.append(blob.key)
+    return replace(blob, key=key)
 
 
 def _free_name(conn: Connection, dtable_uuid: str, dir_path: str, name: str) -> str:

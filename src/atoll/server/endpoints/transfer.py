@@ -27,6 +27,7 @@ from atoll.server.negotiation import prefers_html
 from atoll.server.ranges import ByteRange, RangeNotSatisfiable, parse_range
 from atoll.server.streaming import body_limit, parse_upload
 from atoll.services import assets as svc
+from atoll.services import blob_verify as verify
 from atoll.wire import assets as wire
 from atoll.wire import links
 from atoll.wire.disposition import serving_headers
@@ -95,16 +96,65 @@ async def download(request: Request) -> Response:
     media, headers = serving_headers(asset.name, asset.sha256, force_download=force)
     if _etag_matches(request.headers.get("if-none-match"), headers["etag"]):
         return Response(status_code=304, headers={k: headers[k] for k in ("etag", CACHE_CONTROL)})
+    check = verify.policy_applies(ctx.settings.verify_downloads, ctx.settings.verify_small_bytes, asset.size)
     if ctx.blobs.local_path(asset.blob_key) is not None:
-        return await _send_local(request, t, asset, media, headers)
-    if ctx.settings.s3_presigned_downloads:
+        if check == "none":
+            return await _send_local(request, t, asset, media, headers)
+    elif ctx.settings.s3_presigned_downloads:  # the bytes do not pass through atoll: unchecked
         url = await ctx.blobs.presign(
             asset.blob_key, disposition=headers["content-disposition"], media_type=media,
             expires_s=ctx.settings.s3_presign_ttl_s,
         )
         if url is not None:
             return RedirectResponse(url, status_code=302, headers=NO_STORE)
-    return await _send_stream(request, asset, media, headers)
+    if check == "small" and request.method == "GET":
+        return await _send_verified(request, t, asset, media, headers)
+    return await _send_stream(request, asset, media, headers, verify_hash=check == "stream")
+
+
+async def _send_verified(
+    request: Request, t: Ticket, asset: Asset, media: str, headers: dict[str, str]
+) -> Response:
+    """A small blob, read whole and checked against its SHA-256 before any byte is sent
+    (``services.blob_verify``); a Range is cut from the checked bytes."""
+    ctx = context(request)
+    try:
+        data = await _read_checked(request, asset)
+    except FileNotFoundError:  # replaced between lookup and open: look again once
+        asset = await svc.resolve_download(ctx, t)
+        try:
+            data = await _read_checked(request, asset)
+        except FileNotFoundError:
+            raise NotFound("File not found") from None
+    headers["accept-ranges"] = "bytes"
+    try:
+        wanted = _wanted_range(request, headers, asset.size)
+    except RangeNotSatisfiable as exc:
+        return Response(status_code=416, headers={"content-range": str(exc)})
+    if wanted is None:
+        return Response(data, headers=headers, media_type=media)
+    headers["content-range"] = wanted.content_range(asset.size)
+    return Response(data[wanted.start : wanted.end], status_code=206, headers=headers, media_type=media)
+
+
+async def _read_checked(request: Request, asset: Asset) -> bytes:
+    """The blob's checked bytes: a small local file in one read on the event loop (as
+    ``_send_local`` does), anything else through the store."""
+    store = context(request).blobs
+    local = store.local_path(asset.blob_key)
+    if local is not None and asset.size <= SMALL_FILE_BYTES:
+        _, small = _open_blob(local)
+        if small is not None:
+            verify.check(asset, small)
+            return small
+    return await verify.read_small(store, asset)
+
+
+def _wanted_range(request: Request, headers: dict[str, str], size: int) -> ByteRange | None:
+    """The one byte range asked for (honouring If-Range), or None for the whole file."""
+    if_range = request.headers.get("if-range")
+    ranged = request.headers.get("range") if if_range is None or if_range == headers["etag"] else None
+    return parse_range(ranged, size)
 
 
 async def _send_local(
@@ -134,14 +184,15 @@ async def _first_chunk(chunks: AsyncIterator[bytes]) -> bytes:
         return b""
 
 
-async def _send_stream(request: Request, asset: Asset, media: str, headers: dict[str, str]) -> Response:
+async def _send_stream(
+    request: Request, asset: Asset, media: str, headers: dict[str, str], *, verify_hash: bool = False
+) -> Response:
     """Stream from the blob store, one range at most; the first chunk is read before answering,
-    so a missing blob is a 404 rather than a cut-off 200."""
+    so a missing blob is a 404 rather than a cut-off 200. With ``verify_hash`` a whole-file
+    answer is hashed as it goes and cut short on a mismatch (``services.blob_verify``)."""
     headers["accept-ranges"] = "bytes"
-    if_range = request.headers.get("if-range")
-    ranged = request.headers.get("range") if if_range is None or if_range == headers["etag"] else None
     try:
-        wanted = parse_range(ranged, asset.size)
+        wanted = _wanted_range(request, headers, asset.size)
     except RangeNotSatisfiable as exc:
         return Response(status_code=416, headers={"content-range": str(exc)})
     span = wanted or ByteRange(0, asset.size)
@@ -152,6 +203,8 @@ async def _send_stream(request: Request, asset: Asset, media: str, headers: dict
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=media)
     chunks = context(request).blobs.open(asset.blob_key, span.start, span.end)
+    if verify_hash and wanted is None:
+        chunks = verify.verified_stream(chunks, asset)
     try:
         first = await _first_chunk(chunks)
     except FileNotFoundError:
