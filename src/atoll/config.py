@@ -102,6 +102,10 @@ DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT = 10
 DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS = 100
 #: The temporary API token of ``get_base`` (temp-api-token) stays valid this long (SeaTable: 1 h).
 DEFAULT_TEMP_API_TOKEN_TTL_S = 3600
+#: A deleted asset stays in the trash (restorable) this long before ``atoll gc`` may purge it.
+DEFAULT_TRASH_RETENTION_S = 30 * 24 * 3600
+#: At most this many rows are named in one "who uses this asset" answer (the total is counted).
+DEFAULT_MAX_ASSET_REFS_LISTED = 1000
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -182,6 +186,8 @@ class Settings:
     login_max_failures_per_account: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT
     login_max_failures_per_address: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS
     temp_api_token_ttl_s: int = DEFAULT_TEMP_API_TOKEN_TTL_S
+    trash_retention_s: int = DEFAULT_TRASH_RETENTION_S
+    max_asset_refs_listed: int = DEFAULT_MAX_ASSET_REFS_LISTED
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
