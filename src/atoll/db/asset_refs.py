@@ -43,7 +43,9 @@ def delete_rows(conn: Connection, dtable_uuid: str, table_id: str, row_ids: Iter
     for i in range(0, len(wanted), CHUNK):
         conn.execute(
             delete(t).where(
-                t.c.dtable_uuid == dtable_uuid, t.c.table_id == table_id, t.c.row_id.in_(wanted[i : i + CHUNK])
+                t.c.dtable_uuid == dtable_uuid,
+                t.c.table_id == table_id,
+                t.c.row_id.in_(wanted[i : i + CHUNK]),
             )
         )
 

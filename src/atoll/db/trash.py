@@ -77,18 +77,14 @@ def at_path(conn: Connection, dtable_uuid: str, dir_path: str, name: str) -> lis
 def list_base(conn: Connection, dtable_uuid: str, after_id: int, limit: int) -> list[Trashed]:
     """A base's trash in id order (deletion order), ``limit`` entries past ``after_id``."""
     t = schema.asset_trash
-    query = (
-        select(t).where(t.c.dtable_uuid == dtable_uuid, t.c.id > after_id).order_by(t.c.id).limit(limit)
-    )
+    query = select(t).where(t.c.dtable_uuid == dtable_uuid, t.c.id > after_id).order_by(t.c.id).limit(limit)
     return [trashed_of(r) for r in conn.execute(query).mappings()]
 
 
 def older_than(conn: Connection, cutoff: float, after_id: int, limit: int) -> list[Trashed]:
     """Entries of every base deleted before ``cutoff``, in id order, ``limit`` past ``after_id``."""
     t = schema.asset_trash
-    query = (
-        select(t).where(t.c.deleted_at < cutoff, t.c.id > after_id).order_by(t.c.id).limit(limit)
-    )
+    query = select(t).where(t.c.deleted_at < cutoff, t.c.id > after_id).order_by(t.c.id).limit(limit)
     return [trashed_of(r) for r in conn.execute(query).mappings()]
 
 

@@ -101,7 +101,9 @@ def refs_of_rows(
 # ---------------------------------------------------------------- keeping them in step
 
 
-def rows_added(conn: Connection, dtable_uuid: str, table: dict[str, Any], rows: Sequence[rq.StoredRow]) -> None:
+def rows_added(
+    conn: Connection, dtable_uuid: str, table: dict[str, Any], rows: Sequence[rq.StoredRow]
+) -> None:
     """New rows (append, insert, copies): their references."""
     q.insert(conn, dtable_uuid, refs_of_rows(dtable_uuid, table, rows))
 
@@ -201,7 +203,7 @@ def _uses(engine: Engine, dtable_uuid: str, path: str, limit: int) -> AssetUses 
     seen: dict[tuple[str, str, str], RowUse] = {}
     for ref in refs:
         table = tables.get(ref.table_id, {})
-        column = next((c for c in table.get("columns") or [] if c.get("key") == ref.column_key), {})
+        column: dict[str, Any] = next((c for c in table.get("columns") or [] if c.get("key") == ref.column_key), {})
         key = (ref.table_id, ref.row_id, ref.column_key)
         seen.setdefault(key, RowUse(ref.table_id, table.get("name", ""), ref.row_id, ref.column_key,
                                     column.get("name", "")))  # fmt: skip
@@ -215,7 +217,9 @@ async def asset_uses(ctx: Context, principal: Principal, raw_path: str) -> Asset
     if not raw_path.strip("/"):
         raise InvalidInput("path missing: give the file's path, e.g. files/2025-08/report.pdf")
     path = paths.rel_path(raw_path, "path")
-    found = await ctx.run_db(_uses, ctx.engine, principal.dtable.uuid, path, ctx.settings.max_asset_refs_listed)
+    found = await ctx.run_db(
+        _uses, ctx.engine, principal.dtable.uuid, path, ctx.settings.max_asset_refs_listed
+    )
     if found is None:
         raise NotFound(f"file {path.lstrip('/')} does not exist (nor in the trash)")
     return found
