@@ -203,7 +203,8 @@ def _uses(engine: Engine, dtable_uuid: str, path: str, limit: int) -> AssetUses 
     seen: dict[tuple[str, str, str], RowUse] = {}
     for ref in refs:
         table = tables.get(ref.table_id, {})
-        column: dict[str, Any] = next((c for c in table.get("columns") or [] if c.get("key") == ref.column_key), {})
+        columns = table.get("columns") or []
+        column: dict[str, Any] = next((c for c in columns if c.get("key") == ref.column_key), {})
         key = (ref.table_id, ref.row_id, ref.column_key)
         seen.setdefault(key, RowUse(ref.table_id, table.get("name", ""), ref.row_id, ref.column_key,
                                     column.get("name", "")))  # fmt: skip
