@@ -55,7 +55,9 @@ class Life:
         a = schema.assets
         with self.ctx.engine.connect() as conn:
             found = conn.execute(
-                select(a.c.uuid).where(a.c.dtable_uuid == self.env.uuid, a.c.dir_path == dir_path, a.c.name == name)
+                select(a.c.uuid).where(
+                    a.c.dtable_uuid == self.env.uuid, a.c.dir_path == dir_path, a.c.name == name
+                )
             ).scalar_one()
         return str(found)
 

@@ -37,8 +37,11 @@ def _key_of(life: Life, path: str) -> str:
     dir_path, _, name = ("/" + path).rpartition("/")
     with life.ctx.engine.connect() as conn:
         for table in (schema.assets, schema.asset_trash):
-            found = conn.execute(select(table.c.blob_key).where(
-                table.c.dtable_uuid == life.env.uuid, table.c.dir_path == dir_path, table.c.name == name)).first()
+            found = conn.execute(
+                select(table.c.blob_key).where(
+                    table.c.dtable_uuid == life.env.uuid, table.c.dir_path == dir_path, table.c.name == name
+                )
+            ).first()
             if found:
                 return str(found[0])
     raise AssertionError(f"{path} is nowhere")
@@ -103,9 +106,18 @@ def test_shared_bytes_stay_while_another_file_uses_them(life: Life) -> None:
     life.upload("a.txt", b"A")
     key = _key_of(life, A)
     with life.ctx.engine.begin() as conn:  # a second file on the same bytes (as copy_base makes)
-        conn.execute(schema.assets.insert().values(
-            dtable_uuid=life.env.uuid, dir_path="/files/2026-11", name="twin.txt", blob_key=key, size=1,
-            sha256="0" * 64, mtime="2026-11-01T00:00:00+00:00", uuid="00000000-0000-4000-8000-000000000001"))
+        conn.execute(
+            schema.assets.insert().values(
+                dtable_uuid=life.env.uuid,
+                dir_path="/files/2026-11",
+                name="twin.txt",
+                blob_key=key,
+                size=1,
+                sha256="0" * 64,
+                mtime="2026-11-01T00:00:00+00:00",
+                uuid="00000000-0000-4000-8000-000000000001",
+            )
+        )
     _delete(life, A)
     assert [e.asset.name for e in _collect(life, retention_s=0, grace_s=0).purged] == ["a.txt"]
     assert key in _keys(life)
@@ -115,8 +127,14 @@ def test_upload_in_flight_survives(life: Life) -> None:
     env = life.env
     data = os.urandom(200_000)
     link = env.upload_link()
-    created = env.client.post(link["tus_link"], headers={
-        **TUS, "Upload-Length": str(len(data)), "Upload-Metadata": encode_metadata({"filename": "big.bin"})})
+    created = env.client.post(
+        link["tus_link"],
+        headers={
+            **TUS,
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": encode_metadata({"filename": "big.bin"}),
+        },
+    )
     assert created.status_code == 201, created.text
     url = created.headers["location"]
     octets = {**TUS, "Content-Type": "application/offset+octet-stream"}

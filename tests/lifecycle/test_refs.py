@@ -26,13 +26,24 @@ def test_append_insert_and_update(life: Life, urls: tuple[str, str]) -> None:
     a, b = urls
     [r1] = life.append({"Name": "one", "F": [file_cell(a)], "P": [b]})
     assert life.uses(A) == {("T", r1, "F")} and life.uses(B) == {("T", r1, "P")}
-    [r2] = [r.row_id for r in run(row_svc.append_rows(
-        life.ctx, life.base, T, rows=[{"P": [a, b]}], anchor_row_id=r1))]  # insert_row
+    [r2] = [
+        r.row_id
+        for r in run(row_svc.append_rows(life.ctx, life.base, T, rows=[{"P": [a, b]}], anchor_row_id=r1))
+    ]  # insert_row
     assert life.uses(A) == {("T", r1, "F"), ("T", r2, "P")}
     run(row_svc.update_rows(life.ctx, life.base, T, updates=[{"row_id": r1, "row": {"F": []}}]))
     assert life.uses(A) == {("T", r2, "P")} and life.uses(B) == {("T", r1, "P"), ("T", r2, "P")}
-    run(row_svc.update_rows(life.ctx, life.base, T, updates=[  # batch update
-        {"row_id": r1, "row": {"F": [file_cell(a)], "P": []}}, {"row_id": r2, "row": {"Name": "kept"}}]))
+    run(
+        row_svc.update_rows(
+            life.ctx,
+            life.base,
+            T,
+            updates=[  # batch update
+                {"row_id": r1, "row": {"F": [file_cell(a)], "P": []}},
+                {"row_id": r2, "row": {"Name": "kept"}},
+            ],
+        )
+    )
     assert life.uses(A) == {("T", r1, "F"), ("T", r2, "P")} and life.uses(B) == {("T", r2, "P")}
 
 
@@ -69,7 +80,9 @@ def test_refused_retype_keeps_references(life: Life, urls: tuple[str, str]) -> N
 
 def test_big_data_insert_and_sql(life: Life, urls: tuple[str, str]) -> None:
     a, b = urls
-    assert run(bulk_insert.insert_rows(life.ctx, life.base, T, rows=[{"Name": "x", "F": [file_cell(a)]}])) == 1
+    assert (
+        run(bulk_insert.insert_rows(life.ctx, life.base, T, rows=[{"Name": "x", "F": [file_cell(a)]}])) == 1
+    )
     [(table, r1, column)] = life.uses(A)
     assert (table, column) == ("T", "F")
     run(run_sql(life.ctx, life.base, sql="INSERT INTO T (Name) VALUES ('y')", by_name=True))
@@ -122,5 +135,3 @@ def test_refs_over_http(life: Life, urls: tuple[str, str]) -> None:
                       headers=auth).status_code == 404  # fmt: skip
     assert client.get("/api/v2.1/dtable/app-asset-refs/", headers=auth).status_code == 400
     assert client.get("/api/v2.1/dtable/app-asset-refs/", params={"path": A}).status_code in (401, 403)
-
-

@@ -44,7 +44,12 @@ def test_delete_trash_restore_byte_identical(life: Life) -> None:
     assert life.env.download_link(A).status_code in (400, 404)  # no lookup finds it any more
     assert _delete(life, A).status_code == 404
     [entry] = _trash(life)["trash"]
-    assert (entry["path"], entry["name"], entry["size"], entry["sha256"]) == (A, "a.bin", len(CONTENT), sha(CONTENT))
+    assert (entry["path"], entry["name"], entry["size"], entry["sha256"]) == (
+        A,
+        "a.bin",
+        len(CONTENT),
+        sha(CONTENT),
+    )
     assert entry["deleted_by"] and entry["uuid"] == uuid and entry["purge_after"] > entry["deleted_at"]
     got = _restore(life, id=str(entry["id"]))
     assert got.status_code == 200, got.text
@@ -64,7 +69,12 @@ def test_restore_under_a_conflict_name(life: Life) -> None:
     life.upload("a.bin", b"a new file at the old path")
     got = _restore(life, path=A)
     assert got.status_code == 200, got.text
-    assert got.json() == {"success": True, "path": "files/2026-11/a (1).bin", "name": "a (1).bin", "renamed": True}
+    assert got.json() == {
+        "success": True,
+        "path": "files/2026-11/a (1).bin",
+        "name": "a (1).bin",
+        "renamed": True,
+    }
     assert life.download("files/2026-11/a (1).bin") == CONTENT
     assert life.download(A) == b"a new file at the old path"
     assert life.uses("files/2026-11/a (1).bin") == {("T", row, "F")}  # custom-asset:// follows the uuid
@@ -94,8 +104,13 @@ def test_trash_pages(life: Life) -> None:
         life.upload(f"f{i}.txt", b"x")
         _delete(life, f"files/2026-11/f{i}.txt")
     first = _trash(life)
-    assert [e["name"] for e in first["trash"]] == ["f0.txt", "f1.txt", "f2.txt"] and first["next_after"] is None
-    assert [e["name"] for e in _trash(life, after=str(first["trash"][0]["id"]))["trash"]] == ["f1.txt", "f2.txt"]
+    assert [e["name"] for e in first["trash"]] == ["f0.txt", "f1.txt", "f2.txt"] and first[
+        "next_after"
+    ] is None
+    assert [e["name"] for e in _trash(life, after=str(first["trash"][0]["id"]))["trash"]] == [
+        "f1.txt",
+        "f2.txt",
+    ]
 
 
 def test_bad_input_and_permissions(life: Life) -> None:
