@@ -17,7 +17,7 @@ from atoll.services import rows as row_svc
 from atoll.timeutil import year_month
 from atoll.wire.tus import encode_metadata
 from tests.backends import blob_state
-from tests.lifecycle.conftest import T, Life, file_cell, run
+from tests.lifecycle.conftest import Life, T, file_cell, run
 
 A = "files/2026-11/a.txt"
 B = "files/2026-11/b.txt"

@@ -11,7 +11,7 @@ from atoll.services import asset_refs, bulk_insert, columns, tables
 from atoll.services import rows as row_svc
 from atoll.services.sql.run import run_sql
 from atoll.services.structure import TableRef
-from tests.lifecycle.conftest import COLUMNS, T, Life, file_cell, run
+from tests.lifecycle.conftest import COLUMNS, Life, T, file_cell, run
 
 A = "files/2026-11/a.txt"
 B = "images/2026-11/b.png"
@@ -79,7 +79,7 @@ def test_refused_retype_keeps_references(life: Life, urls: tuple[str, str]) -> N
 
 
 def test_big_data_insert_and_sql(life: Life, urls: tuple[str, str]) -> None:
-    a, b = urls
+    a, _ = urls
     assert (
         run(bulk_insert.insert_rows(life.ctx, life.base, T, rows=[{"Name": "x", "F": [file_cell(a)]}])) == 1
     )

@@ -86,8 +86,8 @@ def test_custom_folder_delete_goes_to_trash(life: Life) -> None:
                            headers=env.auth()).status_code == 200  # fmt: skip
     link = env.client.get("/api/v2.1/dtable/custom/app-upload-link/", params={"path": "/Main"},
                           headers=env.auth()).json()  # fmt: skip
-    up = env.client.post(link["upload_link"] + "?ret-json=1", data={"parent_dir": link["parent_path"],
-                         "relative_path": link["relative_path"]}, files={"file": ("n.txt", b"notes")})  # fmt: skip
+    form = {"parent_dir": link["parent_path"], "relative_path": link["relative_path"]}
+    up = env.client.post(link["upload_link"] + "?ret-json=1", data=form, files={"file": ("n.txt", b"notes")})
     assert up.status_code == 200, up.text
     gone = env.client.delete(CUSTOM_FILE, params={"path": "/Main", "name": "n.txt"}, headers=env.auth())
     assert gone.status_code == 200, gone.text
