@@ -163,3 +163,18 @@ def test_cli_gc_dry_run_and_real(life: Life) -> None:
     assert real.exit_code == 0, real.output
     assert real.stdout.splitlines() == [f"purged\t{life.env.uuid}:/{A}\t1"]
     assert _keys(life) == frozenset() and _trash_count(life) == 0
+
+
+def test_storage_migrate_moves_trashed_bytes_too(life: Life) -> None:
+    """A trashed file may be restored after the blobs moved: its bytes move with the rest."""
+    from atoll.services.moving import move_blobs
+    from tests.moving.fakes import FakeStore
+
+    life.upload("a.txt", b"A")
+    life.upload("b.txt", b"B")
+    _delete(life, A)
+    target = FakeStore()
+    report = life.env.client.portal.call(  # type: ignore[union-attr]
+        lambda: move_blobs(life.ctx.engine, life.ctx.blobs, target))
+    assert report.blobs == 2 and not report.failures
+    assert set(target.blobs) == {_key_of(life, A), _key_of(life, B)}
