@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from atoll.cli import main
 from atoll.client import Base
-from atoll.client.exceptions import NotFoundError, AuthError
+from atoll.client.exceptions import AuthError, NotFoundError
 from tests.client.cli_env import isolate
 from tests.live_server import LiveServer
 
