@@ -16,7 +16,8 @@ from atoll.services import maintenance
 from atoll.services import rows as row_svc
 from atoll.timeutil import year_month
 from atoll.wire.tus import encode_metadata
-from tests.backends import blob_state
+from tests import services as test_services
+from tests.backends import blob_state, on_postgres_s3
 from tests.lifecycle.conftest import Life, T, file_cell, run
 
 A = "files/2026-11/a.txt"
@@ -155,11 +156,12 @@ def test_cli_gc_dry_run_and_real(life: Life) -> None:
     args = ["gc", "--data-dir", str(settings.data_dir), "--db-url", settings.db_url, "--storage",
             settings.storage, "--retention", "0", "--grace", "0"]  # fmt: skip
     keys = _keys(life)
-    dry = CliRunner().invoke(main, [*args, "--dry-run"])
+    runner = CliRunner(env=test_services.moto().env if on_postgres_s3() else {})  # S3 credentials
+    dry = runner.invoke(main, [*args, "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert dry.stdout.splitlines() == [f"would purge\t{life.env.uuid}:/{A}\t1"]
     assert _keys(life) == keys and _trash_count(life) == 1
-    real = CliRunner().invoke(main, args)
+    real = runner.invoke(main, args)
     assert real.exit_code == 0, real.output
     assert real.stdout.splitlines() == [f"purged\t{life.env.uuid}:/{A}\t1"]
     assert _keys(life) == frozenset() and _trash_count(life) == 0
