@@ -135,3 +135,27 @@ def test_refs_over_http(life: Life, urls: tuple[str, str]) -> None:
                       headers=auth).status_code == 404  # fmt: skip
     assert client.get("/api/v2.1/dtable/app-asset-refs/", headers=auth).status_code == 400
     assert client.get("/api/v2.1/dtable/app-asset-refs/", params={"path": A}).status_code in (401, 403)
+
+
+def test_copy_base_has_its_own_references(life: Life, urls: tuple[str, str]) -> None:
+    from atoll.db import schema as s
+    from atoll.services import accounts
+    from atoll.services.accounts_copy import copy_base_sync
+
+    a, b = urls
+    uuid = life.asset_uuid(A)
+    life.append({"F": [file_cell(a), file_cell(f"custom-asset://{uuid}.txt")], "P": [b]})
+    user = accounts.create_user(life.ctx.engine, "copier@example.com", "a long enough password 1")
+    with life.ctx.engine.connect() as conn:
+        workspace = conn.execute(select(s.workspaces.c.name).where(
+            s.workspaces.c.id == life.env.workspace_id)).scalar_one()
+    accounts.add_member(life.ctx.engine, workspace, "copier@example.com", "owner")
+    copied = copy_base_sync(life.ctx.engine, user, life.env.workspace_id, "Demo", life.env.workspace_id)
+    with life.ctx.engine.connect() as conn:
+        refs = conn.execute(select(s.asset_refs.c.dtable_uuid, s.asset_refs.c.target)).all()
+        copy_uuid = conn.execute(select(s.assets.c.uuid).where(
+            s.assets.c.dtable_uuid == copied.dtable.uuid, s.assets.c.name == "a.txt")).scalar_one()
+    mine = {t for d, t in refs if d == life.env.uuid}
+    theirs = {t for d, t in refs if d == copied.dtable.uuid}
+    assert mine == {"/" + A, "/" + B, f"custom-asset://{uuid}"}
+    assert theirs == {"/" + A, "/" + B, f"custom-asset://{copy_uuid}"} and copy_uuid != uuid
