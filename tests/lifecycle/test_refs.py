@@ -159,3 +159,18 @@ def test_copy_base_has_its_own_references(life: Life, urls: tuple[str, str]) -> 
     theirs = {t for d, t in refs if d == copied.dtable.uuid}
     assert mine == {"/" + A, "/" + B, f"custom-asset://{uuid}"}
     assert theirs == {"/" + A, "/" + B, f"custom-asset://{copy_uuid}"} and copy_uuid != uuid
+
+
+def test_refs_over_the_gateway_with_the_access_token(life: Life, urls: tuple[str, str]) -> None:
+    a, _ = urls
+    [r1] = life.append({"F": [file_cell(a)]})
+    client = life.env.client
+    access = client.get("/api/v2.1/dtable/app-access-token/", headers=life.env.auth()).json()["access_token"]
+    url = f"/api-gateway/api/v2/dtables/{life.env.uuid}/asset-refs/"
+    bearer = {"Authorization": f"Token {access}"}
+    got = client.get(url, params={"path": A}, headers=bearer)
+    assert got.status_code == 200, got.text
+    assert [(x["table_name"], x["row_id"], x["column_name"]) for x in got.json()["refs"]] == [("T", r1, "F")]
+    assert client.get(url, params={"path": A}, headers=life.env.auth()).status_code in (401, 403)  # API token
+    other = f"/api-gateway/api/v2/dtables/{'1' * 8}-1111-4111-8111-{'1' * 12}/asset-refs/"
+    assert client.get(other, params={"path": A}, headers=bearer).status_code == 403

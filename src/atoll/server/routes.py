@@ -334,6 +334,11 @@ def routes() -> list[BaseRoute]:
     out += base_routes(GATEWAY, "bases (api-gateway v2)")
     out += base_routes(V1_GATEWAY, "bases (v1 under /api-gateway)")
     out += base_routes(V1_SERVER, "bases (dtable-server v1)")
+    refs = Table("bases (api-gateway v2)")
+    refs.both(GATEWAY + ep.ASSET_REFS, lifecycle.gateway_asset_refs, {"GET": Op(
+        "Which rows' file and image cells use an asset", Auth.ACCESS_TOKEN, s.AssetRefs, query=(PATH,),
+        seatable=False)})
+    out += refs.out
     out += misc_routes()
     out += sql_routes()
     db = Table("dtable-db")

@@ -58,6 +58,8 @@ VIEW = "/views/{view_name}/"
 FILTERED_ROWS = "/filtered-rows/"
 #: SeaTable's SQL endpoint (docs/sql.md); v1 clients use ``wire.sql.V1_QUERY``
 SQL = "/sql"
+#: atoll: which rows use an asset (GET ?path=), under ``GATEWAY`` with the base's access token.
+ASSET_REFS = "/asset-refs/"
 
 
 def gateway(dtable_uuid: str) -> str:

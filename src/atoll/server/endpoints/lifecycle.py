@@ -5,14 +5,23 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from atoll.server.auth import api_principal, context
+from atoll.models import Principal
+from atoll.server.auth import api_principal, base_principal, context
 from atoll.services import asset_refs, trash
 from atoll.wire import lifecycle as wire
 from atoll.wire.headers import NO_STORE
 
 
 async def asset_refs_list(request: Request) -> Response:
-    principal = await api_principal(request)
+    return await _refs(request, await api_principal(request))
+
+
+async def gateway_asset_refs(request: Request) -> Response:
+    """The same with the base's access token, under the api-gateway."""
+    return await _refs(request, await base_principal(request, request.path_params["dtable_uuid"]))
+
+
+async def _refs(request: Request, principal: Principal) -> Response:
     uses = await asset_refs.asset_uses(context(request), principal, request.query_params.get("path", ""))
     refs = [
         wire.asset_ref_json(u.table_id, u.table_name, u.row_id, u.column_key, u.column_name)
