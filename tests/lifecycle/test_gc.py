@@ -180,3 +180,10 @@ def test_storage_migrate_moves_trashed_bytes_too(life: Life) -> None:
         lambda: move_blobs(life.ctx.engine, life.ctx.blobs, target))
     assert report.blobs == 2 and not report.failures
     assert set(target.blobs) == {_key_of(life, A), _key_of(life, B)}
+
+
+def test_fsck_counts_trashed_bytes_as_used(life: Life) -> None:
+    life.upload("a.txt", b"A")
+    _delete(life, A)
+    report = life.env.client.portal.call(maintenance.fsck, life.ctx)  # type: ignore[union-attr]
+    assert report.ok and report.orphans == [] and report.assets == 0
