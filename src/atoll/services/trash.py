@@ -164,43 +164,51 @@ def _referenced(conn: Connection, entry: Trashed) -> bool:
     return rq.is_referenced(conn, entry.asset.dtable_uuid, targets_of(entry.asset))
 
 
-def _check(engine: Engine, entry: Trashed) -> bool:
+def _check(engine: Engine, entries: list[Trashed]) -> list[bool]:
+    """Whether a row references each entry (one read transaction for the page)."""
     with read_tx(engine) as conn:
-        return _referenced(conn, entry)
+        return [_referenced(conn, entry) for entry in entries]
 
 
-def _purge_one(engine: Engine, entry: Trashed) -> tuple[bool, bool]:
-    """(purged, bytes now unused). The base's document is locked first: row writes of the
-    base wait, so a reference cannot appear between the check and the removal."""
+def _purge_page(engine: Engine, entries: list[Trashed]) -> tuple[list[Trashed], list[Trashed], set[str]]:
+    """(purged, kept because referenced, blob keys now unused) for one page, in one transaction.
+    The documents of the page's bases are locked first (in uuid order; every row writer locks
+    only its own base's): their row writes wait, so no reference can appear between the check
+    and the removal."""
+    purged: list[Trashed] = []
+    kept: list[Trashed] = []
     with write_tx(engine) as conn:
-        docq.lock_doc(conn, entry.asset.dtable_uuid)
-        if _referenced(conn, entry) or not q.remove(conn, entry.id):
-            return False, False
-        return True, q.blob_unused(conn, entry.asset.blob_key)
+        for dtable_uuid in sorted({e.asset.dtable_uuid for e in entries}):
+            docq.lock_doc(conn, dtable_uuid)
+        for entry in entries:
+            if _referenced(conn, entry):
+                kept.append(entry)
+            elif q.remove(conn, entry.id):  # not restored or purged meanwhile
+                purged.append(entry)
+        unused = {key for key in {e.asset.blob_key for e in purged} if q.blob_unused(conn, key)}
+    return purged, kept, unused
 
 
 async def purge(
     ctx: Context, *, retention_s: float, dry_run: bool = False, now: float | None = None
 ) -> PurgeReport:
-    """Purge trash entries deleted more than ``retention_s`` ago that no row references; their
-    bytes go after each commit when nothing else uses them. ``dry_run``: only say which."""
+    """Purge trash entries deleted more than ``retention_s`` ago that no row references, a page
+    (``PURGE_BATCH``) per transaction; their bytes go after each commit when nothing else uses
+    them. ``dry_run``: only say which."""
     cutoff = (now if now is not None else time.time()) - retention_s
     report = PurgeReport([], [])
     after = 0
     while True:
         page = await ctx.run_db(_due, ctx.engine, cutoff, after)
-        for entry in page:
-            if dry_run:
-                referenced = await ctx.run_db(_check, ctx.engine, entry)
+        if dry_run:
+            for entry, referenced in zip(page, await ctx.run_db(_check, ctx.engine, page), strict=True):
                 (report.referenced if referenced else report.purged).append(entry)
-                continue
-            purged, unused = await ctx.run_db(_purge_one, ctx.engine, entry)
-            if not purged:
-                report.referenced.append(entry)
-                continue
-            report.purged.append(entry)
-            if unused:
-                await _delete_bytes(ctx, entry.asset.blob_key)
+        elif page:
+            purged, kept, unused = await ctx.run_db(_purge_page, ctx.engine, page)
+            report.purged += purged
+            report.referenced += kept
+            for key in sorted(unused):
+                await _delete_bytes(ctx, key)
         if len(page) < PURGE_BATCH:
             return report
         after = page[-1].id
