@@ -16,19 +16,8 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import (
-    access,
-    account,
-    assets,
-    health,
-    home,
-    lifecycle,
-    misc,
-    rows,
-    sql,
-    transfer,
-    tus,
-)
+from atoll.server.endpoints import access, account, assets, health, home, misc, rows, sql, transfer, tus
+from atoll.server.endpoints import lifecycle as lifecycle_endpoints
 from atoll.server.endpoints import links as link_endpoints
 from atoll.wire import account as wa
 from atoll.wire import endpoints as ep
@@ -258,10 +247,10 @@ def routes() -> list[BaseRoute]:
         "DELETE": Op("Move one file of a custom folder to the trash", Auth.API_TOKEN, s.Success,
                      query=(CUSTOM_PATH, Param("name")), seatable=False)})
     # asset lifecycle (atoll's additions, API token): references and the trash
-    web.both(ep.APP_ASSET_REFS, lifecycle.asset_refs_list, {"GET": Op(
+    web.both(ep.APP_ASSET_REFS, lifecycle_endpoints.asset_refs_list, {"GET": Op(
         "Which rows' file and image cells use an asset", Auth.API_TOKEN, s.AssetRefs, query=(PATH,),
         seatable=False)})
-    web.both(ep.APP_ASSET_TRASH, lifecycle.asset_trash, {
+    web.both(ep.APP_ASSET_TRASH, lifecycle_endpoints.asset_trash, {
         "GET": Op("The base's asset trash, a page in deletion order", Auth.API_TOKEN, s.AssetTrash,
                   query=(Param("after", "the next_after of the previous page"),), seatable=False),
         "POST": Op("Restore a trashed asset (a conflict name if its path is taken)", Auth.API_TOKEN,
@@ -335,7 +324,7 @@ def routes() -> list[BaseRoute]:
     out += base_routes(V1_GATEWAY, "bases (v1 under /api-gateway)")
     out += base_routes(V1_SERVER, "bases (dtable-server v1)")
     refs = Table("bases (api-gateway v2)")
-    refs.both(GATEWAY + ep.ASSET_REFS, lifecycle.gateway_asset_refs, {"GET": Op(
+    refs.both(GATEWAY + ep.ASSET_REFS, lifecycle_endpoints.gateway_asset_refs, {"GET": Op(
         "Which rows' file and image cells use an asset", Auth.ACCESS_TOKEN, s.AssetRefs, query=(PATH,),
         seatable=False)})
     out += refs.out

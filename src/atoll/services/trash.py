@@ -3,9 +3,10 @@ entries older than ``trash_retention_s`` that no row references.
 
 A trashed asset is out of ``assets`` at once, so every lookup (download links, asset URLs,
 custom folders, tus/attach targets) stops finding it without knowing about the trash. Its bytes
-stay until the purge. Purging is one transaction (the base's document locked, so no row write of
-the base runs between "nobody references it" and "gone"; then the entry removed), and the bytes
-are deleted after the commit if nothing else uses them (``db.trash.blob_unused``).
+stay until the purge. Purging takes a page of entries per transaction (their bases' documents
+locked first, so no row write of those bases runs between "nobody references it" and "gone";
+then the entries removed), and the bytes are deleted after the commit if nothing else uses them
+(``db.trash.blob_unused``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ log = logging.getLogger("atoll.trash")
 
 #: Trash entries listed per page (``app-asset-trash``, ``atoll trash``).
 TRASH_PAGE = 100
-#: Trash entries ``atoll gc`` reads per step (each purge is its own short transaction).
+#: Trash entries ``atoll gc`` checks and purges per transaction.
 PURGE_BATCH = 100
 
 
