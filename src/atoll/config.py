@@ -110,6 +110,10 @@ DEFAULT_VERIFY_DOWNLOADS = "small"
 VERIFY_MODES = ("small", "all", "off")
 #: Largest blob verified before sending (held in memory while it is hashed).
 DEFAULT_VERIFY_SMALL_BYTES = 1 * MiB
+#: A deleted asset stays in the trash (restorable) this long before ``atoll gc`` may purge it.
+DEFAULT_TRASH_RETENTION_S = 30 * 24 * 3600
+#: At most this many rows are named in one "who uses this asset" answer (the total is counted).
+DEFAULT_MAX_ASSET_REFS_LISTED = 1000
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -192,6 +196,8 @@ class Settings:
     temp_api_token_ttl_s: int = DEFAULT_TEMP_API_TOKEN_TTL_S
     verify_downloads: str = DEFAULT_VERIFY_DOWNLOADS
     verify_small_bytes: int = DEFAULT_VERIFY_SMALL_BYTES
+    trash_retention_s: int = DEFAULT_TRASH_RETENTION_S
+    max_asset_refs_listed: int = DEFAULT_MAX_ASSET_REFS_LISTED
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

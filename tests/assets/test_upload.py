@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from atoll.services import maintenance
 from atoll.timeutil import year_month
 from tests.assets.conftest import PUBLIC_URL, Env
 from tests.errors import error_of
@@ -119,5 +120,8 @@ def test_delete_asset(env: Env) -> None:
     r = env.client.delete("/api/v2.1/dtable/app-asset/", params={"path": "/files/2026-11/gone.txt"},
                           headers=env.auth())
     assert r.status_code == 404 and error_of(r) == {"error_msg": "file files/2026-11/gone.txt does not exist"}
+    files, assets, _ = env.state()
+    assert assets == 0 and len(files[0]) == 1  # in the trash: the bytes stay until gc purges it
+    env.client.portal.call(lambda: maintenance.collect(env.ctx, retention_s=0))  # type: ignore[union-attr]
     files, assets, _ = env.state()
     assert assets == 0 and files == (frozenset(), frozenset())  # no blob, no unfinished write

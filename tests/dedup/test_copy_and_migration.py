@@ -13,6 +13,7 @@ from atoll.db.engine import make_engine
 from atoll.db.migrations import LATEST, migrate
 from atoll.db.users import User
 from atoll.services import fsck as fsck_service
+from atoll.services import trash
 from tests.accounts.test_copy_base import (
     PDF,
     PNG,
@@ -57,6 +58,13 @@ def test_copy_base_adds_references_not_bytes(app: App, alice: User, token: str) 
     for path in ("/files/2026-11/report.pdf", "/images/2026-11/face.png"):
         resp = app.client.delete("/api/v2.1/dtable/app-asset/", params={"path": path}, headers=src.auth())
         assert resp.status_code == 200
+    assert sorted(_rows(app).values()) == [3, 3, 3]  # in the trash: still held
+    report = anyio.run(lambda: fsck_service.fsck(app.ctx, verify_hashes=True))
+    assert report.ok, report  # the trash's references count
+    # the source's rows no longer use them: the trash's purge drops one reference each
+    ids = [r["_id"] for r in src.rows("People")]
+    src.api.ok("DELETE", "/rows/", family="gw", json={"table_name": "People", "row_ids": ids})
+    assert len(anyio.run(lambda: trash.purge(app.ctx, retention_s=0)).purged) == 2
     assert sorted(_rows(app).values()) == [2, 2, 3]
     dst = Base(app.client, token, personal, "Src (1)")
     ann = dst.rows("People")[0]

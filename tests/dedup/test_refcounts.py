@@ -1,10 +1,14 @@
 """Identical content is stored once: blob rows count their references through upload, replace,
-delete and copy; the last reference takes the bytes with it."""
+delete (to the trash, which keeps its reference) and the trash's purge; the last reference takes
+the bytes with it."""
 
 from __future__ import annotations
 
 import hashlib
 
+import anyio
+
+from atoll.services import trash
 from tests.dedup.conftest import Env, asset_keys, blob_rows, stored_keys
 
 SAME = b"identical bytes in two bases" * 100
@@ -20,9 +24,14 @@ def _download(env: Env, name: str) -> bytes | int:
 
 
 def _delete(env: Env, name: str) -> None:
+    """Delete to the trash (its entry keeps the reference), then purge the trash (gc's part)."""
+    before = {r.key: r.refs for r in blob_rows(env)}
     resp = env.client.delete("/api/v2.1/dtable/app-asset/", params={"path": f"/{PATH}/{name}"},
                              headers=env.auth())
     assert resp.status_code == 200, resp.text
+    assert {r.key: r.refs for r in blob_rows(env)} == before  # trashed: still held
+    purged = anyio.run(lambda: trash.purge(env.ctx, retention_s=0))
+    assert len(purged.purged) == 1
 
 
 def test_same_bytes_in_two_bases_are_one_blob(two: tuple[Env, Env]) -> None:

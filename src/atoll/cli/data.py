@@ -18,9 +18,17 @@ from atoll.cli.options import backend_options, load_settings
 from atoll.config import Settings
 from atoll.db import copy
 from atoll.db.engine import make_engine
-from atoll.db.migrations import COMPUTED_CELLS_VERSION, LATEST, ROW_KEYS_VERSION, current_version, migrate
+from atoll.db.migrations import (
+    ASSET_REFS_VERSION,
+    COMPUTED_CELLS_VERSION,
+    LATEST,
+    ROW_KEYS_VERSION,
+    current_version,
+    migrate,
+)
 from atoll.errors import StorageError
 from atoll.services import rowkeys
+from atoll.services.asset_refs import backfill as asset_refs_backfill
 from atoll.services.formula.backfill import backfill as formula_backfill
 from atoll.services.moving import MoveReport, move_blobs
 from atoll.storage import open_blob_store
@@ -101,6 +109,9 @@ def db_upgrade(data_dir: str, db_url: str | None, storage: str | None) -> None:
     if 0 < before < COMPUTED_CELLS_VERSION <= after:
         tables = formula_backfill(engine)
         click.echo(f"computed the formula and auto-number cells of {tables} tables")
+    if 0 < before < ASSET_REFS_VERSION <= after:
+        tables = asset_refs_backfill(engine)
+        click.echo(f"computed the asset references of {tables} tables")
     if after == before:
         click.echo(f"already at schema version {after}")
     else:

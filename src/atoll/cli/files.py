@@ -246,7 +246,9 @@ def rm(paths: tuple[str, ...], target: Target) -> None:
     it), a path in the base's asset folder (files/2026-12/report.pdf) or a cell URL. Prints
     {"deleted": PATH} per file on stdout, in order; stops at the first failure.
 
-    Cells that point at a deleted file keep their URL (which then answers 404).
+    Deleted files go to the base's trash (`atoll trash list`, `atoll trash restore`) until
+    `atoll gc` purges them. Cells that point at a deleted file keep their URL (which answers
+    404 until the file is restored); `atoll refs` lists them.
     """
     for path in paths:
         if links.is_custom_asset_url(path):

@@ -221,11 +221,34 @@ def fsck(data_dir: str, db_url: str | None, storage: str | None, verify_hashes: 
 @backend_options
 @click.option("--grace", type=float, default=maintenance.DEFAULT_GC_GRACE_S, show_default=True,
               help="Leave orphans younger than this many seconds.")
-def gc(data_dir: str, db_url: str | None, storage: str | None, grace: float) -> None:
-    """Delete orphan blobs (bytes no file points at) older than --grace seconds."""
+@click.option("--retention", type=float, default=None,
+              help="Purge trashed files deleted more than this many seconds ago "
+                   "[default: the trash_retention_s setting, 30 days].")
+@click.option("--dry-run", is_flag=True, help="Only list what would go; change nothing.")
+def gc(data_dir: str, db_url: str | None, storage: str | None, grace: float, retention: float | None,
+       dry_run: bool) -> None:
+    """Purge trashed files past the retention that no row uses, and delete orphan blobs (bytes
+    no file or trash entry points at) older than --grace seconds. Never touches a file a row
+    references or an upload in progress. Prints one line per item on stdout:
+    "purged|would purge <base uuid>:<path> <trash id>", "kept (referenced) ...",
+    "orphan|would remove orphan <blob key>"."""
     ctx = open_context(load_settings(data_dir, db_url, storage))
-    reaped = anyio.run(lambda: maintenance.gc(ctx, grace_s=grace))
-    click.echo(f"removed {len(reaped)} orphan blob(s)", err=True)
+    report = anyio.run(
+        lambda: maintenance.collect(ctx, grace_s=grace, retention_s=retention, dry_run=dry_run)
+    )
+    verb = "would purge" if dry_run else "purged"
+    for entry in report.purged:
+        click.echo(f"{verb}\t{entry.asset.dtable_uuid}:{entry.asset.path}\t{entry.id}")
+    for entry in report.kept_referenced:
+        click.echo(f"kept (referenced)\t{entry.asset.dtable_uuid}:{entry.asset.path}\t{entry.id}")
+    for key in report.orphans:
+        click.echo(f"{'would remove orphan' if dry_run else 'orphan'}\t{key}")
+    if dry_run:
+        click.echo(f"dry run: would purge {len(report.purged)} trashed file(s) and remove "
+                   f"{len(report.orphans)} orphan blob(s); nothing changed", err=True)
+    else:
+        click.echo(f"purged {len(report.purged)} trashed file(s), kept {len(report.kept_referenced)} "
+                   f"referenced, removed {len(report.orphans)} orphan blob(s)", err=True)
 
 
 def register(group: click.Group) -> None:

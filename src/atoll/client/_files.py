@@ -196,6 +196,36 @@ class FileOps(BaseCore):
         link = yield from FileOps.get_file_download_link.fn(self, path, timeout=timeout)
         return (yield from self._fetch(link, save_path, path, progress, timeout))
 
+    # -- references and the trash (atoll's additions) ------------------------------------
+
+    @api
+    def get_asset_refs(self, path: str, *, timeout: TimeoutArg = DEFAULT) -> Op[Any]:
+        """atoll extension: which rows' file and image cells use the asset at ``path`` (relative
+        to the base's asset folder, e.g. ``files/2025-08/a.pdf`` or ``custom/Main/x.png``):
+        ``{'path', 'trashed', 'total', 'refs': [{'table_name', 'row_id', 'column_name', ...}]}``."""
+        return (yield from self._web(rq.asset_refs(self.server_url, path), timeout))
+
+    @api
+    def delete_asset(self, path: str, *, timeout: TimeoutArg = DEFAULT) -> Op[Any]:
+        """Delete the asset at ``path``: on atoll it goes to the trash (``restore_asset``)."""
+        return (yield from self._web(rq.delete_asset(self.server_url, path), timeout))
+
+    @api
+    def list_asset_trash(self, *, after: int | None = None, timeout: TimeoutArg = DEFAULT) -> Op[Any]:
+        """atoll extension: a page of the base's asset trash, ``{'trash': [...], 'next_after'}``;
+        pass ``next_after`` as ``after`` for the next page."""
+        return (yield from self._web(rq.asset_trash(self.server_url, after), timeout))
+
+    @api
+    def restore_asset(
+        self, trash_id: int | None = None, *, path: str | None = None, timeout: TimeoutArg = DEFAULT
+    ) -> Op[Any]:
+        """atoll extension: put a trashed asset back, by trash entry id or by its old ``path``
+        (the newest entry there); ``{'path', 'name', 'renamed'}`` (a conflict name if taken)."""
+        if trash_id is None and not path:
+            raise ValueError("restore_asset needs a trash entry id or the deleted file's path")
+        return (yield from self._web(rq.restore_asset(self.server_url, trash_id, path), timeout))
+
     # -- custom folders -------------------------------------------------------------------
 
     @api

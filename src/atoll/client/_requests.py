@@ -370,6 +370,29 @@ def custom_asset_file(server_url: str, path: str, name: str) -> RequestSpec:
     )
 
 
+def asset_refs(server_url: str, path: str) -> RequestSpec:
+    """atoll's addition: which rows use the asset at ``path`` (``GET app-asset-refs/?path=``)."""
+    return RequestSpec("GET", server_url + ep.APP_ASSET_REFS, "api_token", [("path", path)])
+
+
+def delete_asset(server_url: str, path: str) -> RequestSpec:
+    """``DELETE app-asset/?path=`` (to the trash on atoll; a repeat answers 404)."""
+    return RequestSpec("DELETE", server_url + ep.APP_ASSET, "api_token", [("path", path)])
+
+
+def asset_trash(server_url: str, after: int | None) -> RequestSpec:
+    """atoll's addition: a page of the base's asset trash."""
+    params = [("after", str(after))] if after is not None else []
+    return RequestSpec("GET", server_url + ep.APP_ASSET_TRASH, "api_token", params)
+
+
+def restore_asset(server_url: str, trash_id: int | None, path: str | None) -> RequestSpec:
+    """atoll's addition: restore one trash entry (by id, or the newest at ``path``). Not
+    retried: a repeat could restore an older entry of the same path."""
+    params = [("id", str(trash_id))] if trash_id is not None else [("path", path or "")]
+    return RequestSpec("POST", server_url + ep.APP_ASSET_TRASH, "api_token", params, idempotent=False)
+
+
 def custom_asset_dir(server_url: str, path: str) -> RequestSpec:
     return RequestSpec(
         "GET", server_url + ep.CUSTOM_ASSET_DIR, "api_token", [("path", path)]

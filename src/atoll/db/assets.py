@@ -127,8 +127,11 @@ def delete_asset(conn: Connection, asset_id: int) -> None:
 
 
 def blob_key_in_use(conn: Connection, blob_key: str) -> bool:
-    a = schema.assets
-    return conn.execute(select(a.c.id).where(a.c.blob_key == blob_key).limit(1)).first() is not None
+    """Whether an asset, or an asset in the trash (schema step 8), still points at the bytes."""
+    a, t = schema.assets, schema.asset_trash
+    if conn.execute(select(a.c.id).where(a.c.blob_key == blob_key).limit(1)).first() is not None:
+        return True
+    return conn.execute(select(t.c.id).where(t.c.blob_key == blob_key).limit(1)).first() is not None
 
 
 def all_assets(conn: Connection) -> list[Asset]:

@@ -1,9 +1,9 @@
 """Read and repair queries of ``atoll fsck`` over ``blobs`` and its holders (docs/storage.md).
 
 Everything is paged by key (keyset), so a check never holds every blob in memory. A blob's
-holders are what keeps a reference: today the ``assets`` rows that point at it
-(``holder_counts`` is the one place that knows; a new kind of holder, such as a trash, adds its
-count there).
+holders are what keeps a reference: the ``assets`` rows and the ``asset_trash`` entries that
+point at it (a trashed file keeps its reference until ``atoll gc`` purges it; ``_holders`` is
+the one place that knows).
 """
 
 from __future__ import annotations
@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, union, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, union, union_all, update
 
 from atoll.db import schema
 
-_a, _b = schema.assets, schema.blobs
+_a, _b, _t = schema.assets, schema.blobs, schema.asset_trash
+#: Every holder of a blob reference: files, and files in the trash.
+_holders = union_all(
+    select(_a.c.blob_key, _a.c.sha256, _a.c.size),
+    select(_t.c.blob_key, _t.c.sha256, _t.c.size),
+).subquery("holders")
 
 
 @dataclass(frozen=True)
@@ -35,12 +40,13 @@ def rows_after(conn: Connection, after: str, limit: int) -> list[BlobRow]:
 
 
 def unrecorded_after(conn: Connection, after: str, limit: int) -> list[BlobRow]:
-    """Blob keys that assets point at but ``blobs`` has no row for (refs: how many assets)."""
+    """Blob keys that holders point at but ``blobs`` has no row for (refs: how many holders)."""
+    h = _holders
     query = (
-        select(_a.c.blob_key, func.min(_a.c.sha256), func.min(_a.c.size), func.count())
-        .outerjoin(_b, _b.c.key == _a.c.blob_key)
-        .where(_b.c.key.is_(None), _a.c.blob_key > after)
-        .group_by(_a.c.blob_key).order_by(_a.c.blob_key).limit(limit)
+        select(h.c.blob_key, func.min(h.c.sha256), func.min(h.c.size), func.count())
+        .outerjoin(_b, _b.c.key == h.c.blob_key)
+        .where(_b.c.key.is_(None), h.c.blob_key > after)
+        .group_by(h.c.blob_key).order_by(h.c.blob_key).limit(limit)
     )  # fmt: skip
     return [BlobRow(k, s, int(n), int(c)) for k, s, n, c in conn.execute(query)]
 
@@ -48,9 +54,11 @@ def unrecorded_after(conn: Connection, after: str, limit: int) -> list[BlobRow]:
 def holder_counts(conn: Connection, keys: Sequence[str]) -> dict[str, int]:
     """How many references each of ``keys`` should have (0 for none)."""
     counts = dict.fromkeys(keys, 0)
-    query = select(_a.c.blob_key, func.count()).where(_a.c.blob_key.in_(keys)).group_by(_a.c.blob_key)
-    for key, count in conn.execute(query):
-        counts[key] += int(count)
+    for holder in (_a, _t):  # each on its blob_key index
+        query = (select(holder.c.blob_key, func.count()).where(holder.c.blob_key.in_(keys))
+                 .group_by(holder.c.blob_key))
+        for key, count in conn.execute(query):
+            counts[key] += int(count)
     return counts
 
 
@@ -73,10 +81,11 @@ def labels(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
 
 
 def known(conn: Connection, keys: Sequence[str]) -> set[str]:
-    """Which of ``keys`` the metadata accounts for (a blob row or an asset)."""
+    """Which of ``keys`` the metadata accounts for (a blob row, an asset or a trash entry)."""
     query = union(
         select(_b.c.key).where(_b.c.key.in_(keys)),
         select(_a.c.blob_key).where(_a.c.blob_key.in_(keys)),
+        select(_t.c.blob_key).where(_t.c.blob_key.in_(keys)),
     )
     return set(conn.execute(query).scalars())
 

@@ -68,6 +68,13 @@ def _v7_accounts(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE api_tokens ADD COLUMN generated_by VARCHAR(255)"))
 
 
+def _v8_asset_lifecycle(conn: Connection) -> None:
+    """Asset references (which rows use which asset) and the asset trash. The references of
+    existing rows are computed after the upgrade (``services.asset_refs.backfill``)."""
+    for table in (schema.asset_refs, schema.asset_trash):
+        table.create(conn, checkfirst=True)
+
+
 def _v9_blobs(conn: Connection) -> None:
     """Content-addressed blobs with reference counts (db.blobs), filled from ``assets``. Files
     that already share content are grouped onto one blob: the smallest key of each
@@ -85,6 +92,7 @@ STEPS: list[tuple[int, Step]] = [
     (5, _v5_row_links),
     (6, _v6_live_events),
     (7, _v7_accounts),
+    (8, _v8_asset_lifecycle),
     (9, _v9_blobs),
 ]
 
@@ -94,6 +102,8 @@ ROW_KEYS_VERSION = 3
 #: The first schema of an atoll that computes formula and auto-number cells (it added
 #: ``row_links``): an upgrade across it fills them in (services.formula.backfill).
 COMPUTED_CELLS_VERSION = 5
+#: The step that added ``asset_refs``: an upgrade across it computes them (services.asset_refs).
+ASSET_REFS_VERSION = 8
 
 
 def current_version(conn: Connection) -> int:

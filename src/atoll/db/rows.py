@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from atoll.db import schema
+from atoll.db import asset_refs, schema
 
 #: Version of a base that has never been written (SeaTable: 1 after creation).
 INITIAL_DOC_VERSION = 1
@@ -337,12 +337,14 @@ def delete_rows(conn: Connection, dtable_uuid: str, table_id: str, row_ids: Iter
         result = conn.execute(delete(r).where(*where_table(dtable_uuid, table_id), r.c.row_id.in_(chunk)))
         count += result.rowcount
     delete_keys(conn, dtable_uuid, table_id, row_ids=wanted)
+    asset_refs.delete_rows(conn, dtable_uuid, table_id, wanted)
     return count
 
 
 def delete_table_rows(conn: Connection, dtable_uuid: str, table_id: str) -> None:
     conn.execute(delete(schema.rows).where(*where_table(dtable_uuid, table_id)))
     delete_keys(conn, dtable_uuid, table_id)
+    asset_refs.delete_table(conn, dtable_uuid, table_id)
 
 
 # ---- sort keys -----------------------------------------------------------------------------

@@ -278,3 +278,40 @@ blobs = Table(
     Column("created_at", String(40), nullable=False),
     UniqueConstraint("sha256", "size", name="uq_blobs_content"),
 )
+# ---- asset lifecycle (schema step 8; docs/storage.md "References, trash and gc") ---------------
+# Which rows' file and image cells point at which asset, kept in step by every row write
+# (services/asset_refs.py). target is the asset's path ("/files/2025-08/a.pdf", as Asset.path)
+# for a URL cell, or "custom-asset://<asset uuid>" for a custom-asset URL (survives restores
+# under another name).
+asset_refs = Table(
+    "asset_refs",
+    metadata,
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), primary_key=True),
+    Column("table_id", String(8), primary_key=True),
+    Column("row_id", String(22), primary_key=True),
+    Column("column_key", String(64), primary_key=True),
+    Column("target", Text, primary_key=True),
+)
+Index("ix_asset_refs_target", asset_refs.c.dtable_uuid, asset_refs.c.target)
+
+# Deleted assets (DELETE app-asset): the asset's columns, plus when and by whom. Out of
+# ``assets``, so no lookup finds them; restore puts them back, ``atoll gc`` purges them after
+# ``trash_retention_s`` unless a row still references them.
+asset_trash = Table(
+    "asset_trash",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dtable_uuid", String(36), ForeignKey("dtables.uuid"), nullable=False),
+    Column("dir_path", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("blob_key", String(128), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("mtime", String(40), nullable=False),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("deleted_at", Double, nullable=False),
+    Column("deleted_by", String(255), nullable=False),
+)
+Index("ix_asset_trash_base", asset_trash.c.dtable_uuid, asset_trash.c.dir_path, asset_trash.c.name)
+Index("ix_asset_trash_blob_key", asset_trash.c.blob_key)
+Index("ix_asset_trash_deleted_at", asset_trash.c.deleted_at)

@@ -17,6 +17,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from atoll.server.endpoints import access, account, assets, health, home, misc, rows, sql, transfer, tus
+from atoll.server.endpoints import lifecycle as lifecycle_endpoints
 from atoll.server.endpoints import links as link_endpoints
 from atoll.wire import account as wa
 from atoll.wire import endpoints as ep
@@ -232,15 +233,30 @@ def routes() -> list[BaseRoute]:
     web.both(ep.APP_DOWNLOAD_LINK, assets.download_link, {"GET": Op(
         "A download link for one asset", Auth.API_TOKEN, s.DownloadLink, query=(PATH,))})
     web.both(ep.APP_ASSET, assets.delete_asset, {"DELETE": Op(
-        "Delete one asset", Auth.API_TOKEN, s.Success, query=(PATH,))})
+        "Delete one asset (to the trash: restorable until `atoll gc` purges it)", Auth.API_TOKEN,
+        s.Success, query=(PATH,))})
     # custom folders (dtable-web, API token)
     web.both(ep.CUSTOM_ASSET_DIR, assets.custom_dir, {
         "GET": Op("List a custom folder", Auth.API_TOKEN, s.CustomDir, query=(CUSTOM_PATH,)),
         "POST": Op("Create a custom folder (and its parents)", Auth.API_TOKEN, s.Success,
                    query=(CUSTOM_PATH,), seatable=False),
     })
-    web.both(ep.CUSTOM_ASSET_FILE, assets.custom_file, {"GET": Op(
-        "One file of a custom folder", Auth.API_TOKEN, s.CustomFile, query=(CUSTOM_PATH, Param("name")))})
+    web.both(ep.CUSTOM_ASSET_FILE, assets.custom_file, {
+        "GET": Op("One file of a custom folder", Auth.API_TOKEN, s.CustomFile,
+                  query=(CUSTOM_PATH, Param("name"))),
+        "DELETE": Op("Move one file of a custom folder to the trash", Auth.API_TOKEN, s.Success,
+                     query=(CUSTOM_PATH, Param("name")), seatable=False)})
+    # asset lifecycle (atoll's additions, API token): references and the trash
+    web.both(ep.APP_ASSET_REFS, lifecycle_endpoints.asset_refs_list, {"GET": Op(
+        "Which rows' file and image cells use an asset", Auth.API_TOKEN, s.AssetRefs, query=(PATH,),
+        seatable=False)})
+    web.both(ep.APP_ASSET_TRASH, lifecycle_endpoints.asset_trash, {
+        "GET": Op("The base's asset trash, a page in deletion order", Auth.API_TOKEN, s.AssetTrash,
+                  query=(Param("after", "the next_after of the previous page"),), seatable=False),
+        "POST": Op("Restore a trashed asset (a conflict name if its path is taken)", Auth.API_TOKEN,
+                   s.Restored, query=(Param("id", "a trash entry's id"),
+                                      Param("path", "or the deleted file's path: its newest entry")),
+                   seatable=False)})
     web.both(ep.CUSTOM_UPLOAD_LINK, assets.custom_upload_link, {"GET": Op(
         "An upload link into an existing custom folder", Auth.API_TOKEN, s.CustomUploadLink,
         query=(CUSTOM_PATH,))})
@@ -307,6 +323,11 @@ def routes() -> list[BaseRoute]:
     out += base_routes(GATEWAY, "bases (api-gateway v2)")
     out += base_routes(V1_GATEWAY, "bases (v1 under /api-gateway)")
     out += base_routes(V1_SERVER, "bases (dtable-server v1)")
+    refs = Table("bases (api-gateway v2)")
+    refs.both(GATEWAY + ep.ASSET_REFS, lifecycle_endpoints.gateway_asset_refs, {"GET": Op(
+        "Which rows' file and image cells use an asset", Auth.ACCESS_TOKEN, s.AssetRefs, query=(PATH,),
+        seatable=False)})
+    out += refs.out
     out += misc_routes()
     out += sql_routes()
     db = Table("dtable-db")

@@ -34,7 +34,7 @@ from atoll.db.engine import write_tx
 from atoll.db.users import BaseRecord, User
 from atoll.errors import Conflict, InvalidInput, NotFound
 from atoll.models import Dtable
-from atoll.services import rowkeys
+from atoll.services import asset_refs, rowkeys
 from atoll.services.accounts_bases import MAX_BASE_NAME_CHARS
 from atoll.services.context import Context
 from atoll.services.membership import member_role, writing_role
@@ -126,6 +126,7 @@ def _copy_rows(conn: Connection, doc: dict[str, Any], src: Dtable, dst: Dtable) 
             rq.insert_rows(conn, dst.uuid, copied)
             rq.insert_keys(conn, dst.uuid, table["_id"], rowkeys.row_keys(table.get("columns", []), copied))
             copied_rows += len(copied)
+            asset_refs.rows_added(conn, dst.uuid, table, copied)
             if len(batch) < COPY_BATCH_ROWS:
                 break
             after = (batch[-1].seq, batch[-1].row_id)

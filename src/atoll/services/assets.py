@@ -28,7 +28,7 @@ from atoll.errors import (
     PermissionDenied,
 )
 from atoll.models import Asset, BlobInfo, Principal, Ticket
-from atoll.services import access, events
+from atoll.services import access, events, trash
 from atoll.services.context import Context
 from atoll.services.space import SpaceGuard
 from atoll.storage import BlobWriter
@@ -237,17 +237,15 @@ def custom_asset_path(raw_path: str) -> str:
 # ---------------------------------------------------------------- deletion
 
 
-def _delete(engine: Engine, dtable_uuid: str, path: str) -> tuple[Asset | None, bool]:
-    """Delete the asset and drop its blob reference: (the asset, whether its bytes are unused)."""
+def _delete(engine: Engine, dtable_uuid: str, path: str, deleted_by: str) -> Asset | None:
+    """Move the asset to the trash (``services/trash.py``): gone from every lookup at once, its
+    bytes kept until ``atoll gc`` purges the entry after ``trash_retention_s``."""
     dir_path, name = paths.split(path)
     with write_tx(engine) as conn:
         asset = q.get_asset(conn, dtable_uuid, dir_path, name)
-        unused = False
         if asset is not None:
-            q.delete_asset(conn, asset.id)
-            unused = blobs_q.drop_ref(conn, asset.blob_key)
-            events.file_deleted(conn, dtable_uuid, dir_path, name)  # live updates
-        return asset, unused
+            trash.move_in(conn, asset, deleted_by)
+        return asset
 
 
 async def delete_asset(ctx: Context, principal: Principal, raw_path: str) -> None:
@@ -255,11 +253,23 @@ async def delete_asset(ctx: Context, principal: Principal, raw_path: str) -> Non
     if not raw_path.strip("/"):
         raise InvalidInput(PATH_MISSING)
     path = paths.rel_path(raw_path, "path")
-    asset, unused = await ctx.run_db(_delete, ctx.engine, principal.dtable.uuid, path)
+    asset = await ctx.run_db(_delete, ctx.engine, principal.dtable.uuid, path, principal.app_name)
     if asset is None:
         raise NotFound(file_missing(_shown(path)))
-    if unused:
-        await _forget_blob(ctx, asset.blob_key)
+
+
+async def delete_custom_file(ctx: Context, principal: Principal, path: str, name: str) -> None:
+    """Delete (to the trash) one file of a custom folder: ``path`` the folder (``/Main``)."""
+    access.require_write(principal)
+    if not path:
+        raise InvalidInput(FOLDER_PATH_MISSING)
+    if not name:
+        raise InvalidInput("name missing: give the file's name in the folder")
+    folder = _custom_path(path)
+    target = paths.join(folder, paths.file_name(name, new=False))
+    asset = await ctx.run_db(_delete, ctx.engine, principal.dtable.uuid, target, principal.app_name)
+    if asset is None:
+        raise NotFound(file_missing(name, _shown(folder)))
 
 
 async def _forget_blob(ctx: Context, key: str) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from atoll.db import rows as q
 from atoll.errors import InvalidInput
 from atoll.models import Principal
-from atoll.services import autonumber, convert, formula, links, rowkeys
+from atoll.services import asset_refs, autonumber, convert, formula, links, rowkeys
 from atoll.services.cells import OPTION_COLORS, SYSTEM_KEYS, new_option_id
 from atoll.services.context import Context
 from atoll.services.structure import (
@@ -177,6 +177,7 @@ def modify_column_type(
     check_formulas(table)
     formula.recompute_table(conn, dtable_uuid, table)  # refreshes the keys of formulas that changed
     rowkeys.refresh_column(conn, dtable_uuid, table, column)  # its old cells may be gone unchanged
+    asset_refs.column_changed(conn, dtable_uuid, table, column)
     return {**copy.deepcopy(column), "converted_cells": counts.converted, "emptied_cells": counts.emptied}
 
 
@@ -321,6 +322,7 @@ async def delete_column(ctx: Context, principal: Principal, ref: TableRef, *, co
             row.data.pop(key)
         q.update_rows(conn, uuid, holding)
         q.delete_keys(conn, uuid, table["_id"], column_key=key)
+        asset_refs.column_deleted(conn, uuid, table["_id"], key)
 
     await change_doc(ctx, principal, change)
 

@@ -27,7 +27,7 @@ from atoll.db.cellsql import CellSql
 from atoll.db.engine import read_tx, write_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Principal
-from atoll.services import autonumber, events, formula, links, rowkeys, views
+from atoll.services import asset_refs, autonumber, events, formula, links, rowkeys, views
 from atoll.services.access import require_write
 from atoll.services.cells import Columns, RowValues, normalize_row
 from atoll.services.context import Context
@@ -291,6 +291,7 @@ def append_in(
     ]
     q.insert_rows(conn, dtable_uuid, made)
     q.insert_keys(conn, dtable_uuid, table["_id"], rowkeys.row_keys(table["columns"], made))
+    asset_refs.rows_added(conn, dtable_uuid, table, made)
     _save_if(conn, dtable_uuid, stored, options_added or numbered)
     events.rows_appended(conn, dtable_uuid, table["_id"], made, anchor_row_id)  # live updates
     formulas.fill_volatile(made)
@@ -366,6 +367,7 @@ def update_in(conn: Connection, dtable_uuid: str, ref: TableRef, items: list[dic
         )
     q.update_rows(conn, dtable_uuid, list(changed.values()))
     rowkeys.put_rows(conn, dtable_uuid, table, list(changed.values()))
+    asset_refs.rows_changed(conn, dtable_uuid, table, list(changed.values()))
     _save_if(conn, dtable_uuid, stored, options_added)
     events.rows_updated(conn, dtable_uuid, table["_id"],  # live updates
                         [(item["row_id"], value.cells) for item, value in zip(items, values, strict=True)])

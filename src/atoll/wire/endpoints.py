@@ -19,6 +19,10 @@ CUSTOM_ASSET_DIR = "/api/v2.1/dtable/custom/app-asset-dir/"
 CUSTOM_ASSET_FILE = "/api/v2.1/dtable/custom/app-asset-file/"
 CUSTOM_UPLOAD_LINK = "/api/v2.1/dtable/custom/app-upload-link/"
 CUSTOM_DOWNLOAD_LINK = "/api/v2.1/dtable/custom/app-download-link/"
+#: atoll: which rows use an asset (GET ?path=).
+APP_ASSET_REFS = "/api/v2.1/dtable/app-asset-refs/"
+#: atoll: the base's asset trash (GET lists, POST ?id= or ?path= restores).
+APP_ASSET_TRASH = "/api/v2.1/dtable/app-asset-trash/"
 
 # file server (the ticket in the URL) ------------------------------------------------------
 
@@ -54,6 +58,8 @@ VIEW = "/views/{view_name}/"
 FILTERED_ROWS = "/filtered-rows/"
 #: SeaTable's SQL endpoint (docs/sql.md); v1 clients use ``wire.sql.V1_QUERY``
 SQL = "/sql"
+#: atoll: which rows use an asset (GET ?path=), under ``GATEWAY`` with the base's access token.
+ASSET_REFS = "/asset-refs/"
 
 
 def gateway(dtable_uuid: str) -> str:

@@ -164,6 +164,49 @@ class CustomFile(TypedDict):
     dirent: Dirent
 
 
+class AssetRef(TypedDict):
+    table_id: str
+    table_name: str
+    row_id: str
+    column_key: str
+    column_name: str
+
+
+class AssetRefs(TypedDict):
+    """atoll's addition: which rows' file and image cells use one asset."""
+
+    path: Annotated[str, "the asset's path, relative to the base's asset root"]
+    trashed: Annotated[bool, "the asset is in the trash (restorable)"]
+    total: Annotated[int, "cells that use it (refs lists at most max_asset_refs_listed rows)"]
+    refs: list[AssetRef]
+
+
+class TrashEntry(TypedDict):
+    id: Annotated[int, "restore with POST app-asset-trash/?id=<id>"]
+    path: Annotated[str, "where the file was, relative to the base's asset root"]
+    name: str
+    size: int
+    sha256: str
+    uuid: str
+    deleted_at: Annotated[str, "ISO 8601, UTC"]
+    deleted_by: Annotated[str, "the app name of the API token that deleted it"]
+    purge_after: Annotated[str, "ISO 8601: `atoll gc` may purge it from then on, unless a row uses it"]
+
+
+class AssetTrash(TypedDict):
+    """atoll's addition: a page of the base's asset trash, in deletion order."""
+
+    trash: list[TrashEntry]
+    next_after: Annotated[int | None, "pass as ?after= for the next page; null on the last"]
+
+
+class Restored(TypedDict):
+    success: bool
+    path: Annotated[str, "where the file is now, relative to the base's asset root"]
+    name: str
+    renamed: Annotated[bool, "the path was taken meanwhile: restored under a conflict name"]
+
+
 # ---- structure: columns, views, tables, metadata -----------------------------------------
 
 

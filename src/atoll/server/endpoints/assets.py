@@ -56,7 +56,12 @@ async def custom_dir(request: Request) -> Response:
 
 
 async def custom_file(request: Request) -> Response:
+    """GET describes one file of a custom folder; DELETE moves it to the trash (atoll's addition)."""
     principal = await api_principal(request)
+    if request.method == "DELETE":
+        path, name = _param(request, "path"), _param(request, "name")
+        await svc.delete_custom_file(context(request), principal, path, name)
+        return JSONResponse(wire.success_json())
     asset = await svc.custom_file_info(
         context(request), principal, _param(request, "path"), _param(request, "name")
     )
