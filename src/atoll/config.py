@@ -102,6 +102,18 @@ DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT = 10
 DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS = 100
 #: The temporary API token of ``get_base`` (temp-api-token) stays valid this long (SeaTable: 1 h).
 DEFAULT_TEMP_API_TOKEN_TTL_S = 3600
+#: Thumbnail edge lengths (pixels) a client may ask for with ``?size=`` (docs/thumbnails.md).
+DEFAULT_THUMBNAIL_SIZES = "64,128,256,512,1024"
+#: Images with more pixels than this (width x height in the header) get no thumbnail (413).
+DEFAULT_THUMBNAIL_MAX_PIXELS = 100_000_000
+#: Files larger than this get no thumbnail (413); the file itself is still served.
+DEFAULT_THUMBNAIL_MAX_SOURCE_BYTES = 256 * MiB
+#: A thumbnail that takes longer than this to decode is given up (422; the worker is replaced).
+DEFAULT_THUMBNAIL_TIMEOUT_MS = 15_000
+#: Address-space limit of each thumbnail worker process (setrlimit RLIMIT_AS).
+DEFAULT_THUMBNAIL_MEMORY_BYTES = 1 * GiB
+#: Thumbnail worker processes per server process.
+DEFAULT_THUMBNAIL_WORKERS = 2
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -182,6 +194,12 @@ class Settings:
     login_max_failures_per_account: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT
     login_max_failures_per_address: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS
     temp_api_token_ttl_s: int = DEFAULT_TEMP_API_TOKEN_TTL_S
+    thumbnail_sizes: str = DEFAULT_THUMBNAIL_SIZES
+    thumbnail_max_pixels: int = DEFAULT_THUMBNAIL_MAX_PIXELS
+    thumbnail_max_source_bytes: int = DEFAULT_THUMBNAIL_MAX_SOURCE_BYTES
+    thumbnail_timeout_ms: int = DEFAULT_THUMBNAIL_TIMEOUT_MS
+    thumbnail_memory_bytes: int = DEFAULT_THUMBNAIL_MEMORY_BYTES
+    thumbnail_workers: int = DEFAULT_THUMBNAIL_WORKERS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

@@ -68,6 +68,11 @@ def _v7_accounts(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE api_tokens ADD COLUMN generated_by VARCHAR(255)"))
 
 
+def _v10_thumbnails(conn: Connection) -> None:
+    """Cached thumbnails: source content and edge length -> thumbnail blob."""
+    schema.thumbnails.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
@@ -76,6 +81,7 @@ STEPS: list[tuple[int, Step]] = [
     (5, _v5_row_links),
     (6, _v6_live_events),
     (7, _v7_accounts),
+    (10, _v10_thumbnails),
 ]
 
 LATEST = STEPS[-1][0]

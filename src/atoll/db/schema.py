@@ -263,3 +263,18 @@ workspace_members = Table(
     Column("role", String(16), nullable=False),
 )
 Index("ix_workspace_members_user", workspace_members.c.user_id)
+
+# Cached thumbnails (services/thumbs): one blob per source content (sha256 and size) and edge length.
+# Keyed by content, not by asset: copies of one file share their thumbnails, and a replaced file
+# gets new ones. gc and fsck count ``blob_key`` as in use.
+thumbnails = Table(
+    "thumbnails",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("src_size", BigInteger, primary_key=True),
+    Column("thumb_size", Integer, primary_key=True),
+    Column("blob_key", String(32), nullable=False),
+    Column("media_type", String(32), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
