@@ -82,3 +82,14 @@ def gif_zip_polyglot() -> bytes:
     with zipfile.ZipFile(buf, "a") as z:
         z.writestr("a.class", b"\xca\xfe\xba\xbe" * 100)
     return buf.getvalue()
+
+
+def png_of_zeros(width: int, height: int) -> bytes:
+    """A real, valid RGB PNG of black pixels, made chunk by chunk (never whole in memory)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    comp = zlib.compressobj(9)
+    row = b"\0" + b"\0" * (width * 3)
+    parts = [comp.compress(row) for _ in range(height)]
+    parts.append(comp.flush())
+    idat = b"".join(parts)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")

@@ -66,7 +66,7 @@ def render(src: str, dst: str, size: int, max_pixels: int) -> tuple[str, int]:
 def _render_image(src: str, dst: str, size: int, max_pixels: int) -> tuple[str, int]:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = max_pixels
+    Image.MAX_IMAGE_PIXELS = None  # the header check below names the size; then the limit holds
     try:
         im = Image.open(src, formats=IMAGE_FORMATS)
     except UnidentifiedImageError:
@@ -82,6 +82,7 @@ def _render_image(src: str, dst: str, size: int, max_pixels: int) -> tuple[str, 
             raise RenderError(BROKEN, "The image has no pixels.")
         if width * height > max_pixels:
             raise RenderError(TOO_BIG, _too_many_pixels(max_pixels, width, height))
+        Image.MAX_IMAGE_PIXELS = max_pixels  # frames and layers read later stay within it too
         try:
             if im.format == "JPEG":
                 im.draft("RGB", (size, size))  # decode at 1/2, 1/4 or 1/8 scale
