@@ -58,3 +58,11 @@ def remove(conn: Connection, sha256: str, src_size: int, thumb_size: int) -> Non
     t = schema.thumbnails
     conn.execute(t.delete().where(
         t.c.sha256 == sha256, t.c.src_size == src_size, t.c.thumb_size == thumb_size))
+
+
+def orphans(conn: Connection) -> list[tuple[str, int, int, str]]:
+    """(sha256, src_size, thumb_size, blob_key) of thumbnails whose content no asset holds any more."""
+    t, a = schema.thumbnails, schema.assets
+    held = select(a.c.id).where(a.c.sha256 == t.c.sha256, a.c.size == t.c.src_size).exists()
+    found = conn.execute(select(t.c.sha256, t.c.src_size, t.c.thumb_size, t.c.blob_key).where(~held))
+    return [(sha, int(src), int(px), key) for sha, src, px, key in found]

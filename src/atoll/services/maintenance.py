@@ -17,6 +17,7 @@ from atoll.db.engine import read_tx
 from atoll.models import Asset
 from atoll.services import upload_gc
 from atoll.services.context import Context
+from atoll.services.thumbs import cleanup as thumbs
 from atoll.storage.base import digest
 
 #: Orphans younger than this are left alone by default (an upload may be about to commit).
@@ -60,26 +61,31 @@ async def fsck(ctx: Context, *, verify_hashes: bool = False) -> FsckReport:
             report.bad_size.append(label)
         elif verify_hashes and (await digest(ctx.blobs, asset.blob_key))[1] != asset.sha256:
             report.bad_hash.append(label)
-    referenced = {asset.blob_key for asset in assets}
+    referenced = {asset.blob_key for asset in assets} | await ctx.run_db(thumbs.blob_keys, ctx.engine)
     report.orphans = sorted(set(stored) - referenced)
     return report
 
 
 async def gc(ctx: Context, *, grace_s: float = DEFAULT_GC_GRACE_S) -> list[str]:
-    """Delete orphan blobs committed more than ``grace_s`` ago; return their keys. Also sweeps
+    """Delete orphan blobs committed more than ``grace_s`` ago; return their keys. Thumbnail
+    blobs are in use while an asset holds their source's content; those of content no asset
+    holds any more are deleted (and returned) at once. Also sweeps
     unfinished writes that no live writer owns any more, expired resumable uploads and partial
     bytes no upload session owns."""
     await upload_gc.reap_expired(ctx)
     await upload_gc.reap_orphans(ctx)
     in_progress = await upload_gc.live_keys(ctx)  # an upload being completed has its blob first
     await ctx.blobs.sweep(keep=in_progress)
+    reaped = await thumbs.reap_orphans(ctx)  # thumbnails of content no asset holds any more
     referenced = {asset.blob_key for asset in await ctx.run_db(_all_assets, ctx.engine)} | in_progress
+    referenced |= await ctx.run_db(thumbs.blob_keys, ctx.engine)
     now = time.time()
-    reaped = []
     async for stat in ctx.blobs.list():
         if stat.key in referenced or now - stat.mtime < grace_s:
             continue
         if await ctx.run_db(_in_use, ctx.engine, stat.key):  # referenced meanwhile
+            continue
+        if await ctx.run_db(thumbs.key_in_use, ctx.engine, stat.key):  # a thumbnail made meanwhile
             continue
         await ctx.blobs.delete(stat.key)
         reaped.append(stat.key)
