@@ -73,7 +73,7 @@ def test_pdf_first_page(env: Env) -> None:
     assert r.headers["content-type"] == "image/jpeg"
     im = _image(r.content).convert("RGB")
     assert im.size == (96, 128)
-    red, green, blue = im.getpixel((48, 64))  # type: ignore[misc]
+    red, _green, blue = im.getpixel((48, 64))  # type: ignore[misc]
     assert blue > 150 and red < 80  # the page's blue, not a blank render
 
 
@@ -167,7 +167,8 @@ def test_auth(env: Env, make_env: MakeEnv) -> None:
     r = env.client.get(url, headers=env.auth(other.token))
     assert r.status_code in (403, 404)
     # the other base's own URL shape with this base's path: its workspace differs or the file is absent
-    other_url = f"/thumbnail/workspace/{other.dtable.workspace_id}/asset/{other.dtable.uuid}/images/2026-11/a.jpg"
+    other_url = (f"/thumbnail/workspace/{other.dtable.workspace_id}/asset/{other.dtable.uuid}"
+                 "/images/2026-11/a.jpg")
     assert env.client.get(other_url, headers=env.auth(other.token)).status_code == 404
     assert env.client.get(other_url, headers=env.auth()).status_code in (403, 404)
     # an access token of the base works, as for the asset URL

@@ -16,9 +16,20 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import access, account, assets, health, home, misc, rows, sql, transfer, tus
+from atoll.server.endpoints import (
+    access,
+    account,
+    assets,
+    health,
+    home,
+    misc,
+    rows,
+    sql,
+    thumbnails,
+    transfer,
+    tus,
+)
 from atoll.server.endpoints import links as link_endpoints
-from atoll.server.endpoints import thumbnails
 from atoll.wire import account as wa
 from atoll.wire import endpoints as ep
 from atoll.wire import misc as wm
