@@ -19,6 +19,10 @@ from typing import ParamSpec, TypeVar
 
 from atoll.services.thumbs.render import init_worker
 
+#: Modules the fork server imports before it forks workers.
+PRELOAD = ("atoll.services.thumbs.render", "PIL.Image", "PIL.ImageOps", "PIL.JpegImagePlugin",
+           "PIL.PngImagePlugin", "PIL.GifImagePlugin", "PIL.WebPImagePlugin", "pillow_heif",
+           "pypdfium2")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -43,9 +47,13 @@ class ThumbPool:
         self.restarts = 0
 
     def _new_executor(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        # The fork server imports these once; every worker (and every replacement after a
+        # timeout or crash) is a fork of it, ready at once.
+        context.set_forkserver_preload(list(PRELOAD))
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=context,
             initializer=init_worker,
             initargs=(self.memory_bytes,),
         )
