@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from atoll.db import schema
+from atoll.db.prepared import Lookup
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,18 @@ class CachedThumb:
     blob_key: str
     media_type: str
     bytes: int
+
+
+_t = schema.thumbnails
+#: The cache lookup of every thumbnail request (``db.lookups``: inline on SQLite).
+FIND = Lookup[CachedThumb](
+    select(_t.c.blob_key, _t.c.media_type, _t.c.bytes).where(
+        _t.c.sha256 == bindparam("sha256"),
+        _t.c.src_size == bindparam("src_size"),
+        _t.c.thumb_size == bindparam("thumb_size"),
+    ),
+    lambda row: CachedThumb(row["blob_key"], row["media_type"], int(row["bytes"])),
+)
 
 
 def find(conn: Connection, sha256: str, src_size: int, thumb_size: int) -> CachedThumb | None:

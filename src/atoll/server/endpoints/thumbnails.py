@@ -3,6 +3,7 @@ or PDF asset, with the asset URL's auth (API token or access token of the base).
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
@@ -11,6 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from atoll.db.thumbnails import CachedThumb
 from atoll.errors import NotFound
 from atoll.server.auth import any_principal, context
+from atoll.server.endpoints.transfer import SMALL_FILE_BYTES
 from atoll.services.thumbs import service as svc
 from atoll.wire.headers import CACHE_CONTROL, NOSNIFF, PRIVATE_NO_STORE
 
@@ -31,16 +33,29 @@ async def thumbnail(request: Request) -> Response:
     headers = {"etag": answer.etag, **PRIVATE_NO_STORE, **NOSNIFF}
     if answer.thumb is None:
         return Response(status_code=304, headers={k: headers[k] for k in ("etag", CACHE_CONTROL)})
-    thumb = answer.thumb
     try:
-        chunks, first = await _open(request, thumb)
+        return await _send(request, answer.thumb, headers)
     except FileNotFoundError:  # the cached blob is gone (removed by hand): make it anew, once
         await svc.forget(ctx, answer.asset, size)
         thumb = await svc.ensure(ctx, answer.asset, size)
         try:
-            chunks, first = await _open(request, thumb)
+            return await _send(request, thumb, headers)
         except FileNotFoundError:
             raise NotFound("Thumbnail not found.") from None
+
+
+async def _send(request: Request, thumb: CachedThumb, headers: dict[str, str]) -> Response:
+    """A small thumbnail on local disk in one read (as small downloads are); else streamed from
+    the blob store, its first chunk read before answering (so a missing blob is found first)."""
+    blobs = context(request).blobs
+    local = blobs.local_path(thumb.blob_key)
+    if local is not None and thumb.bytes <= SMALL_FILE_BYTES:
+        return Response(_read_small(str(local)), headers=headers, media_type=thumb.media_type)
+    chunks = blobs.open(thumb.blob_key)
+    try:
+        first = await anext(chunks)
+    except StopAsyncIteration:
+        first = b""
     headers["content-length"] = str(thumb.bytes)
 
     async def body() -> AsyncIterator[bytes]:
@@ -55,10 +70,9 @@ async def thumbnail(request: Request) -> Response:
     return StreamingResponse(body(), headers=headers, media_type=thumb.media_type)
 
 
-async def _open(request: Request, thumb: CachedThumb) -> tuple[AsyncIterator[bytes], bytes]:
-    """The blob's chunks and the first of them (so a missing blob is found before answering)."""
-    chunks = context(request).blobs.open(thumb.blob_key)
+def _read_small(path: str) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
-        return chunks, await anext(chunks)
-    except StopAsyncIteration:
-        return chunks, b""
+        return os.read(fd, SMALL_FILE_BYTES + 1)
+    finally:
+        os.close(fd)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from atoll.config import Settings
 from atoll.db import thumbnails as q
-from atoll.db.engine import read_tx, write_tx
+from atoll.db.engine import write_tx
 from atoll.db.thumbnails import CachedThumb
 from atoll.errors import (
     AtollError,
@@ -111,7 +111,7 @@ async def thumbnail(
 
 async def ensure(ctx: Context, asset: Asset, size: int) -> CachedThumb:
     """The cached thumbnail of ``asset`` at ``size``; made, stored and recorded on a miss."""
-    cached = await ctx.run_db(_find, ctx.engine, asset.sha256, asset.size, size)
+    cached = await ctx.lookup(q.FIND, sha256=asset.sha256, src_size=asset.size, thumb_size=size)
     if cached is not None:
         return cached
     limit = ctx.settings.thumbnail_max_source_bytes
@@ -190,11 +190,6 @@ async def _store(ctx: Context, produced: Path, media: str) -> CachedThumb:
         await writer.abort()
         raise
     return CachedThumb(writer.key, media, info.size)
-
-
-def _find(engine: Engine, sha256: str, src_size: int, size: int) -> CachedThumb | None:
-    with read_tx(engine) as conn:
-        return q.find(conn, sha256, src_size, size)
 
 
 def _record(engine: Engine, sha256: str, src_size: int, size: int, thumb: CachedThumb) -> CachedThumb:
