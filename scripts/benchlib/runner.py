@@ -435,6 +435,34 @@ class RowsBench(Bench):
         return 0 if not self.failed and results else 2
 
 
+class ThumbsBench(Bench):
+    """``--thumbs``: atoll servers only, a 24 MP JPEG's thumbnail against vipsthumbnail."""
+
+    def run(self) -> int:
+        from benchlib.thumbs import lines, run_thumbs
+
+        self.t0 = time.time()
+        self.start_servers()
+        results: dict[str, dict[str, float]] = {}
+        for name in self.names:
+            srv = self.servers.get(name)
+            if not srv or name == "moto":
+                continue
+            log(f"\n== thumbnails on {name}: {self.args.thumbs_rounds} rounds")
+            try:
+                results[name] = run_thumbs(srv, self.args.thumbs_rounds)
+            except Exception as e:
+                self.fail(name, f"thumbs: {e}")
+        if results:
+            log("\n== thumbnails summary")
+            for ln in lines(results, self.args.thumbs_rounds):
+                log(ln)
+        for name, why in self.failed.items():
+            log(f"FAILED {name}: {why.splitlines()[0][:300]}")
+        log(f"total {(time.time() - self.t0) / 60:.1f} min")
+        return 0 if not self.failed and results else 2
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--backend", choices=sorted(BACKENDS), default="sqlite-local",
@@ -481,6 +509,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--rows-reps", type=int, default=5,
                    help="timed repetitions per rows operation, median quoted (default 5)")
     add_large_args(p)
+    p.add_argument("--thumbs", action="store_true",
+                   help="thumbnail benchmark instead of files: a 24 MP JPEG's first and cached "
+                   "thumbnail on atoll against vipsthumbnail (needs libvips-tools)")
+    p.add_argument("--thumbs-rounds", type=int, default=5, help="timed rounds for --thumbs")
     p.add_argument("--python", default=None, help="python with atoll installed (default: repo .venv)")
     p.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent), help=argparse.SUPPRESS)
     p.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
@@ -496,12 +528,14 @@ def main(argv: list[str]) -> int:
         elif not x.startswith(tuple(h + "=" for h in hidden)):
             a.argv.append(x)
     backend = BACKENDS[a.backend]
-    if a.rows and a.servers is None:
+    if a.thumbs:
+        a.rows = False
+    if (a.rows or a.thumbs) and a.servers is None:
         a.servers = "moto,uvicorn" if a.backend == "postgres-s3" else "uvicorn"
     if a.large:
         check_large_args(p, a)
     a.servers = [s.strip() for s in (a.servers or ",".join(backend.servers)).split(",") if s.strip()]
-    if a.rows:
+    if a.rows or a.thumbs:
         # atoll servers only (and moto's S3 under them on postgres-s3)
         keep = {*ATOLL_SERVERS, "moto"} if a.backend == "postgres-s3" else set(ATOLL_SERVERS)
         a.servers = [s for s in a.servers if s in keep]
@@ -555,13 +589,13 @@ def main(argv: list[str]) -> int:
         kind = next((s for s in a.servers if s in ATOLL_SERVERS), "uvicorn")
         a.baseline_dir = str(Path(a.tmp) / "baseline")
 
-    bench: Bench | RowsBench
+    bench: Bench | RowsBench | ThumbsBench
     if a.large:
         from benchlib.large import LargeBench  # imports this module
 
         bench = LargeBench(a)
     else:
-        bench = RowsBench(a) if a.rows else Bench(a)
+        bench = ThumbsBench(a) if a.thumbs else RowsBench(a) if a.rows else Bench(a)
 
     def on_signal(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)

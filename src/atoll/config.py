@@ -114,6 +114,18 @@ DEFAULT_VERIFY_SMALL_BYTES = 1 * MiB
 DEFAULT_TRASH_RETENTION_S = 30 * 24 * 3600
 #: At most this many rows are named in one "who uses this asset" answer (the total is counted).
 DEFAULT_MAX_ASSET_REFS_LISTED = 1000
+#: Thumbnail edge lengths (pixels) a client may ask for with ``?size=`` (docs/thumbnails.md).
+DEFAULT_THUMBNAIL_SIZES = "64,128,256,512,1024"
+#: Images with more pixels than this (width x height in the header) get no thumbnail (413).
+DEFAULT_THUMBNAIL_MAX_PIXELS = 100_000_000
+#: Files larger than this get no thumbnail (413); the file itself is still served.
+DEFAULT_THUMBNAIL_MAX_SOURCE_BYTES = 256 * MiB
+#: A thumbnail that takes longer than this to decode is given up (422; the worker is replaced).
+DEFAULT_THUMBNAIL_TIMEOUT_MS = 15_000
+#: Address-space limit of each thumbnail worker process (setrlimit RLIMIT_AS).
+DEFAULT_THUMBNAIL_MEMORY_BYTES = 1 * GiB
+#: Thumbnail worker processes per server process.
+DEFAULT_THUMBNAIL_WORKERS = 2
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -198,6 +210,12 @@ class Settings:
     verify_small_bytes: int = DEFAULT_VERIFY_SMALL_BYTES
     trash_retention_s: int = DEFAULT_TRASH_RETENTION_S
     max_asset_refs_listed: int = DEFAULT_MAX_ASSET_REFS_LISTED
+    thumbnail_sizes: str = DEFAULT_THUMBNAIL_SIZES
+    thumbnail_max_pixels: int = DEFAULT_THUMBNAIL_MAX_PIXELS
+    thumbnail_max_source_bytes: int = DEFAULT_THUMBNAIL_MAX_SOURCE_BYTES
+    thumbnail_timeout_ms: int = DEFAULT_THUMBNAIL_TIMEOUT_MS
+    thumbnail_memory_bytes: int = DEFAULT_THUMBNAIL_MEMORY_BYTES
+    thumbnail_workers: int = DEFAULT_THUMBNAIL_WORKERS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

@@ -42,6 +42,10 @@ class PayloadTooLarge(InvalidInput):
     pass
 
 
+class Unprocessable(InvalidInput):
+    """Well-formed request, content that cannot be processed (e.g. a broken image): 422."""
+
+
 class AuthenticationFailed(AtollError):
     pass
 

@@ -7,7 +7,7 @@ import inspect
 
 import click
 
-from atoll.cli import data, files, lifecycle, operator, sync, users
+from atoll.cli import data, files, lifecycle, operator, sync, thumbnails, users
 
 #: Help is wrapped at this width (or the terminal's, if narrower), never cut.
 HELP_WIDTH = 100
@@ -53,4 +53,5 @@ sync.register(main)
 data.register(main)
 users.register(main)
 lifecycle.register(main)
+thumbnails.register(main)
 complete_short_help(main)

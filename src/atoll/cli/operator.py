@@ -231,7 +231,8 @@ def gc(data_dir: str, db_url: str | None, storage: str | None, grace: float, ret
     no file or trash entry points at) older than --grace seconds. Never touches a file a row
     references or an upload in progress. Prints one line per item on stdout:
     "purged|would purge <base uuid>:<path> <trash id>", "kept (referenced) ...",
-    "orphan|would remove orphan <blob key>"."""
+    "orphan|would remove orphan <blob key>", "thumbnail <blob key>" (a cached thumbnail of
+    content no file holds any more)."""
     ctx = open_context(load_settings(data_dir, db_url, storage))
     report = anyio.run(
         lambda: maintenance.collect(ctx, grace_s=grace, retention_s=retention, dry_run=dry_run)
@@ -243,6 +244,8 @@ def gc(data_dir: str, db_url: str | None, storage: str | None, grace: float, ret
         click.echo(f"kept (referenced)\t{entry.asset.dtable_uuid}:{entry.asset.path}\t{entry.id}")
     for key in report.orphans:
         click.echo(f"{'would remove orphan' if dry_run else 'orphan'}\t{key}")
+    for key in report.thumbnails:
+        click.echo(f"thumbnail\t{key}")
     if dry_run:
         click.echo(f"dry run: would purge {len(report.purged)} trashed file(s) and remove "
                    f"{len(report.orphans)} orphan blob(s); nothing changed", err=True)

@@ -149,13 +149,15 @@ def fetch(
     name: str,
     progress: Progress | None,
     timeout: TimeoutArg,
+    auth: dict[str, str] | None = None,
 ) -> Op[Path]:
     """Stream ``link`` to ``save_path``, resuming with ``Range`` after a cut; the path written
-    (for a file object, its ``name``, or ``name`` when it has none)."""
+    (for a file object, its ``name``, or ``name`` when it has none). ``auth``: headers sent
+    with every attempt (a link with a ticket needs none)."""
     dl = _Download(_Sink(save_path, name), progress)
 
     def attempt() -> Op[None]:
-        headers = dl.request_headers()
+        headers = {**(auth or {}), **dl.request_headers()}
         dl.at_attempt = dl.received
         response: httpx.Response = yield Exchange(
             "GET", link, t.httpx_timeout(timeout), headers=headers, stream=True,

@@ -24,6 +24,9 @@ from atoll.client.exceptions import AtollHTTPError
 from atoll.wire import links
 from atoll.wire.columns import FILE_CELL_TYPES, ColumnType
 
+#: The thumbnail edge length ``get_thumbnail`` asks for unless told (SeaTable's default).
+THUMBNAIL_SIZE = 256
+
 
 class FileOps(BaseCore):
     # -- system assets --------------------------------------------------------------------
@@ -225,6 +228,32 @@ class FileOps(BaseCore):
         if trash_id is None and not path:
             raise ValueError("restore_asset needs a trash entry id or the deleted file's path")
         return (yield from self._web(rq.restore_asset(self.server_url, trash_id, path), timeout))
+
+    # -- thumbnails (atoll's addition) ----------------------------------------------------
+
+    @api
+    def get_thumbnail(
+        self,
+        url_or_path: str,
+        save_path: SaveTarget,
+        *,
+        size: int = THUMBNAIL_SIZE,
+        timeout: TimeoutArg = DEFAULT,
+    ) -> Op[Path]:
+        """atoll: save the thumbnail (a JPEG, or a PNG for images with transparency) of an image
+        or PDF asset to ``save_path`` (a file path, a directory, or a binary file object). The
+        asset is a cell URL or a path relative to the base's asset folder (``images/2026-01/a.png``);
+        ``size`` is one of the server's ``thumbnail_sizes`` (default 256). Returns the written
+        path (in a directory: ``thumb<size>-<name>``)."""
+        session = yield from self._base_session(timeout)
+        path = url_or_path
+        if "/" in url_or_path and session.dtable_uuid in url_or_path:
+            path = links.asset_path_from_url(url_or_path, dtable_uuid=session.dtable_uuid)
+        url = links.thumbnail_url(self.server_url, workspace_id=session.workspace_id or 0,
+                                  dtable_uuid=session.dtable_uuid, path=path, size=size)
+        name = f"thumb{size}-{links.asset_name(path)}"
+        return (yield from fetch(self._transport, url, save_path, name, None, timeout,
+                                 auth=rq.auth_headers(self.token, json_content=False)))
 
     # -- custom folders -------------------------------------------------------------------
 

@@ -81,11 +81,14 @@ def labels(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
 
 
 def known(conn: Connection, keys: Sequence[str]) -> set[str]:
-    """Which of ``keys`` the metadata accounts for (a blob row, an asset or a trash entry)."""
+    """Which of ``keys`` the metadata accounts for (a blob row, an asset, a trash entry or a
+    cached thumbnail)."""
+    th = schema.thumbnails
     query = union(
         select(_b.c.key).where(_b.c.key.in_(keys)),
         select(_a.c.blob_key).where(_a.c.blob_key.in_(keys)),
         select(_t.c.blob_key).where(_t.c.blob_key.in_(keys)),
+        select(th.c.blob_key).where(th.c.blob_key.in_(keys)),
     )
     return set(conn.execute(query).scalars())
 

@@ -84,6 +84,11 @@ def _v9_blobs(conn: Connection) -> None:
     blob_backfill.backfill(conn, datetime.now(UTC).isoformat())
 
 
+def _v10_thumbnails(conn: Connection) -> None:
+    """Cached thumbnails: source content and edge length -> thumbnail blob."""
+    schema.thumbnails.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_server_settings),
@@ -94,6 +99,7 @@ STEPS: list[tuple[int, Step]] = [
     (7, _v7_accounts),
     (8, _v8_asset_lifecycle),
     (9, _v9_blobs),
+    (10, _v10_thumbnails),
 ]
 
 LATEST = STEPS[-1][0]

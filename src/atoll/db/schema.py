@@ -315,3 +315,18 @@ asset_trash = Table(
 Index("ix_asset_trash_base", asset_trash.c.dtable_uuid, asset_trash.c.dir_path, asset_trash.c.name)
 Index("ix_asset_trash_blob_key", asset_trash.c.blob_key)
 Index("ix_asset_trash_deleted_at", asset_trash.c.deleted_at)
+# Cached thumbnails (services/thumbs): one blob per source content (sha256 and size) and edge length.
+# Keyed by content, not by asset: copies of one file share their thumbnails, and a replaced file
+# gets new ones. gc and fsck count ``blob_key`` as in use.
+thumbnails = Table(
+    "thumbnails",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("src_size", BigInteger, primary_key=True),
+    Column("thumb_size", Integer, primary_key=True),
+    Column("blob_key", String(32), nullable=False),
+    Column("media_type", String(32), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+Index("ix_thumbnails_blob_key", thumbnails.c.blob_key)  # "is this blob a thumbnail?" (gc, fsck)

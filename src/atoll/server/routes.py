@@ -16,7 +16,19 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from atoll.server.endpoints import access, account, assets, health, home, misc, rows, sql, transfer, tus
+from atoll.server.endpoints import (
+    access,
+    account,
+    assets,
+    health,
+    home,
+    misc,
+    rows,
+    sql,
+    thumbnails,
+    transfer,
+    tus,
+)
 from atoll.server.endpoints import lifecycle as lifecycle_endpoints
 from atoll.server.endpoints import links as link_endpoints
 from atoll.wire import account as wa
@@ -319,6 +331,14 @@ def routes() -> list[BaseRoute]:
         "HEAD": Op("Whether the asset exists (200/404, no redirect)", Auth.API_OR_ACCESS_TOKEN),
     })
     out += cells.out
+    thumbs = Table("thumbnails")
+    thumbs.one(ep.THUMBNAIL, thumbnails.thumbnail, {"GET": Op(
+        "A JPEG or PNG thumbnail of an image (JPEG, PNG, GIF, WebP, HEIC) or a PDF's first page",
+        Auth.API_OR_ACCESS_TOKEN, media="image/jpeg",
+        query=(Param("size", "edge length in pixels, one of thumbnail_sizes (default 256)", int),),
+        also=(Reply(304, "If-None-Match matches the ETag"), Reply(413, "Too many pixels or bytes"),
+              Reply(415, "Not an image or PDF"), Reply(422, "Broken, or too slow to decode")))})
+    out += thumbs.out
     # bases: gateway v2 and dtable-server v1
     out += base_routes(GATEWAY, "bases (api-gateway v2)")
     out += base_routes(V1_GATEWAY, "bases (v1 under /api-gateway)")

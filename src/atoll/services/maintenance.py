@@ -16,11 +16,13 @@ from sqlalchemy import Engine
 
 from atoll.db import assets as q
 from atoll.db import blobcheck
+from atoll.db import thumbnails as thumb_q
 from atoll.db import trash as trash_q
 from atoll.db.engine import read_tx
 from atoll.db.trash import Trashed
 from atoll.services import trash, upload_gc
 from atoll.services.context import Context
+from atoll.services.thumbs import cleanup as thumbs
 
 #: Orphans younger than this are left alone by default (an upload may be about to commit).
 DEFAULT_GC_GRACE_S = 24 * 3600
@@ -42,12 +44,15 @@ class GcReport:
     kept_referenced: list[Trashed] = field(default_factory=list)
     #: Orphan blob keys removed (no asset, no trash entry, no upload in flight; older than the grace).
     orphans: list[str] = field(default_factory=list)
+    #: Cached thumbnails removed because no asset holds their source content any more.
+    thumbnails: list[str] = field(default_factory=list)
 
 
 def _all_used_keys(engine: Engine) -> set[str]:
-    """Blob keys an asset or a trash entry points at."""
+    """Blob keys an asset, a trash entry or a cached thumbnail points at."""
     with read_tx(engine) as conn:
-        return {asset.blob_key for asset in q.all_assets(conn)} | trash_q.all_blob_keys(conn)
+        return ({asset.blob_key for asset in q.all_assets(conn)} | trash_q.all_blob_keys(conn)
+                | thumb_q.all_keys(conn))
 
 
 async def collect(
@@ -78,6 +83,7 @@ async def collect(
     await upload_gc.reap_orphans(ctx)
     in_progress = await upload_gc.live_keys(ctx)  # an upload being completed has its blob first
     await ctx.blobs.sweep(keep=in_progress)
+    report.thumbnails = await thumbs.reap_orphans(ctx)  # of content no asset holds any more
     referenced = await ctx.run_db(_all_used_keys, ctx.engine) | in_progress
     now = time.time()
     async for stat in ctx.blobs.list():
@@ -93,5 +99,7 @@ async def collect(
 
 
 async def gc(ctx: Context, *, grace_s: float = DEFAULT_GC_GRACE_S) -> list[str]:
-    """``collect`` with the configured trash retention; the orphan blob keys it deleted."""
-    return (await collect(ctx, grace_s=grace_s)).orphans
+    """``collect`` with the configured trash retention; the blob keys it deleted (orphans and
+    thumbnails of content no asset holds any more)."""
+    report = await collect(ctx, grace_s=grace_s)
+    return report.thumbnails + report.orphans

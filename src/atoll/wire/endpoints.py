@@ -35,6 +35,8 @@ TUS_UPLOAD = "/seafhttp/tus-uploads/{upload_id}"
 UPLOADED_BYTES = "/seafhttp/uploaded-bytes/{ticket}"
 #: the URL stored in file and image cells
 ASSET_URL = "/workspace/{workspace_id:int}/asset/{dtable_uuid}/{path:path}"
+#: The thumbnail of an image or PDF asset (``?size=N``): the asset URL under ``/thumbnail``.
+THUMBNAIL = "/thumbnail" + ASSET_URL
 
 # bases: the api-gateway (v2) and the two v1 prefixes (base access token) -------------------
 

@@ -34,6 +34,7 @@ from atoll.errors import (
     StorageTimeout,
     StorageUnavailable,
     TokenExpired,
+    Unprocessable,
     UnsupportedMediaType,
 )
 
@@ -56,6 +57,7 @@ STATUS: list[tuple[type[AtollError], int]] = [
     (ChecksumMismatch, 460),
     (UnsupportedMediaType, 415),
     (PreconditionFailed, 412),
+    (Unprocessable, 422),
     (InvalidInput, 400),
     (AuthenticationFailed, 403),
     (PermissionDenied, 403),

@@ -77,6 +77,21 @@ def asset_url(
     )
 
 
+def thumbnail_url(
+    server_url: str, *, workspace_id: int | str, dtable_uuid: str, path: str, size: int
+) -> str:
+    """SeaTable's thumbnail URL of the asset at ``path`` (relative to ``/asset/<uuid>/``): the
+    asset URL under ``/thumbnail`` with ``?size=``.
+
+    >>> thumbnail_url('https://h', workspace_id=7, dtable_uuid='650d8a0d-7e27-46a8-8b18-6cc6f3db2057',
+    ...               path='images/2025-08/a b.png', size=256)
+    'https://h/thumbnail/workspace/7/asset/650d8a0d-7e27-46a8-8b18-6cc6f3db2057/images/2025-08/a%20b.png?size=256'
+    """
+    return "{}/thumbnail/workspace/{}/asset/{}/{}?size={}".format(
+        server_url.strip("/"), workspace_id, canonical_uuid(dtable_uuid), quote(path.strip("/")), size
+    )
+
+
 def asset_path_from_url(url: str, *, dtable_uuid: str) -> str:
     """The asset path (relative to ``/asset/<uuid>/``, percent-decoded, no leading ``/``) that an
     asset URL points at: the text after the *last* occurrence of the dashed uuid.
