@@ -103,6 +103,10 @@ DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS = 100
 #: The temporary API token of ``get_base`` (temp-api-token) stays valid this long (SeaTable: 1 h).
 DEFAULT_TEMP_API_TOKEN_TTL_S = 3600
 
+#: Per-base asset quota in bytes: the sum of the sizes of a base's files (0 = unlimited).
+#: Uploads and imports over it are refused with 443 "Out of quota." (docs/configuration.md).
+DEFAULT_BASE_QUOTA_BYTES = 0
+
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
     "s3_endpoint_url": "AWS_ENDPOINT_URL",
@@ -182,6 +186,7 @@ class Settings:
     login_max_failures_per_account: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT
     login_max_failures_per_address: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS
     temp_api_token_ttl_s: int = DEFAULT_TEMP_API_TOKEN_TTL_S
+    base_quota_bytes: int = DEFAULT_BASE_QUOTA_BYTES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
