@@ -19,6 +19,8 @@ CUSTOM_ASSET_DIR = "/api/v2.1/dtable/custom/app-asset-dir/"
 CUSTOM_ASSET_FILE = "/api/v2.1/dtable/custom/app-asset-file/"
 CUSTOM_UPLOAD_LINK = "/api/v2.1/dtable/custom/app-upload-link/"
 CUSTOM_DOWNLOAD_LINK = "/api/v2.1/dtable/custom/app-download-link/"
+#: atoll: a zip of a table's, view's or column's files (services/zip_download.py).
+APP_ZIP = "/api/v2.1/dtable/app-zip/"
 
 # file server (the ticket in the URL) ------------------------------------------------------
 
@@ -59,3 +61,6 @@ SQL = "/sql"
 def gateway(dtable_uuid: str) -> str:
     """The api-gateway prefix of one base, without the trailing slash."""
     return GATEWAY.replace("{dtable_uuid}", dtable_uuid)
+
+#: atoll: the zip download under a base prefix (access token), like APP_ZIP.
+ZIP = "/zip/"
