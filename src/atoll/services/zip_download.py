@@ -133,9 +133,8 @@ class ZipDownload:
                 parts = zip_names.render(self.request.template, row=ref.row_id, row_name=ref.row_name,
                                          column=ref.column, name=ref.name or asset.name)  # fmt: skip
                 path = names.take(parts)
-                self.manifest.append(
-                    ManifestLine(ref.row_id, ref.column, ref.name or asset.name, path, asset.size, asset.sha256)
-                )
+                line = ManifestLine(ref.row_id, ref.column, ref.name or asset.name, path, asset.size, asset.sha256)
+                self.manifest.append(line)
                 yield ZipEntry(path, self.ctx.blobs.open(asset.blob_key), size=asset.size, mtime=asset.mtime)
         body = json.dumps({"files": [m.as_json() for m in self.manifest]}, ensure_ascii=False, indent=1)
         data = body.encode("utf-8")
