@@ -121,7 +121,7 @@ class ZipDownload:
         return writer.stream(self._entries())
 
     async def _entries(self) -> AsyncIterator[ZipEntry]:
-        names = zip_names.UniqueNames()
+        taken = zip_names.UniqueNames()
         async for refs in self._pages():
             found = await self.ctx.run_db(_resolve, self.ctx.engine, self.principal.dtable.uuid, refs)
             for ref, asset in zip(refs, found, strict=True):
@@ -132,9 +132,9 @@ class ZipDownload:
                     continue
                 parts = zip_names.render(self.request.template, row=ref.row_id, row_name=ref.row_name,
                                          column=ref.column, name=ref.name or asset.name)  # fmt: skip
-                path = names.take(parts)
-                line = ManifestLine(ref.row_id, ref.column, ref.name or asset.name, path, asset.size, asset.sha256)
-                self.manifest.append(line)
+                path = taken.take(parts)
+                name = ref.name or asset.name
+                self.manifest.append(ManifestLine(ref.row_id, ref.column, name, path, asset.size, asset.sha256))
                 yield ZipEntry(path, self.ctx.blobs.open(asset.blob_key), size=asset.size, mtime=asset.mtime)
         body = json.dumps({"files": [m.as_json() for m in self.manifest]}, ensure_ascii=False, indent=1)
         data = body.encode("utf-8")
