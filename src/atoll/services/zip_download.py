@@ -134,7 +134,8 @@ class ZipDownload:
                                          column=ref.column, name=ref.name or asset.name)  # fmt: skip
                 path = taken.take(parts)
                 name = ref.name or asset.name
-                self.manifest.append(ManifestLine(ref.row_id, ref.column, name, path, asset.size, asset.sha256))
+                line = ManifestLine(ref.row_id, ref.column, name, path, asset.size, asset.sha256)
+                self.manifest.append(line)
                 yield ZipEntry(path, self.ctx.blobs.open(asset.blob_key), size=asset.size, mtime=asset.mtime)
         body = json.dumps({"files": [m.as_json() for m in self.manifest]}, ensure_ascii=False, indent=1)
         data = body.encode("utf-8")
