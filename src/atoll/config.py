@@ -106,6 +106,8 @@ DEFAULT_TEMP_API_TOKEN_TTL_S = 3600
 #: Per-base asset quota in bytes: the sum of the sizes of a base's files (0 = unlimited).
 #: Uploads and imports over it are refused with 443 "Out of quota." (docs/configuration.md).
 DEFAULT_BASE_QUOTA_BYTES = 0
+#: Most row ids one zip download may name (``row_ids``; 400 beyond).
+DEFAULT_MAX_ZIP_ROW_IDS = 10_000
 
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
@@ -187,6 +189,7 @@ class Settings:
     login_max_failures_per_address: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS
     temp_api_token_ttl_s: int = DEFAULT_TEMP_API_TOKEN_TTL_S
     base_quota_bytes: int = DEFAULT_BASE_QUOTA_BYTES
+    max_zip_row_ids: int = DEFAULT_MAX_ZIP_ROW_IDS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

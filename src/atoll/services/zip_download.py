@@ -36,8 +36,6 @@ from atoll.wire import paths
 from atoll.wire.columns import FILE_CELL_TYPES, ColumnType
 from atoll.wire.links import canonical_uuid, is_custom_asset_url, parse_custom_asset_url
 
-#: Most row ids one zip request may name.
-MAX_ZIP_ROW_IDS = 10_000
 #: Rows read per page while zipping (the SeaTable page size).
 ZIP_PAGE_ROWS = 1000
 
@@ -52,13 +50,13 @@ class ZipRequest:
     deflate: bool = False
 
 
-def parse_row_ids(raw: str | None) -> frozenset[str] | None:
-    """``id1,id2,...`` (None or empty: every row)."""
+def parse_row_ids(raw: str | None, limit: int) -> frozenset[str] | None:
+    """``id1,id2,...`` (None or empty: every row); at most ``limit`` (``max_zip_row_ids``)."""
     if raw is None or not raw.strip():
         return None
     ids = [part.strip() for part in raw.split(",") if part.strip()]
-    if len(ids) > MAX_ZIP_ROW_IDS:
-        raise InvalidInput(f"row_ids invalid: at most {MAX_ZIP_ROW_IDS} row ids per request.")
+    if len(ids) > limit:
+        raise InvalidInput(f"row_ids invalid: at most {limit} row ids per request.")
     for row_id in ids:
         if not row_service.could_be_row_id(row_id):
             raise InvalidInput(f"row_ids invalid: {row_id!r} is not a row id.")

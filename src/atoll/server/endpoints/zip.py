@@ -26,12 +26,12 @@ async def _principal(request: Request) -> Principal:
     return await api_principal(request)
 
 
-def zip_request(args: dict[str, str]) -> svc.ZipRequest:
+def zip_request(args: dict[str, str], max_row_ids: int) -> svc.ZipRequest:
     return svc.ZipRequest(
         table=TableRef.from_args(args),
         view_name=args.get("view_name") or None,
         column=args.get("column") or None,
-        row_ids=svc.parse_row_ids(args.get("row_ids")),
+        row_ids=svc.parse_row_ids(args.get("row_ids"), max_row_ids),
         template=args.get("template") or DEFAULT_TEMPLATE,
         deflate=svc.parse_compression(args.get("compression")),
     )
@@ -39,7 +39,9 @@ def zip_request(args: dict[str, str]) -> svc.ZipRequest:
 
 async def zip_download(request: Request) -> Response:
     principal = await _principal(request)
-    job = await svc.prepare(context(request), principal, zip_request(dict(request.query_params)))
+    ctx = context(request)
+    args = zip_request(dict(request.query_params), ctx.settings.max_zip_row_ids)
+    job = await svc.prepare(ctx, principal, args)
     headers = {**NO_STORE, "content-disposition": content_disposition(job.filename, inline=False)}
     stream = job.stream()
 
