@@ -23,6 +23,9 @@ import zlib
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+import anyio.to_thread
 
 #: Method numbers (APPNOTE 4.4.5).
 STORED = 0
@@ -33,6 +36,8 @@ ZIP64_LIMIT = 0xFFFFFFFF
 ZIP64_ENTRIES = 0xFFFF
 #: Deflate may grow incompressible data a little: an entry expected near the limit gets ZIP64.
 DEFLATE_GROWTH_MARGIN = 1 << 20
+#: Chunks smaller than this are deflated on the event loop; larger ones in a worker thread.
+DEFLATE_INLINE_BYTES = 64 * 1024
 #: Flag bits: 3 = sizes in a data descriptor, 11 = the name is UTF-8.
 FLAGS = (1 << 3) | (1 << 11)
 VERSION_DEFAULT = 20
@@ -119,7 +124,7 @@ class ZipWriter:
         async for chunk in entry.chunks:
             crc = zlib.crc32(chunk, crc)
             size += len(chunk)
-            out = squeeze.compress(chunk) if squeeze is not None else chunk
+            out = await _deflate(squeeze, chunk) if squeeze is not None else chunk
             if out:
                 compressed += len(out)
                 yield out
@@ -196,6 +201,13 @@ def _central_record(r: _Record) -> bytes:
         compressed, size, len(r.name), len(extra), 0, 0, 0, FILE_MODE, offset,
     )  # fmt: skip
     return fixed + r.name + extra
+
+
+async def _deflate(squeeze: Any, chunk: bytes) -> bytes:
+    """Compress off the event loop when the chunk is big enough to stall it (zlib drops the GIL)."""
+    if len(chunk) < DEFLATE_INLINE_BYTES:
+        return bytes(squeeze.compress(chunk))
+    return bytes(await anyio.to_thread.run_sync(squeeze.compress, chunk))
 
 
 async def chunks_of(data: Iterable[bytes]) -> AsyncIterator[bytes]:
