@@ -185,3 +185,20 @@ def test_check_room_for_imports(make_env: MakeEnv) -> None:
         with pytest.raises(QuotaExceeded):
             quota.check_room(conn, env.uuid, 401, quota_bytes=QUOTA)
         quota.check_room(conn, env.uuid, 10**12, quota_bytes=0)  # 0: unlimited
+
+
+def test_sdk_sees_limits_and_gets_a_typed_error(make_env: MakeEnv) -> None:
+    import atoll
+    from atoll.client import QuotaExceededError, TooLargeError
+
+    env = make_env(base_quota_bytes=QUOTA)
+    with atoll.Base(env.token, "http://testserver", http=env.client) as base:
+        link = base.get_file_upload_link()
+        assert (link["quota_bytes"], link["quota_used_bytes"]) == (QUOTA, 0)
+        base.upload_bytes_file("a.bin", b"a" * 600)
+        before = env.state()
+        with pytest.raises(QuotaExceededError) as err:
+            base.upload_bytes_file("b.bin", b"b" * 500)
+        assert isinstance(err.value, TooLargeError) and err.value.status == 443
+        assert "Out of quota." in err.value.message
+        assert env.state() == before
