@@ -134,7 +134,8 @@ class ZipDownload:
                 name = ref.name or asset.name
                 line = ManifestLine(ref.row_id, ref.column, name, path, asset.size, asset.sha256)
                 self.manifest.append(line)
-                yield ZipEntry(path, self.ctx.blobs.open(asset.blob_key), size=asset.size, mtime=asset.mtime)
+                chunks = self.ctx.blobs.open(asset.blob_key, 0, asset.size)  # no read past the end
+                yield ZipEntry(path, chunks, size=asset.size, mtime=asset.mtime)
         body = json.dumps({"files": [m.as_json() for m in self.manifest]}, ensure_ascii=False, indent=1)
         data = body.encode("utf-8")
         yield ZipEntry(zip_names.MANIFEST_NAME, chunks_of([data]), size=len(data))

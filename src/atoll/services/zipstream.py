@@ -36,6 +36,10 @@ ZIP64_LIMIT = 0xFFFFFFFF
 ZIP64_ENTRIES = 0xFFFF
 #: Deflate may grow incompressible data a little: an entry expected near the limit gets ZIP64.
 DEFLATE_GROWTH_MARGIN = 1 << 20
+#: Pieces smaller than this are gathered before they are sent...
+GATHER_BYTES = 64 * 1024
+#: ...with the next piece if it is at most this big (a copy this size costs less than a send).
+JOIN_BYTES = 1024 * 1024
 #: Chunks smaller than this are deflated on the event loop; larger ones in a worker thread.
 DEFLATE_INLINE_BYTES = 64 * 1024
 #: Flag bits: 3 = sizes in a data descriptor, 11 = the name is UTF-8.
@@ -104,11 +108,32 @@ class ZipWriter:
         self.records: list[_Record] = []
 
     async def stream(self, entries: AsyncIterator[ZipEntry]) -> AsyncIterator[bytes]:
-        """The archive: each entry pulled from ``entries`` only when the previous one is written."""
+        """The archive: each entry pulled from ``entries`` only when the previous one is written.
+
+        Small pieces (headers, descriptors, small files) are gathered up to ``GATHER_BYTES`` and
+        sent with the next piece when that is at most ``JOIN_BYTES`` (one send per small file
+        instead of three); bigger pieces pass through as they are, uncopied."""
+        pending: list[bytes] = []
+        held = 0
         async for entry in entries:
             async for piece in self._entry(entry):
-                yield piece
-        yield self._central_directory()
+                if len(piece) < GATHER_BYTES:
+                    pending.append(piece)
+                    held += len(piece)
+                    if held >= GATHER_BYTES:
+                        yield b"".join(pending)
+                        pending, held = [], 0
+                    continue
+                if pending and len(piece) <= JOIN_BYTES:
+                    yield b"".join([*pending, piece])
+                elif pending:
+                    yield b"".join(pending)
+                    yield piece
+                else:
+                    yield piece
+                pending, held = [], 0
+        pending.append(self._central_directory())
+        yield b"".join(pending)
 
     async def _entry(self, entry: ZipEntry) -> AsyncIterator[bytes]:
         name = entry.name.encode("utf-8")
