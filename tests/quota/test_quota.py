@@ -202,3 +202,17 @@ def test_sdk_sees_limits_and_gets_a_typed_error(make_env: MakeEnv) -> None:
         assert isinstance(err.value, TooLargeError) and err.value.status == 443
         assert "Out of quota." in err.value.message
         assert env.state() == before
+
+
+def test_chunked_race_last_chunk_over_quota_is_443_and_dropped(make_env: MakeEnv) -> None:
+    env = make_env(base_quota_bytes=QUOTA)
+    assert _chunk(env, b"a" * 300, 0, 600, name="one.iso").status_code == 200  # both fit at the start
+    assert _chunk(env, b"b" * 300, 0, 600, name="two.iso").status_code == 200
+    assert _chunk(env, b"a" * 300, 300, 600, name="one.iso").status_code == 200
+    late = _chunk(env, b"b" * 300, 300, 600, name="two.iso")
+    assert late.status_code == 443, late.text
+    (blobs, partials), assets, _ = env.state()
+    with env.ctx.engine.connect() as conn:
+        keys = set(conn.execute(select(schema.assets.c.blob_key)).scalars())
+    assert assets == 1 and set(blobs) == keys and not partials
+    assert env.upload_link()["quota_used_bytes"] == 600
