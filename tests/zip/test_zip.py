@@ -151,3 +151,15 @@ def test_cells_of_another_base_are_skipped_not_fetched(zbase: ZBase) -> None:
     z = _open(zbase.zip(table_name="T", row_ids=zbase.rows["delta"]))
     assert z.namelist() == ["manifest.json"]
     assert _manifest(z)[0]["skipped"] == "not a file of this base"
+
+
+def test_rows_are_read_page_by_page(zbase: ZBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    from atoll.services import zip_download
+
+    for i in range(4):
+        zbase.add_row({"Name": f"extra{i}", "Files": [zbase.file_cell(f"e{i}.txt", f"extra {i}".encode())]})
+    whole = _manifest(_open(zbase.zip(table_name="T")))
+    monkeypatch.setattr(zip_download, "ZIP_PAGE_ROWS", 2)  # 7 rows: pages of 2, 2, 2, 1
+    paged = _open(zbase.zip(table_name="T"))
+    assert _manifest(paged) == whole and len(whole) == 10
+    assert paged.read(f"{zbase.rows['extra3']}/Files/e3.txt") == b"extra 3"
