@@ -50,6 +50,8 @@ from benchlib.servers import (
     Server,
     check_imports,
 )
+from benchlib.zipbench import TARGET as ZIP_TARGET
+from benchlib.zipbench import run_zip
 
 
 class Bench(Report):
@@ -463,6 +465,29 @@ class ThumbsBench(Bench):
         return 0 if not self.failed and results else 2
 
 
+class ZipBench(Bench):
+    """``--zip``: the zip download of --zip-files files against ``zip -0`` (benchlib.zipbench)."""
+
+    def run(self) -> int:
+        a = self.args
+        self.t0 = time.time()
+        self.start_servers()
+        name = next((n for n in self.names if n in ATOLL_SERVERS and n in self.servers), None)
+        if name is None:
+            log("FAILED: --zip needs an atoll server")
+            return 2
+        try:
+            result = run_zip(self.servers[name], Path(a.tmp), a.zip_files, a.zip_file_size, a.rounds)
+        except Exception as e:
+            self.fail(name, f"zip: {e}")
+            log(f"FAILED {name}: {e}")
+            return 2
+        ratio = float(result["ratio"])  # type: ignore[arg-type]
+        log(f"target zip >= {ZIP_TARGET}x zip -0: {'met' if ratio >= ZIP_TARGET else 'MISSED'} ({ratio:.2f})")
+        log(f"total {(time.time() - self.t0) / 60:.1f} min")
+        return 0
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--backend", choices=sorted(BACKENDS), default="sqlite-local",
@@ -504,6 +529,11 @@ def main(argv: list[str]) -> int:
                    help="rows benchmark instead of files: atoll only, tables of --rows-sizes rows "
                    "filled through the gateway API; list/filter/append/update timings; writes "
                    "docs/benchmarks-rows.md after a full run")
+    p.add_argument("--zip", action="store_true",
+                   help="zip benchmark instead of files: atoll's zip download of --zip-files files "
+                   "against zip -0 of the same files, --rounds rounds (docs/benchmarks.md, 'Zip download')")
+    p.add_argument("--zip-files", type=int, default=1000, help="files in the zip benchmark (default 1000)")
+    p.add_argument("--zip-file-size", default="256K", help="size of each file there (default 256K)")
     p.add_argument("--rows-sizes", default="1000,10000,100000",
                    help="comma list of table sizes for --rows (default 1000,10000,100000)")
     p.add_argument("--rows-reps", type=int, default=5,
@@ -530,6 +560,11 @@ def main(argv: list[str]) -> int:
     backend = BACKENDS[a.backend]
     if a.thumbs:
         a.rows = False
+    if a.zip:
+        a.zip_file_size = parse_size(a.zip_file_size)
+        a.rows = False
+        if a.servers is None:
+            a.servers = "moto,uvicorn" if a.backend == "postgres-s3" else "uvicorn"
     if (a.rows or a.thumbs) and a.servers is None:
         a.servers = "moto,uvicorn" if a.backend == "postgres-s3" else "uvicorn"
     if a.large:
@@ -589,13 +624,14 @@ def main(argv: list[str]) -> int:
         kind = next((s for s in a.servers if s in ATOLL_SERVERS), "uvicorn")
         a.baseline_dir = str(Path(a.tmp) / "baseline")
 
-    bench: Bench | RowsBench | ThumbsBench
+    bench: Bench | RowsBench | ThumbsBench | ZipBench
     if a.large:
         from benchlib.large import LargeBench  # imports this module
 
         bench = LargeBench(a)
     else:
-        bench = ThumbsBench(a) if a.thumbs else RowsBench(a) if a.rows else Bench(a)
+        bench = (ZipBench(a) if a.zip else ThumbsBench(a) if a.thumbs
+                 else RowsBench(a) if a.rows else Bench(a))
 
     def on_signal(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)

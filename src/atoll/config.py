@@ -127,6 +127,12 @@ DEFAULT_THUMBNAIL_MEMORY_BYTES = 1 * GiB
 #: Thumbnail worker processes per server process.
 DEFAULT_THUMBNAIL_WORKERS = 2
 
+#: Per-base asset quota in bytes: the sum of the sizes of a base's files (0 = unlimited).
+#: Uploads and imports over it are refused with 443 "Out of quota." (docs/configuration.md).
+DEFAULT_BASE_QUOTA_BYTES = 0
+#: Most row ids one zip download may name (``row_ids``; 400 beyond).
+DEFAULT_MAX_ZIP_ROW_IDS = 10_000
+
 #: Standard AWS variables read for the S3 store (alongside their ATOLL_S3_* twins).
 AWS_ENV = {
     "s3_endpoint_url": "AWS_ENDPOINT_URL",
@@ -216,6 +222,8 @@ class Settings:
     thumbnail_timeout_ms: int = DEFAULT_THUMBNAIL_TIMEOUT_MS
     thumbnail_memory_bytes: int = DEFAULT_THUMBNAIL_MEMORY_BYTES
     thumbnail_workers: int = DEFAULT_THUMBNAIL_WORKERS
+    base_quota_bytes: int = DEFAULT_BASE_QUOTA_BYTES
+    max_zip_row_ids: int = DEFAULT_MAX_ZIP_ROW_IDS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

@@ -15,6 +15,7 @@
     ├── ChecksumMismatch            460 a resumable chunk's bytes do not match its Upload-Checksum
     ├── UnsupportedMediaType        415 a body in a content type the route does not take
     ├── PreconditionFailed          412 a protocol version the route does not speak (Tus-Resumable)
+    ├── QuotaExceeded               443 the upload would take the base over its asset quota
     └── StorageError                502 the blob store or the database failed (nothing was stored)
         ├── StorageUnavailable      503 it cannot be reached, asks us to slow down, or had an I/O error
         ├── StorageTimeout          504 it did not answer in time
@@ -114,3 +115,6 @@ class InsufficientStorage(StorageError):
 
 class CorruptBlob(StorageError):
     """A stored blob's bytes differ from its metadata (size or SHA-256): nothing is served."""
+class QuotaExceeded(AtollError):
+    """An upload or import would take the base over its asset quota (``base_quota_bytes``):
+    443, Seafile's "Out of quota." status."""

@@ -18,7 +18,8 @@ def _custom_upload(env: Env, folder: str, name: str, content: bytes) -> dict[str
     r = env.client.get(f"{BASE}/app-upload-link/", params={"path": folder}, headers=env.auth())
     assert r.status_code == 200, r.text
     link = r.json()
-    assert set(link) == {"upload_link", "tus_link", "parent_path", "relative_path", "workspace_id"}
+    assert set(link) == {"upload_link", "tus_link", "parent_path", "relative_path", "workspace_id",
+                         "max_upload_bytes", "quota_bytes", "quota_used_bytes"}
     assert link["parent_path"] == f"/asset/{env.uuid}/custom"
     assert link["relative_path"] == folder.lstrip("/")
     up = env.client.post(link["upload_link"] + "?ret-json=1", files={"file": (name, content)},

@@ -14,7 +14,7 @@ from tests.errors import error_of
 def test_upload_link_shape(env: Env) -> None:
     link = env.upload_link()
     assert set(link) == {"upload_link", "tus_link", "parent_path", "img_relative_path", "file_relative_path",
-                         "workspace_id"}
+                         "workspace_id", "max_upload_bytes", "quota_bytes", "quota_used_bytes"}
     assert link["upload_link"].startswith(PUBLIC_URL + "/seafhttp/upload-api/")
     assert "?" not in link["upload_link"]
     assert link["parent_path"] == f"/asset/{env.uuid}"

@@ -7,7 +7,7 @@ import inspect
 
 import click
 
-from atoll.cli import data, files, lifecycle, operator, sync, thumbnails, users
+from atoll.cli import data, files, lifecycle, operator, sync, thumbnails, users, zipcmd
 
 #: Help is wrapped at this width (or the terminal's, if narrower), never cut.
 HELP_WIDTH = 100
@@ -54,4 +54,5 @@ data.register(main)
 users.register(main)
 lifecycle.register(main)
 thumbnails.register(main)
+zipcmd.register(main)
 complete_short_help(main)

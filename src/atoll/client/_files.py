@@ -20,6 +20,7 @@ from atoll.client._requests import FileCell
 from atoll.client._resumable import TusJob, tus_upload
 from atoll.client._resume_store import upload_key
 from atoll.client._transport import DEFAULT, ByteSource, Progress, TimeoutArg, UploadSource
+from atoll.client._zip import zip_download, zip_params
 from atoll.client.exceptions import AtollHTTPError
 from atoll.wire import links
 from atoll.wire.columns import FILE_CELL_TYPES, ColumnType
@@ -254,6 +255,33 @@ class FileOps(BaseCore):
         name = f"thumb{size}-{links.asset_name(path)}"
         return (yield from fetch(self._transport, url, save_path, name, None, timeout,
                                  auth=rq.auth_headers(self.token, json_content=False)))
+
+    # -- zip download (atoll's addition) --------------------------------------------------
+
+    @api
+    def download_zip(
+        self,
+        table_name: str,
+        save_path: SaveTarget,
+        *,
+        view_name: str | None = None,
+        column: str | None = None,
+        row_ids: list[str] | None = None,
+        template: str | None = None,
+        compression: str | None = None,
+        progress: Progress | None = None,
+        timeout: TimeoutArg = DEFAULT,
+    ) -> Op[Path]:
+        """atoll extension: a zip of the files in a table's file and image cells (or a view's,
+        or one column's; optionally only ``row_ids``), streamed to ``save_path`` (a path, a
+        directory: then ``<table>.zip``, or a binary file object). ``template`` names the files
+        inside (default ``{row}/{column}/{name}``; also ``{row_name}``); ``compression``
+        ``stored`` (default) or ``deflate``. The archive ends with ``manifest.json``. Returns
+        the written path."""
+        params = zip_params(table_name, view_name=view_name, column=column, row_ids=row_ids,
+                            template=template, compression=compression)  # fmt: skip
+        return (yield from zip_download(self._transport, self.server_url, self.token, params,
+                                        save_path, progress, timeout))  # fmt: skip
 
     # -- custom folders -------------------------------------------------------------------
 

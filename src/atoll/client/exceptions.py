@@ -59,6 +59,11 @@ class TooLargeError(AtollHTTPError):
     """413 (or 442): the request body or file is over a server limit."""
 
 
+class QuotaExceededError(TooLargeError):
+    """443 "Out of quota.": the upload would take the base over its asset quota (the upload-link
+    answer's ``quota_bytes`` and ``quota_used_bytes`` say how much room is left)."""
+
+
 class ServerError(AtollHTTPError):
     """5xx that persisted after retries (or was not retryable)."""
 
@@ -91,6 +96,8 @@ def error_class_for_status(status: int) -> type[AtollHTTPError]:
         return NotFoundError
     if status in (413, 442):
         return TooLargeError
+    if status == 443:
+        return QuotaExceededError
     if status >= 500:
         return ServerError
     return AtollHTTPError
@@ -102,6 +109,7 @@ __all__ = [
     "BadRequestError",
     "IntegrityError",
     "NotFoundError",
+    "QuotaExceededError",
     "ServerError",
     "TokenExpiredError",
     "TooLargeError",

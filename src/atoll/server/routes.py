@@ -31,6 +31,7 @@ from atoll.server.endpoints import (
 )
 from atoll.server.endpoints import lifecycle as lifecycle_endpoints
 from atoll.server.endpoints import links as link_endpoints
+from atoll.server.endpoints import zip as zip_endpoints
 from atoll.wire import account as wa
 from atoll.wire import endpoints as ep
 from atoll.wire import misc as wm
@@ -355,7 +356,25 @@ def routes() -> list[BaseRoute]:
         "Linked rows of rows (get_linked_records, clients <= 2.7)", Auth.ACCESS_TOKEN,
         dict[str, list[wl.LinkedRecord]], body=wl.QueryLinksBody)})
     out += db.out
+    out += zip_routes()
     return out
+
+
+def zip_routes() -> list[BaseRoute]:
+    """atoll: a zip of the files of a table, a view or a column (API token or access token)."""
+    t = Table("zip download")
+    query = (*TABLE_Q, VIEW_NAME, Param("column", "one file or image column (default: all of them)"),
+             Param("row_ids", "comma-separated row ids (default: every row)"),
+             Param("template", "path in the archive, default {row}/{column}/{name}; also {row_name}"),
+             Param("compression", "stored (default) or deflate"))
+    description = ("Streams a zip (no temp files, constant memory) of the files the rows' file and "
+                   "image cells point at, with manifest.json last; cells pointing outside the base "
+                   "are listed as skipped, never fetched.")
+    for path, auth in ((ep.APP_ZIP, Auth.API_TOKEN), (GATEWAY + ep.ZIP, Auth.ACCESS_TOKEN)):
+        t.both(path, zip_endpoints.zip_download, {"GET": Op(
+            "A zip of the files of a table, view or column", auth, None, media="application/zip",
+            query=query, description=description, seatable=False)})
+    return t.out
 
 
 def misc_routes() -> list[BaseRoute]:

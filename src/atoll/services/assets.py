@@ -28,7 +28,7 @@ from atoll.errors import (
     PermissionDenied,
 )
 from atoll.models import Asset, BlobInfo, Principal, Ticket
-from atoll.services import access, events, trash
+from atoll.services import access, events, quota, trash
 from atoll.services.context import Context
 from atoll.services.space import SpaceGuard
 from atoll.storage import BlobWriter
@@ -338,6 +338,7 @@ class Upload:
     async def admit(self) -> None:
         """Refuse (507) before reading the body if its declared size would cross the reserve."""
         await self.guard.admit()
+        await quota.admit_form(self.ctx, self.ticket.dtable_uuid, self.size_hint)  # 443 before the body
 
     def set_field(self, name: str, value: str) -> None:
         if name == "parent_dir":
@@ -398,7 +399,8 @@ class Upload:
         try:
             committed, old_keys = await self.ctx.commit(
                 partial(_commit_in, dtable_uuid=self.ticket.dtable_uuid, dir_path=dir_path,
-                        files=self.files, replace_=self.replace),
+                        files=self.files, replace_=self.replace,
+                        quota_bytes=self.ctx.settings.base_quota_bytes),
             )  # fmt: skip
         except DatabaseUnavailable:
             self._keep_blobs()
@@ -423,7 +425,12 @@ class Upload:
 
 
 def _commit_in(
-    conn: Connection, dtable_uuid: str, dir_path: str, files: list[PendingFile], replace_: bool
+    conn: Connection,
+    dtable_uuid: str,
+    dir_path: str,
+    files: list[PendingFile],
+    replace_: bool,
+    quota_bytes: int = 0,
 ) -> tuple[list[Asset], list[str]]:
     """The write job of one upload request: all its files become visible together. Returns
     (assets, blob keys whose bytes are unused after the commit: replaced blobs' last references,
@@ -466,6 +473,7 @@ def _commit_in(
             )
             out.append(replace(asset, id=q.insert_asset_fast(tx, asset)))
             events.file_uploaded(conn, dtable_uuid, dir_path, name, blob.size)  # live updates
+        quota.check_room(conn, dtable_uuid, 0, quota_bytes=quota_bytes)  # 443 rolls it all back
         return out, old_keys
     finally:
         tx.close()

@@ -34,8 +34,17 @@ from sqlalchemy import Connection, Engine
 from atoll.db import access as access_q
 from atoll.db import uploads as q
 from atoll.db.engine import read_tx, write_tx
-from atoll.errors import ChecksumMismatch, Conflict, Gone, InvalidInput, NotFound, PayloadTooLarge
+from atoll.errors import (
+    ChecksumMismatch,
+    Conflict,
+    Gone,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    QuotaExceeded,
+)
 from atoll.models import BlobInfo
+from atoll.services import quota
 from atoll.services.assets import PendingFile, _commit_in, _forget_blob
 from atoll.services.attach import AttachTarget, append_cell
 from atoll.services.context import Context
@@ -112,6 +121,7 @@ async def create(
         raise InvalidInput("Upload-Length must be a non-negative integer")
     if length > ctx.settings.max_upload_bytes:
         raise PayloadTooLarge(f"File size is too large: the limit is {ctx.settings.max_upload_bytes} bytes.")
+    await quota.admit(ctx, target.dtable_uuid, length)  # 443 before any byte is stored
     upload_id = secrets.token_urlsafe(32)
     now = time.time()
     session = q.UploadSession(
@@ -403,7 +413,11 @@ async def _complete(ctx: Context, session: q.UploadSession, lease: Lease, sha: A
     else:
         hexdigest = sha.hexdigest()
     blob = BlobInfo(key=session.blob_key, size=session.length, sha256=hexdigest)
-    done, old_keys = await ctx.run_db(_commit_done, ctx, session, lease.id, blob)
+    try:
+        done, old_keys = await ctx.run_db(_commit_done, ctx, session, lease.id, blob)
+    except QuotaExceeded:
+        await quota.drop_completed(ctx, session.blob_key, lease)  # nothing left behind
+        raise
     for key in old_keys:
         await _forget_blob(ctx, key)
     return done
@@ -420,6 +434,7 @@ def _commit_done(
             session.dir_path,
             [PendingFile(name=session.name, blob=blob)],
             session.replace_existing,
+            quota_bytes=ctx.settings.base_quota_bytes,
         )
         asset = assets[0]
         result = _result(conn, ctx.settings.public_url, session, asset)

@@ -12,14 +12,22 @@ from atoll.wire.shapes import (
     DownloadLink,
     Success,
     UploadedFile,
+    UploadLimits,
     UploadLink,
 )
 
 
 def upload_link_json(
-    public_url: str, ticket: str, dtable_uuid: str, workspace_id: int, year_month: str
+    public_url: str,
+    ticket: str,
+    dtable_uuid: str,
+    workspace_id: int,
+    year_month: str,
+    limits: UploadLimits | None = None,
 ) -> UploadLink:
-    return {
+    """SeaTable's keys, then atoll's ``limits`` (``max_upload_bytes``, ``quota_bytes``,
+    ``quota_used_bytes``): the official client ignores extra keys."""
+    body: UploadLink = {
         "upload_link": upload_url(public_url, ticket=ticket),
         "tus_link": tus_url(public_url, ticket=ticket),
         "parent_path": asset_root(dtable_uuid=dtable_uuid),
@@ -27,17 +35,40 @@ def upload_link_json(
         "file_relative_path": f"{FILES_DIR}/{year_month}",
         "workspace_id": workspace_id,
     }
+    if limits is not None:
+        body["max_upload_bytes"] = limits["max_upload_bytes"]
+        body["quota_bytes"] = limits["quota_bytes"]
+        body["quota_used_bytes"] = limits["quota_used_bytes"]
+    return body
 
 
 def custom_upload_link_json(
-    public_url: str, ticket: str, dtable_uuid: str, relative_path: str, workspace_id: int
+    public_url: str,
+    ticket: str,
+    dtable_uuid: str,
+    relative_path: str,
+    workspace_id: int,
+    limits: UploadLimits | None = None,
 ) -> CustomUploadLink:
-    return {
+    body: CustomUploadLink = {
         "upload_link": upload_url(public_url, ticket=ticket),
         "tus_link": tus_url(public_url, ticket=ticket),
         "parent_path": asset_root(dtable_uuid=dtable_uuid) + CUSTOM_DIR,
         "relative_path": relative_path,
         "workspace_id": workspace_id,
+    }
+    if limits is not None:
+        body["max_upload_bytes"] = limits["max_upload_bytes"]
+        body["quota_bytes"] = limits["quota_bytes"]
+        body["quota_used_bytes"] = limits["quota_used_bytes"]
+    return body
+
+
+def limits_json(max_upload_bytes: int, quota_bytes: int, quota_used_bytes: int) -> UploadLimits:
+    return {
+        "max_upload_bytes": max_upload_bytes,
+        "quota_bytes": quota_bytes,
+        "quota_used_bytes": quota_used_bytes,
     }
 
 

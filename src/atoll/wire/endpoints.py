@@ -23,6 +23,8 @@ CUSTOM_DOWNLOAD_LINK = "/api/v2.1/dtable/custom/app-download-link/"
 APP_ASSET_REFS = "/api/v2.1/dtable/app-asset-refs/"
 #: atoll: the base's asset trash (GET lists, POST ?id= or ?path= restores).
 APP_ASSET_TRASH = "/api/v2.1/dtable/app-asset-trash/"
+#: atoll: a zip of a table's, view's or column's files (services/zip_download.py).
+APP_ZIP = "/api/v2.1/dtable/app-zip/"
 
 # file server (the ticket in the URL) ------------------------------------------------------
 
@@ -67,3 +69,6 @@ ASSET_REFS = "/asset-refs/"
 def gateway(dtable_uuid: str) -> str:
     """The api-gateway prefix of one base, without the trailing slash."""
     return GATEWAY.replace("{dtable_uuid}", dtable_uuid)
+
+#: atoll: the zip download under a base prefix (access token), like APP_ZIP.
+ZIP = "/zip/"

@@ -30,6 +30,7 @@ from atoll.errors import (
     PayloadTooLarge,
     PermissionDenied,
     PreconditionFailed,
+    QuotaExceeded,
     StorageError,
     StorageTimeout,
     StorageUnavailable,
@@ -66,6 +67,7 @@ STATUS: list[tuple[type[AtollError], int]] = [
     (StorageUnavailable, 503),
     (StorageTimeout, 504),
     (StorageError, 502),
+    (QuotaExceeded, 443),
     (AtollError, 400),
 ]
 

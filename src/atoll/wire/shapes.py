@@ -117,6 +117,9 @@ class UploadLink(TypedDict):
     img_relative_path: Annotated[str, "images/<YYYY-MM>"]
     file_relative_path: Annotated[str, "files/<YYYY-MM>"]
     workspace_id: int
+    max_upload_bytes: NotRequired[Annotated[int, "atoll: largest file per upload (413 beyond)"]]
+    quota_bytes: NotRequired[Annotated[int, "atoll: base asset quota (0: none; 443 beyond)"]]
+    quota_used_bytes: NotRequired[Annotated[int, "atoll: bytes of the base's files now"]]
 
 
 class CustomUploadLink(TypedDict):
@@ -125,6 +128,17 @@ class CustomUploadLink(TypedDict):
     parent_path: Annotated[str, "/asset/<base uuid>/custom"]
     relative_path: str
     workspace_id: int
+    max_upload_bytes: NotRequired[Annotated[int, "atoll: largest file per upload (413 beyond)"]]
+    quota_bytes: NotRequired[Annotated[int, "atoll: base asset quota (0: none; 443 beyond)"]]
+    quota_used_bytes: NotRequired[Annotated[int, "atoll: bytes of the base's files now"]]
+
+
+class UploadLimits(TypedDict):
+    """What an upload may hold, reported before it starts (atoll's addition to the link answers)."""
+
+    max_upload_bytes: int
+    quota_bytes: int
+    quota_used_bytes: int
 
 
 class DownloadLink(TypedDict):

@@ -5,15 +5,24 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from atoll.models import Principal
 from atoll.server.auth import api_principal, context
 from atoll.services import assets as svc
+from atoll.services import quota
+from atoll.services.context import Context
 from atoll.wire import assets as wire
 from atoll.wire import links
 from atoll.wire.headers import NO_STORE
+from atoll.wire.shapes import UploadLimits
 
 
 def _param(request: Request, name: str) -> str:
     return request.query_params.get(name, "")
+
+
+async def _limits(ctx: Context, principal: Principal) -> UploadLimits:
+    got = await quota.limits(ctx, principal.dtable.uuid)
+    return wire.limits_json(got.max_upload_bytes, got.quota_bytes, got.quota_used_bytes)
 
 
 async def upload_link(request: Request) -> Response:
@@ -23,7 +32,7 @@ async def upload_link(request: Request) -> Response:
     return JSONResponse(
         wire.upload_link_json(
             ctx.settings.public_url, link.ticket, principal.dtable.uuid,
-            principal.dtable.workspace_id, link.year_month,
+            principal.dtable.workspace_id, link.year_month, await _limits(ctx, principal),
         ),
         headers=NO_STORE,
     )
@@ -75,7 +84,7 @@ async def custom_upload_link(request: Request) -> Response:
     return JSONResponse(
         wire.custom_upload_link_json(
             ctx.settings.public_url, link.ticket, principal.dtable.uuid,
-            link.relative_path, principal.dtable.workspace_id,
+            link.relative_path, principal.dtable.workspace_id, await _limits(ctx, principal),
         ),
         headers=NO_STORE,
     )
