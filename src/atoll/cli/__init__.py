@@ -7,7 +7,7 @@ import inspect
 
 import click
 
-from atoll.cli import data, files, operator, sync, users
+from atoll.cli import archive, data, files, operator, sync, users
 
 #: Help is wrapped at this width (or the terminal's, if narrower), never cut.
 HELP_WIDTH = 100
@@ -52,4 +52,5 @@ files.register(main)
 sync.register(main)
 data.register(main)
 users.register(main)
+archive.register(main)
 complete_short_help(main)
