@@ -65,8 +65,7 @@ def _read_doc(tar: tarfile.TarFile, member: tarfile.TarInfo, sha: str) -> bytes:
     if len(data) != member.size:
         raise InvalidArchive(f"{member.name}: the archive ends inside this member (truncated)")
     if hashlib.sha256(data).hexdigest() != sha:
-        raise ChecksumMismatch(f"{member.name}: SHA-256 mismatch; the archive was altered or damaged. "
-                               "Nothing was imported")
+        raise ChecksumMismatch(f"{member.name}: SHA-256 mismatch; the archive was altered or damaged")
     return data
 
 
@@ -143,7 +142,7 @@ class _Import:
         record = self.pending.popitem(last=False)[1]
         if member.size != int(record["size"]) or sha != record["sha256"]:
             raise ChecksumMismatch(f"{member.name}: size or SHA-256 differ from its asset record; the "
-                                   "archive was altered. Nothing was imported")
+                                   "archive was altered")
         f = self.tar.extractfile(member)
         assert f is not None
         try:
@@ -211,7 +210,7 @@ class _Import:
         for key in ("members", "blobs", "blob_bytes", "digest"):
             if not isinstance(manifest, dict) or manifest.get(key) != expected[key]:
                 raise ChecksumMismatch(f"the manifest does not match the archive's members ({key}): members "
-                                       "were removed, added or altered. Nothing was imported")
+                                       "were removed, added or altered")
         self.manifest = manifest
 
 

@@ -110,7 +110,7 @@ class Target:
                 await writer.write(chunk)
             if sha256 is not None and digest.hexdigest() != sha256:
                 raise ChecksumMismatch(f"{what}: SHA-256 mismatch (the archive says {sha256}, the "
-                                       f"bytes hash to {digest.hexdigest()}); nothing was imported")
+                                       f"bytes hash to {digest.hexdigest()})")
             info = await writer.commit()
         except BaseException:
             with anyio.CancelScope(shield=True):
