@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import stat
 import zipfile
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -118,8 +119,11 @@ def _content(zf: zipfile.ZipFile, max_doc: int) -> dict[str, Any]:
     if info.file_size > max_doc:
         raise InvalidArchive(f"content.json declares {info.file_size} bytes, more than the {max_doc} a "
                              "document may have (ATOLL_IMPORT_MAX_DOCUMENT_BYTES)")
-    with zf.open(info) as f:
-        raw = f.read(max_doc + 1)
+    try:
+        with zf.open(info) as f:
+            raw = f.read(max_doc + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise InvalidArchive(f"content.json: damaged in the zip ({exc})") from None
     if len(raw) > max_doc:
         raise InvalidArchive("content.json is larger than it declares")
     try:
@@ -263,7 +267,7 @@ async def import_dtable(ctx: Context, path: str, *, name: str | None = None,
                     with zf.open(info) as f:
                         await target.add_asset(old_uuid=None, dir_path="/" + folder, name=file_name,
                                                size=info.file_size, sha256=None, mtime=mtime, reader=f)
-                except zipfile.BadZipFile as exc:
+                except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                     raise InvalidArchive(f"{info.filename}: damaged in the zip ({exc})") from None
             cells = _Cells(ctx, target, {i.filename[len(ASSET_DIR):] for i in members})
             tables = [_table(t, report) for t in content.get("tables", []) if isinstance(t, dict)]
