@@ -61,46 +61,91 @@ def run_cli(argv: list[str], settings: Settings, *, public_url: str | None = Non
 
 
 def _upload(app: App, token: str, name: str, data: bytes, kind: str = "file") -> None:
-    link = app.client.get("/api/v2.1/dtable/app-upload-link/", headers={"Authorization": f"Token {token}"}).json()
-    r = app.client.post(link["upload_link"] + "?ret-json=1", files={"file": (name, data)},
-                        data={"parent_dir": link["parent_path"], "relative_path": f"{kind}s/2026-11"})
+    link = app.client.get(
+        "/api/v2.1/dtable/app-upload-link/", headers={"Authorization": f"Token {token}"}
+    ).json()
+    r = app.client.post(
+        link["upload_link"] + "?ret-json=1",
+        files={"file": (name, data)},
+        data={"parent_dir": link["parent_path"], "relative_path": f"{kind}s/2026-11"},
+    )
     assert r.status_code == 200, r.text
 
 
 def _custom(app: App, token: str, name: str, data: bytes) -> str:
     auth = {"Authorization": f"Token {token}"}
     base = "/api/v2.1/dtable/custom"
-    assert app.client.post(f"{base}/app-asset-dir/", params={"path": "/Main"}, headers=auth).status_code == 200
+    assert (
+        app.client.post(f"{base}/app-asset-dir/", params={"path": "/Main"}, headers=auth).status_code == 200
+    )
     link = app.client.get(f"{base}/app-upload-link/", params={"path": "/Main"}, headers=auth).json()
-    up = app.client.post(link["upload_link"] + "?ret-json=1", files={"file": (name, data)},
-                         data={"parent_dir": link["parent_path"], "relative_path": link["relative_path"]})
+    up = app.client.post(
+        link["upload_link"] + "?ret-json=1",
+        files={"file": (name, data)},
+        data={"parent_dir": link["parent_path"], "relative_path": link["relative_path"]},
+    )
     assert up.status_code == 200, up.text
     info = app.client.get(f"{base}/app-asset-file/", params={"path": "/Main", "name": name}, headers=auth)
     return f"custom-asset://{info.json()['dirent']['uuid']}.{name.rsplit('.', 1)[1]}"
 
 
 async def _structure(ctx: Context, principal: Principal, cells: dict[str, Any]) -> None:
-    await tables.add_table(ctx, principal, table_name="Tasks", columns=[
-        {"column_name": "Name", "column_type": "text"}, {"column_name": "Files", "column_type": "file"},
-        {"column_name": "Pics", "column_type": "image"}, {"column_name": "Notes", "column_type": "long-text"},
-        {"column_name": "Count", "column_type": "number"}])
-    await tables.add_table(ctx, principal, table_name="People",
-                           columns=[{"column_name": "Name", "column_type": "text"}])
-    await columns.insert_column(ctx, principal, TableRef(name="Tasks"), column_name="Who", column_type="link",
-                                data={"table": "Tasks", "other_table": "People"})
-    await rows.append_rows(ctx, principal, TableRef(name="Tasks"), rows=[
-        {"Name": "with files", **cells, "Count": 3}, *({"Name": f"row {i}", "Count": i} for i in range(30))])
+    await tables.add_table(
+        ctx,
+        principal,
+        table_name="Tasks",
+        columns=[
+            {"column_name": "Name", "column_type": "text"},
+            {"column_name": "Files", "column_type": "file"},
+            {"column_name": "Pics", "column_type": "image"},
+            {"column_name": "Notes", "column_type": "long-text"},
+            {"column_name": "Count", "column_type": "number"},
+        ],
+    )
+    await tables.add_table(
+        ctx, principal, table_name="People", columns=[{"column_name": "Name", "column_type": "text"}]
+    )
+    await columns.insert_column(
+        ctx,
+        principal,
+        TableRef(name="Tasks"),
+        column_name="Who",
+        column_type="link",
+        data={"table": "Tasks", "other_table": "People"},
+    )
+    await rows.append_rows(
+        ctx,
+        principal,
+        TableRef(name="Tasks"),
+        rows=[
+            {"Name": "with files", **cells, "Count": 3},
+            *({"Name": f"row {i}", "Count": i} for i in range(30)),
+        ],
+    )
     await rows.append_rows(ctx, principal, TableRef(name="People"), rows=[{"Name": "Ada"}, {"Name": "Bo"}])
     with ctx.engine.connect() as conn:
         doc = rq.load_doc(conn, principal.dtable.uuid).doc
-        ids = {t["name"]: [r.row_id for r in rq.iter_rows(conn, principal.dtable.uuid, t["_id"])]
-               for t in doc["tables"]}
+        ids = {
+            t["name"]: [r.row_id for r in rq.iter_rows(conn, principal.dtable.uuid, t["_id"])]
+            for t in doc["tables"]
+        }
     tasks = next(t for t in doc["tables"] if t["name"] == "Tasks")
     link_id = next(c for c in tasks["columns"] if c["name"] == "Who")["data"]["link_id"]
     task_ids, people_ids = ids["Tasks"], ids["People"]
-    await links.change_links(ctx, principal, LinkChange(
-        link_id=link_id, table_name="Tasks", table_id=None, other_table_name="People", other_table_id=None,
-        targets={task_ids[0]: people_ids, task_ids[1]: people_ids[:1]}, row_ids=[]), op="add")
+    await links.change_links(
+        ctx,
+        principal,
+        LinkChange(
+            link_id=link_id,
+            table_name="Tasks",
+            table_id=None,
+            other_table_name="People",
+            other_table_id=None,
+            targets={task_ids[0]: people_ids, task_ids[1]: people_ids[:1]},
+            row_ids=[],
+        ),
+        op="add",
+    )
 
 
 def make_source(app: App, name: str = "Projects") -> Source:
@@ -117,16 +162,25 @@ def make_source(app: App, name: str = "Projects") -> Source:
 
     def sys_url(path: str) -> str:
         folder, _, file_name = path.rpartition("/")
-        return asset_url(url, workspace_id=src.workspace_id, dtable_uuid=src.uuid, relative_path=folder,
-                         name=file_name)
+        return asset_url(
+            url, workspace_id=src.workspace_id, dtable_uuid=src.uuid, relative_path=folder, name=file_name
+        )
 
     image_url = sys_url(f"images/2026-11/{IMAGE[0]}")
     cells = {
-        "Files": [{"name": n, "size": len(d), "type": "file", "url": sys_url(f"files/2026-11/{n}")}
-                  for n, d in FILES.items()] + [{"name": CUSTOM[0], "size": len(CUSTOM[1]), "type": "file",
-                                                  "url": src.custom_url}],
+        "Files": [
+            {"name": n, "size": len(d), "type": "file", "url": sys_url(f"files/2026-11/{n}")}
+            for n, d in FILES.items()
+        ]
+        + [{"name": CUSTOM[0], "size": len(CUSTOM[1]), "type": "file", "url": src.custom_url}],
         "Pics": [image_url, "https://elsewhere.example/kept.png"],
-        "Notes": {"text": f"see ![]({image_url})", "images": [image_url], "links": [], "checklist": {"completed": 0, "total": 0}, "preview": "see"},
+        "Notes": {
+            "text": f"see ![]({image_url})",
+            "images": [image_url],
+            "links": [],
+            "checklist": {"completed": 0, "total": 0},
+            "preview": "see",
+        },
     }
     principal = Principal(created.dtable, "rw", "test")
     app.client.portal.call(_structure, app.ctx, principal, cells)  # type: ignore[union-attr]
@@ -136,9 +190,18 @@ def make_source(app: App, name: str = "Projects") -> Source:
 def counts(ctx: Context) -> dict[str, int]:
     """Rows of every per-base table: an import that failed must leave them as they were."""
     with ctx.engine.connect() as conn:
-        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in (schema.dtables, schema.assets, schema.asset_dirs, schema.rows, schema.row_links,
-                          schema.dtable_docs, schema.row_keys)}
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (
+                schema.dtables,
+                schema.assets,
+                schema.asset_dirs,
+                schema.rows,
+                schema.row_links,
+                schema.dtable_docs,
+                schema.row_keys,
+            )
+        }
 
 
 def blobs(app: App) -> tuple[frozenset[str], frozenset[str]]:

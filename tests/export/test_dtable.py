@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import stat
 import zipfile
-
-import pytest
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from atoll.db import rows as rq
@@ -26,27 +25,47 @@ def test_dtable_import(tmp_path: Path, make_app: MakeApp) -> None:
     assert out.exit_code == 0, out.output
     assert "imported base 'Sales Pipeline'" in out.output
     assert "2 tables, 4 rows, 3 links, 3 files" in out.output
-    for needle in ("column 'Signature pad': type 'signature-pad-plugin' is not supported",
-                   "formula column 'Weird': atoll refuses its formula", "forms.json: forms",
-                   "auto_rules.json: automation rules", "plugin settings (gallery)",
-                   "view 'Default View': sorts on columns not imported were dropped",
-                   "asset/files/2020-01/gone.txt: referenced by a cell but not in the file"):
+    for needle in (
+        "column 'Signature pad': type 'signature-pad-plugin' is not supported",
+        "formula column 'Weird': atoll refuses its formula",
+        "forms.json: forms",
+        "auto_rules.json: automation rules",
+        "plugin settings (gallery)",
+        "view 'Default View': sorts on columns not imported were dropped",
+        "asset/files/2020-01/gone.txt: referenced by a cell but not in the file",
+    ):
         assert needle in out.output, out.output
     uuid = _imported_uuid(app, "Sales Pipeline", "Default")
     token = create_api_token(app.ctx.engine, base="Sales Pipeline").token
     for name, data in ASSETS.items():
         path = name.removeprefix("asset/")
-        got = _custom_download(app, token, path.removeprefix("custom")) if path.startswith("custom/") \
+        got = (
+            _custom_download(app, token, path.removeprefix("custom"))
+            if path.startswith("custom/")
             else _download(app, token, path)
+        )
         assert sha(got) == sha(data)
     with app.ctx.engine.connect() as conn:
         doc = rq.load_doc(conn, uuid).doc
-        ws = conn.execute(select(schema.dtables.c.workspace_id).where(schema.dtables.c.uuid == uuid)).scalar_one()
+        ws = conn.execute(
+            select(schema.dtables.c.workspace_id).where(schema.dtables.c.uuid == uuid)
+        ).scalar_one()
         tasks = doc["tables"][0]
         rows = {r.row_id: r for r in rq.iter_rows(conn, uuid, "0000")}
-        links = conn.execute(select(schema.row_links.c.row_id, schema.row_links.c.other_row_id)
-                             .where(schema.row_links.c.dtable_uuid == uuid)).all()
-    assert [c["name"] for c in tasks["columns"]] == ["Name", "Count", "Doc", "Photo", "Notes", "Owner", "Double"]
+        links = conn.execute(
+            select(schema.row_links.c.row_id, schema.row_links.c.other_row_id).where(
+                schema.row_links.c.dtable_uuid == uuid
+            )
+        ).all()
+    assert [c["name"] for c in tasks["columns"]] == [
+        "Name",
+        "Count",
+        "Doc",
+        "Photo",
+        "Notes",
+        "Owner",
+        "Double",
+    ]
     assert [v["name"] for v in tasks["views"]] == ["Default View", "Board"]
     assert tasks["views"][0]["sorts"] == [{"column_key": "n1", "sort_type": "up"}]
     assert tasks["views"][0]["hidden_columns"] == ["l1"]
@@ -58,9 +77,11 @@ def test_dtable_import(tmp_path: Path, make_app: MakeApp) -> None:
     assert first.data["fx"] == 4 and "zz" not in first.data and "fz" not in first.data
     assert first.creator == "ada@example.com" and first.ctime.startswith("2024-01-02T03:04:05")
     assert rows["BBBBBBBBBBBBBBBBBBBBBB"].data["fx"] == 10
-    assert sorted(links) == [("AAAAAAAAAAAAAAAAAAAAAA", "PPPPPPPPPPPPPPPPPPPPP1"),
-                             ("AAAAAAAAAAAAAAAAAAAAAA", "PPPPPPPPPPPPPPPPPPPPP2"),
-                             ("BBBBBBBBBBBBBBBBBBBBBB", "PPPPPPPPPPPPPPPPPPPPP2")]
+    assert sorted(links) == [
+        ("AAAAAAAAAAAAAAAAAAAAAA", "PPPPPPPPPPPPPPPPPPPPP1"),
+        ("AAAAAAAAAAAAAAAAAAAAAA", "PPPPPPPPPPPPPPPPPPPPP2"),
+        ("BBBBBBBBBBBBBBBBBBBBBB", "PPPPPPPPPPPPPPPPPPPPP2"),
+    ]
 
 
 def _refused(app: object, path: Path, needle: str) -> None:
@@ -73,7 +94,9 @@ def _refused(app: object, path: Path, needle: str) -> None:
 def test_hostile_dtable_members_are_refused(tmp_path: Path, make_app: MakeApp) -> None:
     app = make_app()
     for i, name in enumerate(("asset/../../escape.txt", "/abs/path.txt")):
-        _refused(app, write_dtable(tmp_path / f"bad{i}.dtable", extra={name: b"x"}), "outside the base's files")
+        _refused(
+            app, write_dtable(tmp_path / f"bad{i}.dtable", extra={name: b"x"}), "outside the base's files"
+        )
     link = tmp_path / "link.dtable"
     write_dtable(link)
     with zipfile.ZipFile(link, "a") as zf:
@@ -84,8 +107,9 @@ def test_hostile_dtable_members_are_refused(tmp_path: Path, make_app: MakeApp) -
 
 
 @pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
-def test_damaged_dtable_asset_is_refused_after_other_assets_were_stored(tmp_path: Path, make_app: MakeApp,
-                                                                        compression: int) -> None:
+def test_damaged_dtable_asset_is_refused_after_other_assets_were_stored(
+    tmp_path: Path, make_app: MakeApp, compression: int
+) -> None:
     """A flipped bit in the last asset: the deflate stream breaks, or (stored) the zip's CRC-32
     no longer matches; the two assets stored before it are removed again."""
     app = make_app()

@@ -48,7 +48,9 @@ def _refused(app: App, archive: Path, *needles: str) -> str:
     return out.output
 
 
-def test_tampered_blob_is_detected_after_earlier_blobs_were_stored(made: tuple[App, Path], tmp_path: Path) -> None:
+def test_tampered_blob_is_detected_after_earlier_blobs_were_stored(
+    made: tuple[App, Path], tmp_path: Path
+) -> None:
     app, good = made
     raw = bytearray(good.read_bytes())
     with tarfile.open(good) as tar:
@@ -70,7 +72,9 @@ def test_tampered_document_is_detected(made: tuple[App, Path], tmp_path: Path) -
     _refused(app, bad, "rows/000001.jsonl: SHA-256 mismatch")
 
 
-def test_consistent_forgery_is_caught_by_the_record_and_manifest(made: tuple[App, Path], tmp_path: Path) -> None:
+def test_consistent_forgery_is_caught_by_the_record_and_manifest(
+    made: tuple[App, Path], tmp_path: Path
+) -> None:
     """A blob replaced along with its PAX checksum still differs from its asset record; a
     member removed with every checksum intact still differs from the manifest."""
     app, good = made
@@ -94,8 +98,11 @@ def test_truncated_archive(made: tuple[App, Path], tmp_path: Path, where: str) -
         members = tar.getmembers()
     big = next(m for m in members if m.name.startswith("blobs/") and m.size > 100_000)
     manifest = members[-1]
-    cut = {"inside a blob": big.offset_data + big.size // 2, "before the manifest": manifest.offset,
-           "inside the header": 300}[where]
+    cut = {
+        "inside a blob": big.offset_data + big.size // 2,
+        "before the manifest": manifest.offset,
+        "inside the header": 300,
+    }[where]
     bad = tmp_path / "cut.tar"
     bad.write_bytes(raw[:cut])
     _refused(app, bad)
@@ -108,8 +115,9 @@ def _hostile(good: Path, tmp_path: Path, extra: tarfile.TarInfo, data: bytes = b
     return _write([*members, (extra, data)], tmp_path / "hostile.tar")
 
 
-@pytest.mark.parametrize("name", ["../escape.txt", "/etc/passwd", "blobs/../../x", "assets/../../x.jsonl",
-                                  "rows/x.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["../escape.txt", "/etc/passwd", "blobs/../../x", "assets/../../x.jsonl", "rows/x.jsonl"]
+)
 def test_paths_outside_the_layout_are_refused(made: tuple[App, Path], tmp_path: Path, name: str) -> None:
     app, good = made
     info = tarfile.TarInfo(name)
@@ -149,8 +157,10 @@ def test_huge_declared_asset_is_refused(made: tuple[App, Path], tmp_path: Path) 
     out = io.BytesIO()
     stream = TarStream(out, 0)
     uuid = "0" * 8 + "-0000-4000-8000-" + "0" * 12
-    record = (f'{{"uuid":"{uuid}","dir_path":"/files/2026-11","name":"huge.bin","size":{1 << 50},'
-              f'"sha256":"{"0" * 64}","mtime":"2026-11-01T00:00:00+00:00"}}\n').encode()
+    record = (
+        f'{{"uuid":"{uuid}","dir_path":"/files/2026-11","name":"huge.bin","size":{1 << 50},'
+        f'"sha256":"{"0" * 64}","mtime":"2026-11-01T00:00:00+00:00"}}\n'
+    ).encode()
     for info, data in members[:1]:
         stream.add_bytes(info.name, data)
     stream.add_bytes("assets/000001.jsonl", record)

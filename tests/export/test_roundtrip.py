@@ -20,25 +20,39 @@ from tests.export.conftest import NEW_URL, OLD_URL, Source, export, make_source,
 from tests.services import moto, postgres
 
 
-def _doc_and_rows(app: App, uuid: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]], set[tuple[str, ...]]]:
+def _doc_and_rows(
+    app: App, uuid: str
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], set[tuple[str, ...]]]:
     with app.ctx.engine.connect() as conn:
         doc = rq.load_doc(conn, uuid).doc
         found = {r.row_id: r.data for t in doc["tables"] for r in rq.iter_rows(conn, uuid, t["_id"])}
-        links = {tuple(r[1:]) for r in conn.execute(
-            select(schema.row_links).where(schema.row_links.c.dtable_uuid == uuid)).all()}
+        links = {
+            tuple(r[1:])
+            for r in conn.execute(
+                select(schema.row_links).where(schema.row_links.c.dtable_uuid == uuid)
+            ).all()
+        }
     return doc, found, links
 
 
 def _imported_uuid(app: App, name: str, workspace: str) -> str:
     with app.ctx.engine.connect() as conn:
         d, w = schema.dtables, schema.workspaces
-        return str(conn.execute(select(d.c.uuid).join(w, w.c.id == d.c.workspace_id)
-                                .where(d.c.name == name, w.c.name == workspace)).scalar_one())
+        return str(
+            conn.execute(
+                select(d.c.uuid)
+                .join(w, w.c.id == d.c.workspace_id)
+                .where(d.c.name == name, w.c.name == workspace)
+            ).scalar_one()
+        )
 
 
 def _download(app: App, token: str, path: str) -> bytes:
-    r = app.client.get("/api/v2.1/dtable/app-download-link/", params={"path": path},
-                       headers={"Authorization": f"Token {token}"})
+    r = app.client.get(
+        "/api/v2.1/dtable/app-download-link/",
+        params={"path": path},
+        headers={"Authorization": f"Token {token}"},
+    )
     assert r.status_code == 200, r.text
     got = app.client.get(r.json()["download_link"])
     assert got.status_code == 200
@@ -46,8 +60,11 @@ def _download(app: App, token: str, path: str) -> bytes:
 
 
 def _custom_download(app: App, token: str, path: str) -> bytes:
-    r = app.client.get("/api/v2.1/dtable/custom/app-download-link", params={"path": path},
-                       headers={"Authorization": f"Token {token}"})
+    r = app.client.get(
+        "/api/v2.1/dtable/custom/app-download-link",
+        params={"path": path},
+        headers={"Authorization": f"Token {token}"},
+    )
     assert r.status_code == 200, r.text
     return app.client.get(r.json()["download_link"]).content
 
@@ -65,8 +82,9 @@ def check_import(src: Source, dst: App, name: str, workspace: str) -> None:
     new_doc, new_rows, new_links = _doc_and_rows(dst, new_uuid)
     assert new_doc == old_doc and new_links == old_links and len(new_rows) == len(old_rows) == 33
     with dst.ctx.engine.connect() as conn:
-        new_ws = conn.execute(select(schema.dtables.c.workspace_id)
-                              .where(schema.dtables.c.uuid == new_uuid)).scalar_one()
+        new_ws = conn.execute(
+            select(schema.dtables.c.workspace_id).where(schema.dtables.c.uuid == new_uuid)
+        ).scalar_one()
     old_part = f"{OLD_URL}/workspace/{src.workspace_id}/asset/{canonical_uuid(src.uuid)}/"
     new_part = f"{NEW_URL}/workspace/{new_ws}/asset/{canonical_uuid(new_uuid)}/"
     for row_id, old in old_rows.items():
@@ -74,12 +92,16 @@ def check_import(src: Source, dst: App, name: str, workspace: str) -> None:
         new = new_rows[row_id]
         old_custom = src.custom_url
         for key, value in expected.items():
-            if isinstance(value, list) and any(isinstance(v, dict) and v.get("url") == old_custom for v in value):
+            if isinstance(value, list) and any(
+                isinstance(v, dict) and v.get("url") == old_custom for v in value
+            ):
                 moved = [v["url"] for v in new[key] if v["url"].startswith("custom-asset://")]
                 assert moved and moved[0] != old_custom  # the copy's own uuid
-                info = dst.client.get("/api/v2.1/dtable/custom/app-asset-file/",
-                                      params={"path": "/Main", "name": "notes.md"},
-                                      headers={"Authorization": f"Token {token}"}).json()["dirent"]
+                info = dst.client.get(
+                    "/api/v2.1/dtable/custom/app-asset-file/",
+                    params={"path": "/Main", "name": "notes.md"},
+                    headers={"Authorization": f"Token {token}"},
+                ).json()["dirent"]
                 assert moved[0] == f"custom-asset://{info['uuid']}.md"
                 new = {**new, key: [v for v in new[key] if v["url"] != moved[0]]}
                 expected[key] = [v for v in value if v.get("url") != old_custom]
@@ -115,15 +137,24 @@ def test_round_trip_sqlite_local_to_postgres_s3(tmp_path: Path, make_app: MakeAp
     src = make_source(app)
     archive = tmp_path / "base.tar"
     export(src, archive)
-    scaled = Settings.load(environ=moto().env, data_dir=tmp_path / "two", public_url=NEW_URL,
-                           db_url=postgres().new_url(), storage=moto().new_storage_url())
+    scaled = Settings.load(
+        environ=moto().env,
+        data_dir=tmp_path / "two",
+        public_url=NEW_URL,
+        db_url=postgres().new_url(),
+        storage=moto().new_storage_url(),
+    )
     dst = make_app(settings=scaled)
     from click.testing import CliRunner
 
     from atoll.cli import main
     from tests.export.conftest import backend_args
 
-    out = CliRunner().invoke(main, ["import", str(archive), *backend_args(scaled)],
-                             env={**moto().env, "ATOLL_PUBLIC_URL": NEW_URL}, catch_exceptions=False)
+    out = CliRunner().invoke(
+        main,
+        ["import", str(archive), *backend_args(scaled)],
+        env={**moto().env, "ATOLL_PUBLIC_URL": NEW_URL},
+        catch_exceptions=False,
+    )
     assert out.exit_code == 0, out.output
     check_import(src, dst, "Projects", "Team")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 from typing import IO
 
@@ -19,20 +18,27 @@ HEAD_BYTES = 512
 def kind_of(head: bytes) -> str:
     if head.startswith(ZIP_MAGIC):
         return "dtable"
-    if head[TAR_MAGIC_AT:TAR_MAGIC_AT + 5] == b"ustar":
+    if head[TAR_MAGIC_AT : TAR_MAGIC_AT + 5] == b"ustar":
         return "tar"
     raise InvalidArchive("neither an atoll base archive (tar) nor a SeaTable .dtable (zip)")
 
 
-async def import_archive(ctx: Context, path: str, *, name: str | None = None,
-                         workspace: str | None = None, stdin: IO[bytes] | None = None) -> ImportReport:
+async def import_archive(
+    ctx: Context,
+    path: str,
+    *,
+    name: str | None = None,
+    workspace: str | None = None,
+    stdin: IO[bytes] | None = None,
+) -> ImportReport:
     """Import the archive at ``path`` (``-``: ``stdin``, a tar only) as a new base."""
     if path == "-":
         assert stdin is not None
-        stream = io.BufferedReader(stdin, buffer_size=64 * 1024)  # type: ignore[arg-type]
-        if kind_of(stream.peek(HEAD_BYTES)[:HEAD_BYTES]) != "tar":
+        peek = getattr(stdin, "peek", None)  # sys.stdin.buffer: a BufferedReader
+        head = peek(HEAD_BYTES)[:HEAD_BYTES] if peek is not None else b""
+        if kind_of(head) != "tar":
             raise InvalidArchive("a .dtable (zip) must be given as a file, not on standard input")
-        return await import_tar(ctx, stream, name=name, workspace=workspace)
+        return await import_tar(ctx, stdin, name=name, workspace=workspace)
     try:
         f = open(path, "rb")  # noqa: SIM115 (closed below)
     except OSError as exc:

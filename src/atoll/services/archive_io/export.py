@@ -82,44 +82,79 @@ def _batches(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[s
 def _base_doc(conn: Connection, ctx: Context, base: Dtable, stored: rq.StoredDoc) -> bytes:
     w, dirs = schema.workspaces, schema.asset_dirs
     workspace = conn.execute(select(w.c.name).where(w.c.id == base.workspace_id)).scalar_one()
-    paths = conn.execute(select(dirs.c.path).where(dirs.c.dtable_uuid == base.uuid)
-                         .order_by(dirs.c.path)).scalars().all()
-    doc = {"format": layout.FORMAT, "version": layout.FORMAT_VERSION, "exported_at": utcnow().isoformat(),
-           "server_url": ctx.settings.public_url,
-           "base": {"name": base.name, "uuid": base.uuid, "workspace_id": base.workspace_id,
-                    "workspace": workspace},
-           "doc_version": stored.version, "doc": stored.doc, "asset_dirs": list(paths)}
+    paths = (
+        conn.execute(select(dirs.c.path).where(dirs.c.dtable_uuid == base.uuid).order_by(dirs.c.path))
+        .scalars()
+        .all()
+    )
+    doc = {
+        "format": layout.FORMAT,
+        "version": layout.FORMAT_VERSION,
+        "exported_at": utcnow().isoformat(),
+        "server_url": ctx.settings.public_url,
+        "base": {
+            "name": base.name,
+            "uuid": base.uuid,
+            "workspace_id": base.workspace_id,
+            "workspace": workspace,
+        },
+        "doc_version": stored.version,
+        "doc": stored.doc,
+        "asset_dirs": list(paths),
+    }
     return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode()
 
 
 def _row_records(conn: Connection, base: Dtable, doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for table in doc.get("tables", []):
         for row in rq.iter_rows(conn, base.uuid, table["_id"]):
-            yield {"row_id": row.row_id, "table_id": row.table_id, "seq": row.seq, "ctime": row.ctime,
-                   "mtime": row.mtime, "creator": row.creator, "last_modifier": row.last_modifier,
-                   "data": row.data}
+            yield {
+                "row_id": row.row_id,
+                "table_id": row.table_id,
+                "seq": row.seq,
+                "ctime": row.ctime,
+                "mtime": row.mtime,
+                "creator": row.creator,
+                "last_modifier": row.last_modifier,
+                "data": row.data,
+            }
 
 
 def _link_records(conn: Connection, base: Dtable) -> Iterator[dict[str, Any]]:
     t = schema.row_links
-    query = select(t.c.link_id, t.c.row_id, t.c.other_row_id, t.c.table_id, t.c.other_table_id).where(
-        t.c.dtable_uuid == base.uuid).order_by(t.c.link_id, t.c.row_id, t.c.other_row_id)
+    query = (
+        select(t.c.link_id, t.c.row_id, t.c.other_row_id, t.c.table_id, t.c.other_table_id)
+        .where(t.c.dtable_uuid == base.uuid)
+        .order_by(t.c.link_id, t.c.row_id, t.c.other_row_id)
+    )
     result = conn.execution_options(yield_per=layout.RECORDS_PER_MEMBER).execute(query)
     for row in result.mappings():
         yield dict(row)
 
 
-async def _assets(conn: Connection, ctx: Context, base: Dtable, tar: TarStream,
-                  progress: Progress | None) -> tuple[int, int]:
+async def _assets(
+    conn: Connection, ctx: Context, base: Dtable, tar: TarStream, progress: Progress | None
+) -> tuple[int, int]:
     after, n, count, size = 0, 0, 0, 0
     while True:
         batch = cq.assets_after(conn, base.uuid, after, layout.RECORDS_PER_MEMBER)
         if not batch:
             return count, size
         n += 1
-        tar.add_bytes(layout.batch_name("assets", n), _jsonl(
-            {"uuid": a.uuid, "dir_path": a.dir_path, "name": a.name, "size": a.size, "sha256": a.sha256,
-             "mtime": a.mtime.isoformat()} for a in batch))
+        tar.add_bytes(
+            layout.batch_name("assets", n),
+            _jsonl(
+                {
+                    "uuid": a.uuid,
+                    "dir_path": a.dir_path,
+                    "name": a.name,
+                    "size": a.size,
+                    "sha256": a.sha256,
+                    "mtime": a.mtime.isoformat(),
+                }
+                for a in batch
+            ),
+        )
         for a in batch:
             await tar.add_stream(layout.blob_name(a.uuid), a.size, a.sha256, ctx.blobs.open(a.blob_key))
             count, size = count + 1, size + a.size
@@ -136,8 +171,9 @@ def _records(tar: TarStream, kind: str, records: Iterable[dict[str, Any]]) -> in
     return count
 
 
-async def export_base(ctx: Context, ref: str, out: BinaryIO, *, workspace: str | None = None,
-                      progress: Progress | None = None) -> ExportSummary:
+async def export_base(
+    ctx: Context, ref: str, out: BinaryIO, *, workspace: str | None = None, progress: Progress | None = None
+) -> ExportSummary:
     """Write base ``ref`` (name or uuid) to ``out`` as an archive; the caller removes a partial
     file when this raises."""
     with read_tx(ctx.engine) as conn:

@@ -62,5 +62,11 @@ class MemberLog:
         return self._digest.hexdigest()
 
     def manifest(self) -> dict[str, object]:
-        return {"format": FORMAT, "version": FORMAT_VERSION, "members": self.documents,
-                "blobs": self.blobs, "blob_bytes": self.blob_bytes, "digest": self.digest}
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "members": self.documents,
+            "blobs": self.blobs,
+            "blob_bytes": self.blob_bytes,
+            "digest": self.digest,
+        }

@@ -42,12 +42,26 @@ ASSET_DIR = "asset/"
 BUNDLE_PREFIX = "file://dtable-bundle/asset/"
 #: Top-level members SeaTable writes that atoll has no counterpart for.
 NOT_CARRIED = {
-    "forms.json": "forms", "auto_rules.json": "automation rules", "workflows.json": "workflows",
-    "external_apps.json": "external apps (universal apps)", "dtable_plugins.json": "plugins",
-    "scripts.json": "scripts", "comments.json": "row comments", "notification_rules.json": "notification rules",
+    "forms.json": "forms",
+    "auto_rules.json": "automation rules",
+    "workflows.json": "workflows",
+    "external_apps.json": "external apps (universal apps)",
+    "dtable_plugins.json": "plugins",
+    "scripts.json": "scripts",
+    "comments.json": "row comments",
+    "notification_rules.json": "notification rules",
 }
-ROW_SYSTEM_KEYS = ("_id", "_ctime", "_mtime", "_creator", "_last_modifier", "_participants", "_locked",
-                   "_locked_by", "_archived")
+ROW_SYSTEM_KEYS = (
+    "_id",
+    "_ctime",
+    "_mtime",
+    "_creator",
+    "_last_modifier",
+    "_participants",
+    "_locked",
+    "_locked_by",
+    "_archived",
+)
 MAX_ROW_ID_CHARS = 22
 
 
@@ -55,7 +69,7 @@ def _bundle_path(url: str) -> str | None:
     """``files/2020-01/a.txt`` for a bundle URL, else None."""
     if not url.startswith(BUNDLE_PREFIX):
         return None
-    return unquote(url[len(BUNDLE_PREFIX):])
+    return unquote(url[len(BUNDLE_PREFIX) :])
 
 
 class _Cells:
@@ -73,15 +87,24 @@ class _Cells:
             self.missing.add(path)
             return url
         folder, _, name = path.rpartition("/")
-        return asset_url(self.server, workspace_id=self.base.workspace_id, dtable_uuid=self.base.uuid,
-                         relative_path=folder, name=name)
+        return asset_url(
+            self.server,
+            workspace_id=self.base.workspace_id,
+            dtable_uuid=self.base.uuid,
+            relative_path=folder,
+            name=name,
+        )
 
     def cell(self, kind: str, value: Any) -> Any:
         if kind == "image" and isinstance(value, list):
             return [self.url(v) if isinstance(v, str) else v for v in value]
         if kind == "file" and isinstance(value, list):
-            return [{**v, "url": self.url(v["url"])} if isinstance(v, dict) and isinstance(v.get("url"), str)
-                    else v for v in value]
+            return [
+                {**v, "url": self.url(v["url"])}
+                if isinstance(v, dict) and isinstance(v.get("url"), str)
+                else v
+                for v in value
+            ]
         if kind == "long-text" and isinstance(value, dict):
             images = [self.url(i) if isinstance(i, str) else i for i in value.get("images") or []]
             text = value.get("text")
@@ -117,8 +140,10 @@ def _content(zf: zipfile.ZipFile, max_doc: int) -> dict[str, Any]:
     except KeyError:
         raise InvalidArchive("not a SeaTable .dtable file: no content.json") from None
     if info.file_size > max_doc:
-        raise InvalidArchive(f"content.json declares {info.file_size} bytes, more than the {max_doc} a "
-                             "document may have (ATOLL_IMPORT_MAX_DOCUMENT_BYTES)")
+        raise InvalidArchive(
+            f"content.json declares {info.file_size} bytes, more than the {max_doc} a "
+            "document may have (ATOLL_IMPORT_MAX_DOCUMENT_BYTES)"
+        )
     try:
         with zf.open(info) as f:
             raw = f.read(max_doc + 1)
@@ -144,7 +169,8 @@ def _columns(table: dict[str, Any], report: ImportReport) -> list[dict[str, Any]
         if c.get("type") not in COLUMN_TYPES:
             report.not_imported.append(
                 f"table {table['name']!r}, column {c['name']!r}: type {c.get('type')!r} is not supported "
-                "(column and its cells not imported)")
+                "(column and its cells not imported)"
+            )
         elif c["type"] == "formula":
             formulas.append(c)
         else:
@@ -154,9 +180,11 @@ def _columns(table: dict[str, Any], report: ImportReport) -> list[dict[str, Any]
         try:
             column_service.check_formulas(trial)
             kept.append(c)
-        except Exception as exc:  # noqa: BLE001 (InvalidInput, or a formula atoll cannot read at all)
-            report.not_imported.append(f"table {table['name']!r}, formula column {c['name']!r}: atoll "
-                                       f"refuses its formula ({exc}); column not imported")
+        except Exception as exc:
+            report.not_imported.append(
+                f"table {table['name']!r}, formula column {c['name']!r}: atoll "
+                f"refuses its formula ({exc}); column not imported"
+            )
     return kept
 
 
@@ -169,11 +197,16 @@ def _views(table: dict[str, Any], keys: set[str], report: ImportReport) -> list[
         view = {**base, **{k: v[k] for k in base if k in v}}
         for part in ("filters", "sorts", "groupbys"):
             given = view.get(part) or []
-            view[part] = [x for x in given if not isinstance(x, dict) or x.get("column_key", "") in keys
-                          or "column_key" not in x]
+            view[part] = [
+                x
+                for x in given
+                if not isinstance(x, dict) or x.get("column_key", "") in keys or "column_key" not in x
+            ]
             if len(view[part]) != len(given):
-                report.not_imported.append(f"table {table['name']!r}, view {view['name']!r}: {part} on "
-                                           "columns not imported were dropped")
+                report.not_imported.append(
+                    f"table {table['name']!r}, view {view['name']!r}: {part} on "
+                    "columns not imported were dropped"
+                )
         view["hidden_columns"] = [k for k in view.get("hidden_columns") or [] if k in keys]
         views.append(view)
     return views or [new_view(DEFAULT_VIEW_ID, DEFAULT_VIEW_NAME)]
@@ -206,13 +239,25 @@ def _rows(target: Target, src: dict[str, Any], table: dict[str, Any], cells: _Ce
     types = {c["key"]: c["type"] for c in table["columns"]}
     batch: list[rq.StoredRow] = []
     for i, r in enumerate(src.get("rows", []), start=1):
-        if not isinstance(r, dict) or not isinstance(r.get("_id"), str) or not 0 < len(r["_id"]) <= MAX_ROW_ID_CHARS:
+        if (
+            not isinstance(r, dict)
+            or not isinstance(r.get("_id"), str)
+            or not 0 < len(r["_id"]) <= MAX_ROW_ID_CHARS
+        ):
             raise InvalidArchive(f"content.json: table {table['name']!r} has a row without a valid _id")
         data = {k: cells.cell(types[k], v) for k, v in r.items() if k in types and types[k] != "link"}
-        batch.append(rq.StoredRow(
-            row_id=r["_id"], table_id=table["_id"], seq=i * rq.SEQ_STEP, ctime=_time(r.get("_ctime"), target.now),
-            mtime=_time(r.get("_mtime"), target.now), creator=str(r.get("_creator") or "import"),
-            last_modifier=str(r.get("_last_modifier") or r.get("_creator") or "import"), data=data))
+        batch.append(
+            rq.StoredRow(
+                row_id=r["_id"],
+                table_id=table["_id"],
+                seq=i * rq.SEQ_STEP,
+                ctime=_time(r.get("_ctime"), target.now),
+                mtime=_time(r.get("_mtime"), target.now),
+                creator=str(r.get("_creator") or "import"),
+                last_modifier=str(r.get("_last_modifier") or r.get("_creator") or "import"),
+                data=data,
+            )
+        )
         if len(batch) >= rq.BATCH_ROWS:
             target.add_rows(table, batch)
             batch = []
@@ -221,7 +266,9 @@ def _rows(target: Target, src: dict[str, Any], table: dict[str, Any], cells: _Ce
         recompute_table(target.conn, target.base.uuid, table)
 
 
-def _links(target: Target, content: dict[str, Any], tables: dict[str, dict[str, Any]], report: ImportReport) -> None:
+def _links(
+    target: Target, content: dict[str, Any], tables: dict[str, dict[str, Any]], report: ImportReport
+) -> None:
     for link in content.get("links") or []:
         if not isinstance(link, dict):
             continue
@@ -233,8 +280,18 @@ def _links(target: Target, content: dict[str, Any], tables: dict[str, dict[str, 
         side = lq.side_of(t1, t2)
         pairs = {lq.stored_pair(side, str(a), str(b)) for a, bs in mapping.items() for b in (bs or [])}
         small, large = (t1, t2) if side is not lq.Side.REVERSE else (t2, t1)
-        target.add_links([{"link_id": link_id, "row_id": a, "other_row_id": b, "table_id": small,
-                           "other_table_id": large} for a, b in sorted(pairs)])
+        target.add_links(
+            [
+                {
+                    "link_id": link_id,
+                    "row_id": a,
+                    "other_row_id": b,
+                    "table_id": small,
+                    "other_table_id": large,
+                }
+                for a, b in sorted(pairs)
+            ]
+        )
 
 
 def _leftovers(content: dict[str, Any], report: ImportReport) -> None:
@@ -242,13 +299,20 @@ def _leftovers(content: dict[str, Any], report: ImportReport) -> None:
     if plugins:
         report.not_imported.append(f"plugin settings ({', '.join(sorted(map(str, plugins)))}): not imported")
     for table in content.get("tables", []):
-        if isinstance(table, dict) and any(v.get("type") not in (None, "table") for v in table.get("views", [])
-                                           if isinstance(v, dict)):
+        if isinstance(table, dict) and any(
+            v.get("type") not in (None, "table") for v in table.get("views", []) if isinstance(v, dict)
+        ):
             report.not_imported.append(f"table {table.get('name')!r}: non-grid views imported as plain views")
 
 
-async def import_dtable(ctx: Context, path: str, *, name: str | None = None,
-                        workspace: str | None = None, default_name: str = "Imported") -> ImportReport:
+async def import_dtable(
+    ctx: Context,
+    path: str,
+    *,
+    name: str | None = None,
+    workspace: str | None = None,
+    default_name: str = "Imported",
+) -> ImportReport:
     """Import a SeaTable ``.dtable`` file as a new base."""
     try:
         zf = zipfile.ZipFile(path)
@@ -260,16 +324,23 @@ async def import_dtable(ctx: Context, path: str, *, name: str | None = None,
             report = target.report
             members = _asset_members(zf, report)
             for info in members:
-                rel = info.filename[len(ASSET_DIR):]
+                rel = info.filename[len(ASSET_DIR) :]
                 folder, _, file_name = rel.rpartition("/")
                 mtime = datetime(*info.date_time, tzinfo=UTC) if info.date_time[0] >= 1980 else utcnow()
                 try:
                     with zf.open(info) as f:
-                        await target.add_asset(old_uuid=None, dir_path="/" + folder, name=file_name,
-                                               size=info.file_size, sha256=None, mtime=mtime, reader=f)
+                        await target.add_asset(
+                            old_uuid=None,
+                            dir_path="/" + folder,
+                            name=file_name,
+                            size=info.file_size,
+                            sha256=None,
+                            mtime=mtime,
+                            reader=f,
+                        )
                 except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                     raise InvalidArchive(f"{info.filename}: damaged in the zip ({exc})") from None
-            cells = _Cells(ctx, target, {i.filename[len(ASSET_DIR):] for i in members})
+            cells = _Cells(ctx, target, {i.filename[len(ASSET_DIR) :] for i in members})
             tables = [_table(t, report) for t in content.get("tables", []) if isinstance(t, dict)]
             target.put_doc({"tables": tables, "settings": content.get("settings") or {}})
             by_id = {t["_id"]: t for t in tables}
@@ -278,6 +349,7 @@ async def import_dtable(ctx: Context, path: str, *, name: str | None = None,
             _links(target, content, by_id, report)
             _leftovers(content, report)
             for missing in sorted(cells.missing):
-                report.not_imported.append(f"asset/{missing}: referenced by a cell but not in the file "
-                                           "(cell URL kept as it was)")
+                report.not_imported.append(
+                    f"asset/{missing}: referenced by a cell but not in the file (cell URL kept as it was)"
+                )
             return report

@@ -50,8 +50,10 @@ def _checked(member: tarfile.TarInfo, max_doc: int) -> str:
     if not SHA_RE.match(sha):
         raise InvalidArchive(f"archive member {name!r} has no SHA-256 record")
     if not name.startswith("blobs/") and member.size > max_doc:
-        raise InvalidArchive(f"archive member {name!r} declares {member.size} bytes, more than the "
-                             f"{max_doc} a document may have (ATOLL_IMPORT_MAX_DOCUMENT_BYTES)")
+        raise InvalidArchive(
+            f"archive member {name!r} declares {member.size} bytes, more than the "
+            f"{max_doc} a document may have (ATOLL_IMPORT_MAX_DOCUMENT_BYTES)"
+        )
     return sha
 
 
@@ -96,8 +98,10 @@ class _Import:
         if phase < self.phase or self.manifest is not None:
             raise InvalidArchive(f"archive member {name!r} is out of order")
         if phase > 1 and self.pending:
-            raise InvalidArchive(f"the archive lacks the bytes of {len(self.pending)} asset(s) "
-                                 f"(first: {next(iter(self.pending))})")
+            raise InvalidArchive(
+                f"the archive lacks the bytes of {len(self.pending)} asset(s) "
+                f"(first: {next(iter(self.pending))})"
+            )
         self.phase = phase
 
     async def member(self, member: tarfile.TarInfo) -> None:
@@ -131,7 +135,9 @@ class _Import:
                 size, sha = int(r["size"]), str(r["sha256"])
                 str(r["uuid"]), str(r["dir_path"]), str(r["name"])
             except (KeyError, TypeError, ValueError):
-                raise InvalidArchive(f"{name}: an asset record lacks uuid, dir_path, name, size or sha256") from None
+                raise InvalidArchive(
+                    f"{name}: an asset record lacks uuid, dir_path, name, size or sha256"
+                ) from None
             if size < 0 or not SHA_RE.match(sha):
                 raise InvalidArchive(f"{name}: asset {r['uuid']} has an invalid size or SHA-256")
             self.pending[layout.blob_name(str(r["uuid"]))] = r
@@ -141,8 +147,9 @@ class _Import:
             raise InvalidArchive(f"archive member {member.name!r} has no asset record before it")
         record = self.pending.popitem(last=False)[1]
         if member.size != int(record["size"]) or sha != record["sha256"]:
-            raise ChecksumMismatch(f"{member.name}: size or SHA-256 differ from its asset record; the "
-                                   "archive was altered")
+            raise ChecksumMismatch(
+                f"{member.name}: size or SHA-256 differ from its asset record; the archive was altered"
+            )
         f = self.tar.extractfile(member)
         assert f is not None
         try:
@@ -150,27 +157,43 @@ class _Import:
         except ValueError:
             mtime = None
         try:
-            await self.target.add_asset(old_uuid=str(record["uuid"]), dir_path=str(record["dir_path"]),
-                                        name=str(record["name"]), size=member.size, sha256=sha, mtime=mtime,
-                                        reader=f)
+            await self.target.add_asset(
+                old_uuid=str(record["uuid"]),
+                dir_path=str(record["dir_path"]),
+                name=str(record["name"]),
+                size=member.size,
+                sha256=sha,
+                mtime=mtime,
+                reader=f,
+            )
         except (tarfile.TarError, EOFError) as exc:
             raise InvalidArchive(f"the archive is damaged or truncated ({exc})") from None
 
     def _rewriter(self, wanted: set[str]) -> UrlRewriter:
         mapped = self.target.imported_uuids(wanted)
         base = self.target.base
-        return UrlRewriter(*self.rewriter_args, self.ctx.settings.public_url, base.workspace_id, base.uuid,
-                           mapped.get)
+        return UrlRewriter(
+            *self.rewriter_args, self.ctx.settings.public_url, base.workspace_id, base.uuid, mapped.get
+        )
 
     def _rows(self, records: list[dict[str, Any]], name: str) -> None:
         by_table: dict[str, list[rq.StoredRow]] = {}
         try:
             for r in records:
-                row = rq.StoredRow(row_id=str(r["row_id"]), table_id=str(r["table_id"]), seq=int(r["seq"]),
-                                   ctime=str(r["ctime"]), mtime=str(r["mtime"]), creator=str(r["creator"]),
-                                   last_modifier=str(r["last_modifier"]), data=dict(r["data"]))
+                row = rq.StoredRow(
+                    row_id=str(r["row_id"]),
+                    table_id=str(r["table_id"]),
+                    seq=int(r["seq"]),
+                    ctime=str(r["ctime"]),
+                    mtime=str(r["mtime"]),
+                    creator=str(r["creator"]),
+                    last_modifier=str(r["last_modifier"]),
+                    data=dict(r["data"]),
+                )
                 if row.table_id not in self.tables or not 0 < len(row.row_id) <= 22:
-                    raise InvalidArchive(f"{name}: row {row.row_id!r} of an unknown table or with an invalid id")
+                    raise InvalidArchive(
+                        f"{name}: row {row.row_id!r} of an unknown table or with an invalid id"
+                    )
                 by_table.setdefault(row.table_id, []).append(row)
         except (KeyError, TypeError, ValueError):
             raise InvalidArchive(f"{name}: a row record is incomplete") from None
@@ -179,7 +202,9 @@ class _Import:
             self.target.add_rows(table, self._rewrite(table, rows))
 
     def _rewrite(self, table: dict[str, Any], rows: list[rq.StoredRow]) -> list[rq.StoredRow]:
-        columns = [(c["key"], c["type"]) for c in table.get("columns", []) if c.get("type") in REWRITTEN_TYPES]
+        columns = [
+            (c["key"], c["type"]) for c in table.get("columns", []) if c.get("type") in REWRITTEN_TYPES
+        ]
         if not columns:
             return rows
         wanted = {u for r in rows for key, kind in columns for u in custom_uuids(kind, r.data.get(key))}
@@ -190,7 +215,9 @@ class _Import:
             for key, kind in columns:
                 if key in data:
                     data[key] = rewriter.cell(kind, data[key])
-            out.append(rq.StoredRow(r.row_id, r.table_id, r.seq, r.ctime, r.mtime, r.creator, r.last_modifier, data))
+            out.append(
+                rq.StoredRow(r.row_id, r.table_id, r.seq, r.ctime, r.mtime, r.creator, r.last_modifier, data)
+            )
         return out
 
     def _links(self, records: list[dict[str, Any]], name: str) -> None:
@@ -209,13 +236,16 @@ class _Import:
         expected = self.log.manifest()
         for key in ("members", "blobs", "blob_bytes", "digest"):
             if not isinstance(manifest, dict) or manifest.get(key) != expected[key]:
-                raise ChecksumMismatch(f"the manifest does not match the archive's members ({key}): members "
-                                       "were removed, added or altered")
+                raise ChecksumMismatch(
+                    f"the manifest does not match the archive's members ({key}): members "
+                    "were removed, added or altered"
+                )
         self.manifest = manifest
 
 
-def _base_doc(tar: tarfile.TarFile, members: Iterator[tarfile.TarInfo],
-              max_doc: int) -> tuple[dict[str, Any], str, int]:
+def _base_doc(
+    tar: tarfile.TarFile, members: Iterator[tarfile.TarInfo], max_doc: int
+) -> tuple[dict[str, Any], str, int]:
     first = next(members, None)
     if first is None or first.name != layout.BASE_DOC:
         raise InvalidArchive("not an atoll base archive (it does not start with base.json)")
@@ -225,8 +255,10 @@ def _base_doc(tar: tarfile.TarFile, members: Iterator[tarfile.TarInfo],
         if doc["format"] != layout.FORMAT:
             raise ValueError("format")
         if int(doc["version"]) > layout.FORMAT_VERSION:
-            raise InvalidArchive(f"archive format version {doc['version']} is newer than this atoll reads "
-                                 f"({layout.FORMAT_VERSION}): upgrade atoll")
+            raise InvalidArchive(
+                f"archive format version {doc['version']} is newer than this atoll reads "
+                f"({layout.FORMAT_VERSION}): upgrade atoll"
+            )
         doc["base"]["name"], doc["base"]["uuid"], int(doc["base"]["workspace_id"])
         if not isinstance(doc["doc"], dict):
             raise ValueError("doc")
@@ -235,11 +267,12 @@ def _base_doc(tar: tarfile.TarFile, members: Iterator[tarfile.TarInfo],
     return doc, sha, first.size
 
 
-async def import_tar(ctx: Context, stream: IO[bytes], *, name: str | None = None,
-                     workspace: str | None = None) -> ImportReport:
+async def import_tar(
+    ctx: Context, stream: IO[bytes], *, name: str | None = None, workspace: str | None = None
+) -> ImportReport:
     """Restore an atoll base archive read from ``stream`` as a new base."""
     try:
-        tar = tarfile.open(fileobj=stream, mode="r|")
+        tar = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115 (closed below)
     except tarfile.TarError as exc:
         raise InvalidArchive(f"not a tar archive ({exc})") from None
     max_doc = ctx.settings.import_max_document_bytes
@@ -247,7 +280,9 @@ async def import_tar(ctx: Context, stream: IO[bytes], *, name: str | None = None
         members = _members(tar)
         base_doc, sha, size = _base_doc(tar, members, max_doc)
         src = base_doc["base"]
-        async with new_base(ctx, name or str(src["name"]), workspace or str(src.get("workspace") or "Default")) as target:
+        async with new_base(
+            ctx, name or str(src["name"]), workspace or str(src.get("workspace") or "Default")
+        ) as target:
             target.put_doc(base_doc["doc"], int(base_doc.get("doc_version") or rq.INITIAL_DOC_VERSION))
             target.ensure_dirs(str(p) for p in base_doc.get("asset_dirs", []))
             run = _Import(ctx, tar, base_doc, target)

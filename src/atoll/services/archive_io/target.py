@@ -58,8 +58,16 @@ class ImportReport:
 def clean_asset_path(dir_path: str, name: str) -> tuple[str, str]:
     """(folder, name) of an asset, refused when either could escape the base's asset tree."""
     parts = dir_path.split("/")
-    if (not dir_path.startswith("/") or any(p in (".", "..") for p in parts) or "\\" in dir_path
-            or "\0" in dir_path or not name or name in (".", "..") or "/" in name or "\0" in name):
+    if (
+        not dir_path.startswith("/")
+        or any(p in (".", "..") for p in parts)
+        or "\\" in dir_path
+        or "\0" in dir_path
+        or not name
+        or name in (".", "..")
+        or "/" in name
+        or "\0" in name
+    ):
         raise InvalidArchive(f"refused asset path {dir_path!r}/{name!r}: outside the base's files")
     return posixpath.normpath(dir_path), name
 
@@ -86,8 +94,9 @@ class Target:
         self.report = ImportReport(base.name, base.uuid, base.workspace_id)
 
     def put_doc(self, doc: dict[str, Any], version: int = rq.INITIAL_DOC_VERSION) -> None:
-        self.conn.execute(schema.dtable_docs.insert().values(
-            dtable_uuid=self.base.uuid, version=version, doc=rq.dumps(doc)))
+        self.conn.execute(
+            schema.dtable_docs.insert().values(dtable_uuid=self.base.uuid, version=version, doc=rq.dumps(doc))
+        )
         self.report.tables = len(doc.get("tables", []))
 
     def ensure_dirs(self, paths: Iterable[str]) -> None:
@@ -109,8 +118,10 @@ class Target:
                 await guard.grow(len(chunk))
                 await writer.write(chunk)
             if sha256 is not None and digest.hexdigest() != sha256:
-                raise ChecksumMismatch(f"{what}: SHA-256 mismatch (the archive says {sha256}, the "
-                                       f"bytes hash to {digest.hexdigest()})")
+                raise ChecksumMismatch(
+                    f"{what}: SHA-256 mismatch (the archive says {sha256}, the "
+                    f"bytes hash to {digest.hexdigest()})"
+                )
             info = await writer.commit()
         except BaseException:
             with anyio.CancelScope(shield=True):
@@ -119,19 +130,41 @@ class Target:
         self.blob_keys.append(info.key)
         return info.key, info.sha256
 
-    async def add_asset(self, *, old_uuid: str | None, dir_path: str, name: str, size: int,
-                        sha256: str | None, mtime: datetime | None, reader: IO[bytes]) -> str:
+    async def add_asset(
+        self,
+        *,
+        old_uuid: str | None,
+        dir_path: str,
+        name: str,
+        size: int,
+        sha256: str | None,
+        mtime: datetime | None,
+        reader: IO[bytes],
+    ) -> str:
         """Store one asset's bytes (checked against ``sha256`` when given); its new uuid."""
         dir_path, name = clean_asset_path(dir_path, name)
         key, digest = await self._store(reader, size, sha256, f"{dir_path.rstrip('/')}/{name}")
         new_uuid = copied_asset_uuid(self.base.uuid, old_uuid) if old_uuid else str(uuid.uuid4())
         db_assets.ensure_dirs(self.conn, self.base.uuid, dir_path, self.now)
         try:
-            db_assets.insert_asset(self.conn, Asset(
-                id=0, dtable_uuid=self.base.uuid, dir_path=dir_path, name=name, blob_key=key, size=size,
-                sha256=digest, mtime=mtime or utcnow(), uuid=new_uuid))
+            db_assets.insert_asset(
+                self.conn,
+                Asset(
+                    id=0,
+                    dtable_uuid=self.base.uuid,
+                    dir_path=dir_path,
+                    name=name,
+                    blob_key=key,
+                    size=size,
+                    sha256=digest,
+                    mtime=mtime or utcnow(),
+                    uuid=new_uuid,
+                ),
+            )
         except Exception as exc:  # the same path twice in one archive
-            raise InvalidArchive(f"{dir_path}/{name}: stored twice in the archive ({exc.__class__.__name__})") from None
+            raise InvalidArchive(
+                f"{dir_path}/{name}: stored twice in the archive ({exc.__class__.__name__})"
+            ) from None
         self.report.assets += 1
         self.report.asset_bytes += size
         return new_uuid
@@ -144,12 +177,16 @@ class Target:
 
     def add_rows(self, table: dict[str, Any], rows: list[rq.StoredRow]) -> None:
         rq.insert_rows(self.conn, self.base.uuid, rows)
-        rq.insert_keys(self.conn, self.base.uuid, table["_id"], rowkeys.row_keys(table.get("columns", []), rows))
+        rq.insert_keys(
+            self.conn, self.base.uuid, table["_id"], rowkeys.row_keys(table.get("columns", []), rows)
+        )
         self.report.rows += len(rows)
 
     def add_links(self, records: list[dict[str, str]]) -> None:
         if records:
-            self.conn.execute(schema.row_links.insert(), [{**r, "dtable_uuid": self.base.uuid} for r in records])
+            self.conn.execute(
+                schema.row_links.insert(), [{**r, "dtable_uuid": self.base.uuid} for r in records]
+            )
         self.report.links += len(records)
 
 
@@ -165,7 +202,9 @@ async def new_base(ctx: Context, name: str, workspace: str) -> AsyncIterator[Tar
         with write_tx(ctx.engine) as conn:
             ws = dq.get_or_create_workspace(conn, workspace)
             if dq.find_dtable(conn, ws.id, name) is not None:
-                raise Conflict(f"workspace {workspace!r} already has a base {name!r}: choose another name with --as")
+                raise Conflict(
+                    f"workspace {workspace!r} already has a base {name!r}: choose another name with --as"
+                )
             base = Dtable(uuid=str(uuid.uuid4()), name=name, workspace_id=ws.id)
             now = utcnow().isoformat()
             dq.insert_dtable(conn, base, now)

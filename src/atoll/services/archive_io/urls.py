@@ -23,13 +23,23 @@ def _part(workspace_id: int, dtable_uuid: str) -> str:
 
 
 class UrlRewriter:
-    def __init__(self, old_server: str, old_workspace_id: int, old_uuid: str, new_server: str,
-                 new_workspace_id: int, new_uuid: str, custom: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        old_server: str,
+        old_workspace_id: int,
+        old_uuid: str,
+        new_server: str,
+        new_workspace_id: int,
+        new_uuid: str,
+        custom: Callable[[str], str | None],
+    ) -> None:
         old, new = _part(old_workspace_id, old_uuid), _part(new_workspace_id, new_uuid)
         old_server, new_server = old_server.rstrip("/"), new_server.rstrip("/")
-        self._pairs = [(f"{old_server}{old}", f"{new_server}{new}"),
-                       (f"{old_server}/thumbnail{old}", f"{new_server}/thumbnail{new}"),
-                       (old, new)]
+        self._pairs = [
+            (f"{old_server}{old}", f"{new_server}{new}"),
+            (f"{old_server}/thumbnail{old}", f"{new_server}/thumbnail{new}"),
+            (old, new),
+        ]
         self._rebase = Rebase(old_workspace_id, old_uuid, new_workspace_id, new_uuid, custom)
 
     def text(self, value: str) -> str:
@@ -53,8 +63,12 @@ class UrlRewriter:
         if column_type == IMAGE_COLUMN and isinstance(value, list):
             return [self.url(v) if isinstance(v, str) else v for v in value]
         if column_type == FILE_COLUMN and isinstance(value, list):
-            return [{**v, "url": self.url(v["url"])} if isinstance(v, dict) and isinstance(v.get("url"), str)
-                    else v for v in value]
+            return [
+                {**v, "url": self.url(v["url"])}
+                if isinstance(v, dict) and isinstance(v.get("url"), str)
+                else v
+                for v in value
+            ]
         if column_type == LONG_TEXT_COLUMN:
             return self._deep(value)
         return value
