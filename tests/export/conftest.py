@@ -55,9 +55,13 @@ def backend_args(settings: Settings) -> list[str]:
     return ["--data-dir", str(settings.data_dir), "--db-url", settings.db_url, "--storage", settings.storage]
 
 
-def run_cli(argv: list[str], settings: Settings, *, public_url: str | None = None) -> Result:
+def run_cli(
+    argv: list[str], settings: Settings, *, public_url: str | None = None, input: bytes | None = None
+) -> Result:
     env = {**cli_env(), "ATOLL_PUBLIC_URL": public_url or settings.public_url}
-    return CliRunner().invoke(main, [*argv, *backend_args(settings)], env=env, catch_exceptions=False)
+    return CliRunner().invoke(
+        main, [*argv, *backend_args(settings)], env=env, catch_exceptions=False, input=input
+    )
 
 
 def _upload(app: App, token: str, name: str, data: bytes, kind: str = "file") -> None:

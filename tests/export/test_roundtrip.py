@@ -158,3 +158,17 @@ def test_round_trip_sqlite_local_to_postgres_s3(tmp_path: Path, make_app: MakeAp
     )
     assert out.exit_code == 0, out.output
     check_import(src, dst, "Projects", "Team")
+
+
+def test_export_to_a_pipe_and_import_from_one(make_app: MakeApp) -> None:
+    """``-o -`` writes the archive to standard output (the summary goes to stderr); ``import -``
+    reads it from standard input: nothing on disk in between."""
+    app = make_app(public_url=OLD_URL)
+    src = make_source(app)
+    out = run_cli(["export", src.uuid, "-o", "-"], app.ctx.settings)
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout_bytes[257:262] == b"ustar" and "exported Projects" in out.stderr
+    dst = make_app(public_url=NEW_URL)
+    got = run_cli(["import", "-", "--as", "Piped"], dst.ctx.settings, input=out.stdout_bytes)
+    assert got.exit_code == 0, got.output
+    check_import(src, dst, "Piped", "Team")

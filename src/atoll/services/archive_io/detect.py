@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
-from typing import IO
+from typing import IO, Any, cast
 
 from atoll.services.archive_io.seatable import import_dtable
 from atoll.services.archive_io.tar_import import import_tar
@@ -34,9 +35,9 @@ async def import_archive(
     """Import the archive at ``path`` (``-``: ``stdin``, a tar only) as a new base."""
     if path == "-":
         assert stdin is not None
-        peek = getattr(stdin, "peek", None)  # sys.stdin.buffer: a BufferedReader
-        head = peek(HEAD_BYTES)[:HEAD_BYTES] if peek is not None else b""
-        if kind_of(head) != "tar":
+        if not hasattr(stdin, "peek"):  # sys.stdin.buffer is a BufferedReader; a pipe object may not be
+            stdin = cast(IO[bytes], io.BufferedReader(cast(Any, stdin)))
+        if kind_of(cast(Any, stdin).peek(HEAD_BYTES)[:HEAD_BYTES]) != "tar":
             raise InvalidArchive("a .dtable (zip) must be given as a file, not on standard input")
         return await import_tar(ctx, stdin, name=name, workspace=workspace)
     try:
