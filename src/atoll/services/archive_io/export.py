@@ -12,15 +12,15 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from atoll.db import base_copy as cq
 from atoll.db import rows as rq
 from atoll.db import schema
-from atoll.db.engine import read_tx
 from atoll.errors import InvalidInput, NotFound
 from atoll.models import Dtable
 from atoll.services.archive_io import layout
@@ -40,6 +40,18 @@ class ExportSummary:
     assets: int
     asset_bytes: int
     archive_bytes: int
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """One read transaction that sees one state of the database throughout: SQLite's WAL read
+    snapshot; on PostgreSQL REPEATABLE READ (its default, READ COMMITTED, would let rows written
+    during the export appear in later batches)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
 
 
 def find_base(conn: Connection, ref: str, workspace: str | None = None) -> Dtable:
@@ -176,7 +188,7 @@ async def export_base(
 ) -> ExportSummary:
     """Write base ``ref`` (name or uuid) to ``out`` as an archive; the caller removes a partial
     file when this raises."""
-    with read_tx(ctx.engine) as conn:
+    with _snapshot(ctx.engine) as conn:
         base = find_base(conn, ref, workspace)
         stored = rq.load_doc(conn, base.uuid)
         tar = TarStream(out, time.time())
