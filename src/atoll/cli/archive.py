@@ -75,6 +75,7 @@ def import_cmd(
     from atoll.services.archive_io.detect import import_archive
 
     ctx = open_context(load_settings(data_dir, db_url, storage, public_url=public_url))
+    started = time.monotonic()
     try:
         report = anyio.run(
             lambda: import_archive(ctx, archive, name=name, workspace=workspace, stdin=sys.stdin.buffer)
@@ -84,7 +85,7 @@ def import_cmd(
     click.echo(
         f"imported base {report.base!r} (uuid {report.uuid}, workspace {report.workspace_id}): "
         f"{report.tables} tables, {report.rows} rows, {report.links} links, {report.assets} files "
-        f"({report.asset_bytes} bytes)"
+        f"({report.asset_bytes} bytes) in {time.monotonic() - started:.1f} s"
     )
     if report.not_imported:
         click.echo(f"not imported ({len(report.not_imported)}):")

@@ -23,7 +23,7 @@ from typing import IO, Any
 from atoll.db import rows as rq
 from atoll.errors import ChecksumMismatch
 from atoll.services.archive_io import layout
-from atoll.services.archive_io.target import ImportReport, InvalidArchive, Target, new_base
+from atoll.services.archive_io.target import COPY_CHUNK_BYTES, ImportReport, InvalidArchive, Target, new_base
 from atoll.services.archive_io.urls import REWRITTEN_TYPES, UrlRewriter
 from atoll.services.context import Context
 from atoll.wire.copy_urls import custom_uuids
@@ -272,7 +272,7 @@ async def import_tar(
 ) -> ImportReport:
     """Restore an atoll base archive read from ``stream`` as a new base."""
     try:
-        tar = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115 (closed below)
+        tar = tarfile.open(fileobj=stream, mode="r|", bufsize=COPY_CHUNK_BYTES)  # noqa: SIM115 (closed below)
     except tarfile.TarError as exc:
         raise InvalidArchive(f"not a tar archive ({exc})") from None
     max_doc = ctx.settings.import_max_document_bytes

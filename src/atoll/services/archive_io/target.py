@@ -7,7 +7,6 @@ nothing is left behind. A crash mid-import can leave blobs without metadata, whi
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -105,29 +104,30 @@ class Target:
             db_assets.ensure_dirs(self.conn, self.base.uuid, clean, self.now)
 
     async def _store(self, reader: IO[bytes], size: int, sha256: str | None, what: str) -> tuple[str, str]:
+        """Copy exactly ``size`` bytes into a new blob. The store hashes what it writes (every
+        writer does, for the asset record), so the check against ``sha256`` uses that one hash
+        pass: a mismatching blob is committed, then deleted with the rest by ``new_base``."""
         guard = await room_for_asset(self.ctx, self.base.uuid, size)
         writer = await self.ctx.blobs.create(size_hint=size)
-        digest, got = hashlib.sha256(), 0
+        got = 0
         try:
             while got < size:
                 chunk = reader.read(min(COPY_CHUNK_BYTES, size - got))
                 if not chunk:
                     raise InvalidArchive(f"{what}: the archive ends inside this file (truncated)")
                 got += len(chunk)
-                digest.update(chunk)
                 await guard.grow(len(chunk))
                 await writer.write(chunk)
-            if sha256 is not None and digest.hexdigest() != sha256:
-                raise ChecksumMismatch(
-                    f"{what}: SHA-256 mismatch (the archive says {sha256}, the "
-                    f"bytes hash to {digest.hexdigest()})"
-                )
             info = await writer.commit()
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await writer.abort()
             raise
         self.blob_keys.append(info.key)
+        if sha256 is not None and info.sha256 != sha256:
+            raise ChecksumMismatch(
+                f"{what}: SHA-256 mismatch (the archive says {sha256}, the bytes hash to {info.sha256})"
+            )
         return info.key, info.sha256
 
     async def add_asset(
