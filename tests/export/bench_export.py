@@ -51,9 +51,20 @@ async def _seed(ctx: Context, dtable_uuid: str, files: int, total: int) -> None:
         info = await writer.commit()
         with write_tx(ctx.engine) as conn:
             db_assets.ensure_dirs(conn, dtable_uuid, "/files/2026-11", utcnow().isoformat())
-            db_assets.insert_asset(conn, Asset(
-                id=0, dtable_uuid=dtable_uuid, dir_path="/files/2026-11", name=f"f{i:04d}.bin",
-                blob_key=info.key, size=info.size, sha256=info.sha256, mtime=utcnow(), uuid=str(uuid.uuid4())))
+            db_assets.insert_asset(
+                conn,
+                Asset(
+                    id=0,
+                    dtable_uuid=dtable_uuid,
+                    dir_path="/files/2026-11",
+                    name=f"f{i:04d}.bin",
+                    blob_key=info.key,
+                    size=info.size,
+                    sha256=info.sha256,
+                    mtime=utcnow(),
+                    uuid=str(uuid.uuid4()),
+                ),
+            )
         block = hashlib.sha256(block[:64]).digest() + block[32:]  # distinct files
 
 
@@ -89,11 +100,15 @@ def main() -> None:
     elapsed, rss, out = _run(["export", "Bench", "-o", str(archive), *backend])
     size = archive.stat().st_size
     assert size > total, "the archive lacks bytes"
-    print(f"export: {elapsed:.2f} s, {size / MiB / elapsed:.0f} MiB/s, archive {size / MiB:.0f} MiB, "
-          f"CLI peak RSS {rss / 1024:.0f} MiB\n  {out.strip()}")
+    print(
+        f"export: {elapsed:.2f} s, {size / MiB / elapsed:.0f} MiB/s, archive {size / MiB:.0f} MiB, "
+        f"CLI peak RSS {rss / 1024:.0f} MiB\n  {out.strip()}"
+    )
     elapsed, rss2, out = _run(["import", str(archive), "--as", "Bench", "--data-dir", str(dst_dir)])
-    print(f"import: {elapsed:.2f} s, {size / MiB / elapsed:.0f} MiB/s, CLI peak RSS (max of both) "
-          f"{rss2 / 1024:.0f} MiB\n  {out.strip()}")
+    print(
+        f"import: {elapsed:.2f} s, {size / MiB / elapsed:.0f} MiB/s, CLI peak RSS (max of both) "
+        f"{rss2 / 1024:.0f} MiB\n  {out.strip()}"
+    )
     dst = Context.open(Settings.load(data_dir=dst_dir))
     with ctx.engine.connect() as a, dst.engine.connect() as b:
         q = select(schema.assets.c.name, schema.assets.c.sha256).order_by(schema.assets.c.name)
