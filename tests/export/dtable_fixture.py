@@ -125,7 +125,7 @@ def content() -> dict[str, Any]:
                 "table2_id": "pppp",
                 "table1_table2_map": {
                     "AAAAAAAAAAAAAAAAAAAAAA": ["PPPPPPPPPPPPPPPPPPPPP1", "PPPPPPPPPPPPPPPPPPPPP2"],
-                    "BBBBBBBBBBBBBBBBBBBBBB": ["PPPPPPPPPPPPPPPPPPPPP2"],
+                    "BBBBBBBBBBBBBBBBBBBBBB": ["PPPPPPPPPPPPPPPPPPPPP2", "NOSUCHROWNOSUCHROW0000"],
                 },
                 "table2_table1_map": {},
             }
@@ -143,10 +143,14 @@ ASSETS = {
 
 
 def write_dtable(
-    path: Path, *, extra: dict[str, bytes] | None = None, compression: int = zipfile.ZIP_DEFLATED
+    path: Path,
+    *,
+    extra: dict[str, bytes] | None = None,
+    body: dict[str, Any] | None = None,
+    compression: int = zipfile.ZIP_DEFLATED,
 ) -> Path:
     with zipfile.ZipFile(path, "w", compression=compression) as zf:
-        zf.writestr("content.json", json.dumps(content()))
+        zf.writestr("content.json", json.dumps(body or content()))
         for name, data in ASSETS.items():
             zf.writestr(name, data)
         zf.writestr(

@@ -15,7 +15,7 @@ from atoll.db import schema
 from atoll.services.access import create_api_token
 from tests.conftest import MakeApp
 from tests.export.conftest import NEW_URL, blobs, counts, run_cli, sha
-from tests.export.dtable_fixture import ASSETS, write_dtable
+from tests.export.dtable_fixture import ASSETS, content, write_dtable
 from tests.export.test_roundtrip import _custom_download, _download, _imported_uuid
 
 
@@ -128,3 +128,11 @@ def test_dtable_without_content_is_refused(tmp_path: Path, make_app: MakeApp) ->
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("asset/files/a.txt", b"a")
     _refused(app, path, "no content.json")
+
+
+def test_dtable_with_a_row_id_twice_is_refused(tmp_path: Path, make_app: MakeApp) -> None:
+    app = make_app()
+    body = content()
+    rows = body["tables"][1]["rows"]
+    rows.append(dict(rows[0]))
+    _refused(app, write_dtable(tmp_path / "twice.dtable", body=body), "the same row id twice")

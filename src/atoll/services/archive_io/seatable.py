@@ -269,6 +269,11 @@ def _rows(target: Target, src: dict[str, Any], table: dict[str, Any], cells: _Ce
 def _links(
     target: Target, content: dict[str, Any], tables: dict[str, dict[str, Any]], report: ImportReport
 ) -> None:
+    row_ids = {
+        t["_id"]: {r.get("_id") for r in t.get("rows", []) if isinstance(r, dict)}
+        for t in content.get("tables", [])
+        if isinstance(t, dict) and t.get("_id") in tables
+    }
     for link in content.get("links") or []:
         if not isinstance(link, dict):
             continue
@@ -278,7 +283,14 @@ def _links(
             continue
         mapping = link.get("table1_table2_map") or {}
         side = lq.side_of(t1, t2)
-        pairs = {lq.stored_pair(side, str(a), str(b)) for a, bs in mapping.items() for b in (bs or [])}
+        given = {(str(a), str(b)) for a, bs in mapping.items() if isinstance(bs, list) for b in bs}
+        known = {(a, b) for a, b in given if a in row_ids.get(t1, ()) and b in row_ids.get(t2, ())}
+        if len(known) != len(given):
+            report.not_imported.append(
+                f"link {link_id!r}: {len(given) - len(known)} pair(s) naming rows the base lacks "
+                "(not imported)"
+            )
+        pairs = {lq.stored_pair(side, a, b) for a, b in known}
         small, large = (t1, t2) if side is not lq.Side.REVERSE else (t2, t1)
         target.add_links(
             [

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import anyio
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from atoll.db import access as dq
 from atoll.db import assets as db_assets
@@ -161,7 +162,7 @@ class Target:
                     uuid=new_uuid,
                 ),
             )
-        except Exception as exc:  # the same path twice in one archive
+        except IntegrityError as exc:  # the same path twice in one archive
             raise InvalidArchive(
                 f"{dir_path}/{name}: stored twice in the archive ({exc.__class__.__name__})"
             ) from None
@@ -176,7 +177,10 @@ class Target:
         return {mapped[new]: new for new in found}
 
     def add_rows(self, table: dict[str, Any], rows: list[rq.StoredRow]) -> None:
-        rq.insert_rows(self.conn, self.base.uuid, rows)
+        try:
+            rq.insert_rows(self.conn, self.base.uuid, rows)
+        except IntegrityError:
+            raise InvalidArchive(f"table {table.get('name')!r}: the same row id twice") from None
         rq.insert_keys(
             self.conn, self.base.uuid, table["_id"], rowkeys.row_keys(table.get("columns", []), rows)
         )
@@ -184,9 +188,12 @@ class Target:
 
     def add_links(self, records: list[dict[str, str]]) -> None:
         if records:
-            self.conn.execute(
-                schema.row_links.insert(), [{**r, "dtable_uuid": self.base.uuid} for r in records]
-            )
+            try:
+                self.conn.execute(
+                    schema.row_links.insert(), [{**r, "dtable_uuid": self.base.uuid} for r in records]
+                )
+            except IntegrityError:
+                raise InvalidArchive("the same linked pair twice") from None
         self.report.links += len(records)
 
 
