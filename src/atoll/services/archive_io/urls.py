@@ -35,11 +35,12 @@ class UrlRewriter:
     ) -> None:
         old, new = _part(old_workspace_id, old_uuid), _part(new_workspace_id, new_uuid)
         old_server, new_server = old_server.rstrip("/"), new_server.rstrip("/")
-        self._pairs = [
+        on_old_server = [
             (f"{old_server}{old}", f"{new_server}{new}"),
             (f"{old_server}/thumbnail{old}", f"{new_server}/thumbnail{new}"),
-            (old, new),
         ]
+        # Without the source's URL (an archive that lacks it) only the base part moves.
+        self._pairs = [*(on_old_server if old_server else []), (old, new)]
         self._rebase = Rebase(old_workspace_id, old_uuid, new_workspace_id, new_uuid, custom)
 
     def text(self, value: str) -> str:
