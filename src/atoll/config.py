@@ -19,6 +19,8 @@ DEFAULT_PORT = 8000
 DEFAULT_DATA_DIR = "./data"
 #: Largest request body the upload endpoint accepts (413 beyond it).
 DEFAULT_MAX_UPLOAD_BYTES = 10 * GiB
+#: Largest metadata document an imported archive may hold (base.json, a .dtable's content.json).
+DEFAULT_IMPORT_MAX_DOCUMENT_BYTES = 512 * MiB
 #: Largest JSON body any API endpoint reads (413 beyond it).
 DEFAULT_MAX_JSON_BYTES = 16 * MiB
 #: Upload and download links stay valid this long (Seafile's web_token_expire_time).
@@ -224,6 +226,7 @@ class Settings:
     thumbnail_workers: int = DEFAULT_THUMBNAIL_WORKERS
     base_quota_bytes: int = DEFAULT_BASE_QUOTA_BYTES
     max_zip_row_ids: int = DEFAULT_MAX_ZIP_ROW_IDS
+    import_max_document_bytes: int = DEFAULT_IMPORT_MAX_DOCUMENT_BYTES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

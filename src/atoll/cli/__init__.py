@@ -7,7 +7,7 @@ import inspect
 
 import click
 
-from atoll.cli import data, files, lifecycle, operator, sync, thumbnails, users, zipcmd
+from atoll.cli import archive, data, files, lifecycle, operator, sync, thumbnails, users, zipcmd
 
 #: Help is wrapped at this width (or the terminal's, if narrower), never cut.
 HELP_WIDTH = 100
@@ -55,4 +55,5 @@ users.register(main)
 lifecycle.register(main)
 thumbnails.register(main)
 zipcmd.register(main)
+archive.register(main)
 complete_short_help(main)

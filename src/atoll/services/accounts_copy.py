@@ -34,7 +34,7 @@ from atoll.db.engine import write_tx
 from atoll.db.users import BaseRecord, User
 from atoll.errors import Conflict, InvalidInput, NotFound
 from atoll.models import Dtable
-from atoll.services import asset_refs, rowkeys
+from atoll.services import asset_refs, quota, rowkeys
 from atoll.services.accounts_bases import MAX_BASE_NAME_CHARS
 from atoll.services.context import Context
 from atoll.services.membership import member_role, writing_role
@@ -134,8 +134,9 @@ def _copy_rows(conn: Connection, doc: dict[str, Any], src: Dtable, dst: Dtable) 
 
 
 def copy_base_sync(engine: Engine, user: User, src_workspace_id: int, name: str,
-                   dst_workspace_id: int) -> tuple[BaseRecord, int]:
-    """The copy's record and the number of rows copied."""
+                   dst_workspace_id: int, *, quota_bytes: int = 0) -> tuple[BaseRecord, int]:
+    """The copy's record and the number of rows copied. A copy whose files exceed
+    ``quota_bytes`` (the per-base asset quota; 0: none) is refused (443) and nothing is made."""
     try:
         with write_tx(engine) as conn:
             member_role(conn, user, src_workspace_id)
@@ -151,6 +152,7 @@ def copy_base_sync(engine: Engine, user: User, src_workspace_id: int, name: str,
             doc = _copy_doc(conn, src.uuid, dst.uuid)
             cq.copy_asset_dirs(conn, src.uuid, dst.uuid, now)
             _copy_assets(conn, src.uuid, dst.uuid)
+            quota.check_room(conn, dst.uuid, 0, quota_bytes=quota_bytes)
             copied_rows = _copy_rows(conn, doc, src, dst)
             cq.copy_row_links(conn, src.uuid, dst.uuid)
             return BaseRecord(dst, now), copied_rows
@@ -164,6 +166,6 @@ async def copy_base(ctx: Context, user: User, src_workspace_id: int, name: str,
     if not name.strip():
         raise InvalidInput("name is invalid.")
     record, copied_rows = await ctx.run_db(copy_base_sync, ctx.engine, user, src_workspace_id, name,
-                                           dst_workspace_id)
+                                           dst_workspace_id, quota_bytes=ctx.settings.base_quota_bytes)
     ctx.planner_stats.wrote(copied_rows)  # a big copy is a bulk load: fresh statistics soon
     return record
