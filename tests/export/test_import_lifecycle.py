@@ -38,7 +38,8 @@ def test_an_import_beside_its_source_stores_no_byte_twice(tmp_path: Path, make_a
     assert blobs(app)[0] == stored_before  # every file's content was stored already
     with app.ctx.engine.connect() as conn:
         refs_after = dict(conn.execute(select(schema.blobs.c.key, schema.blobs.c.refs)).all())
-        new_uuid = conn.execute(select(schema.dtables.c.uuid).where(schema.dtables.c.name == "Copy")).scalar_one()
+        d = schema.dtables
+        new_uuid = conn.execute(select(d.c.uuid).where(d.c.name == "Copy")).scalar_one()
     assert refs_after == {k: 2 * n for k, n in refs_before.items()}  # one more holder each
     report = anyio.run(lambda: fsck_service.fsck(app.ctx, verify_hashes=True))
     assert report.ok and not report.orphans, report
@@ -67,7 +68,8 @@ def test_copy_base_over_the_quota_is_refused(make_app: MakeApp) -> None:
     user = accounts.create_user(app.ctx.engine, "ann@example.com", PASSWORD)
     ws = user.personal_workspace_id
     token = sign_in(app.client, user.email)
-    made = app.client.post("/api/v2.1/dtables/", data={"name": "Src", "owner": user.email}, headers=headers(token))
+    made = app.client.post("/api/v2.1/dtables/", data={"name": "Src", "owner": user.email},
+                           headers=headers(token))
     assert made.status_code == 201, made.text
     with app.ctx.engine.begin() as conn:  # a base already holding more than the quota
         uuid = conn.execute(select(schema.dtables.c.uuid).where(schema.dtables.c.name == "Src")).scalar_one()
