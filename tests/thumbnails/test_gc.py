@@ -7,6 +7,7 @@ import anyio
 from sqlalchemy import func, select
 
 from atoll.db import schema
+from atoll.services import fsck as fsck_service
 from atoll.services import maintenance
 from tests.assets.conftest import Env
 from tests.thumbnails import images
@@ -31,7 +32,7 @@ def test_gc_keeps_thumbnails_and_reaps_those_of_deleted_files(env: Env) -> None:
         assert env.client.get(base + name, headers=env.auth()).status_code == 200
     thumbs = _thumb_keys(env)
     assert len(thumbs) == 2
-    report = anyio.run(maintenance.fsck, env.ctx)
+    report = anyio.run(fsck_service.fsck, env.ctx)
     assert report.ok and report.orphans == []
     assert anyio.run(lambda: maintenance.gc(env.ctx, grace_s=0)) == []
     assert thumbs <= anyio.run(_blob_keys, env)
@@ -48,9 +49,9 @@ def test_gc_keeps_thumbnails_and_reaps_those_of_deleted_files(env: Env) -> None:
     assert _thumb_keys(env) == thumbs
     assert env.client.get(base + "b.jpg", headers=env.auth()).content == first.content
     delete("b.jpg")
-    delete("c.png")
-    reaped = anyio.run(lambda: maintenance.gc(env.ctx, grace_s=0))
-    assert set(reaped) == thumbs
+    delete("c.png")  # the files are in the trash: no asset holds the contents any more
+    report = anyio.run(lambda: maintenance.collect(env.ctx, grace_s=0, retention_s=0))
+    assert set(report.thumbnails) == thumbs and len(report.purged) == 3
     assert _thumb_keys(env) == set()
     assert anyio.run(_blob_keys, env) == set()
     with env.ctx.engine.connect() as conn:

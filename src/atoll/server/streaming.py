@@ -25,6 +25,26 @@ from atoll.storage.base import Piece
 MULTIPART_ALLOWANCE_BYTES = 1024 * 1024
 
 
+async def first_chunk(chunks: AsyncIterator[bytes]) -> bytes:
+    """The first chunk of a stream (b"" for an empty one): read before a response is started,
+    so that a missing blob is still an error status, not a cut-off body."""
+    try:
+        return await anext(chunks)
+    except StopAsyncIteration:
+        return b""
+
+
+async def after_first(first: bytes, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``first`` (read by ``first_chunk``) then the rest of ``chunks``, which is closed at the end."""
+    try:
+        if first:
+            yield first
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]
+
+
 def body_limit(max_upload_bytes: int) -> int:
     """The largest upload-api request body: the file limit plus the framing allowance."""
     return max_upload_bytes + min(MULTIPART_ALLOWANCE_BYTES, max_upload_bytes)

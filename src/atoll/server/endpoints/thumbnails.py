@@ -4,13 +4,13 @@ or PDF asset, with the asset URL's auth (API token or access token of the base).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from atoll.db.thumbnails import CachedThumb
 from atoll.errors import NotFound
+from atoll.server import streaming
 from atoll.server.auth import any_principal, context
 from atoll.server.endpoints.transfer import SMALL_FILE_BYTES
 from atoll.services.thumbs import service as svc
@@ -52,22 +52,10 @@ async def _send(request: Request, thumb: CachedThumb, headers: dict[str, str]) -
     if local is not None and thumb.bytes <= SMALL_FILE_BYTES:
         return Response(_read_small(str(local)), headers=headers, media_type=thumb.media_type)
     chunks = blobs.open(thumb.blob_key)
-    try:
-        first = await anext(chunks)
-    except StopAsyncIteration:
-        first = b""
+    first = await streaming.first_chunk(chunks)
     headers["content-length"] = str(thumb.bytes)
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            if first:
-                yield first
-            async for chunk in chunks:
-                yield chunk
-        finally:
-            await chunks.aclose()  # type: ignore[attr-defined]
-
-    return StreamingResponse(body(), headers=headers, media_type=thumb.media_type)
+    return StreamingResponse(streaming.after_first(first, chunks), headers=headers,
+                             media_type=thumb.media_type)
 
 
 def _read_small(path: str) -> bytes:

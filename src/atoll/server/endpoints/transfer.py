@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.requests import ClientDisconnect, Request
@@ -19,7 +18,7 @@ from starlette.responses import (
 
 from atoll.errors import AuthenticationFailed, NotFound, PayloadTooLarge, PermissionDenied
 from atoll.models import Asset, Ticket
-from atoll.server import pages
+from atoll.server import pages, streaming
 from atoll.server.auth import any_principal, context, ticket
 from atoll.server.bodies import declared_length
 from atoll.server.endpoints import tus
@@ -177,13 +176,6 @@ async def _send_local(
     return _BigChunkFileResponse(local, headers=headers, media_type=media, stat_result=stat)
 
 
-async def _first_chunk(chunks: AsyncIterator[bytes]) -> bytes:
-    try:
-        return await anext(chunks)
-    except StopAsyncIteration:
-        return b""
-
-
 async def _send_stream(
     request: Request, asset: Asset, media: str, headers: dict[str, str], *, verify_hash: bool = False
 ) -> Response:
@@ -206,20 +198,12 @@ async def _send_stream(
     if verify_hash and wanted is None:
         chunks = verify.verified_stream(chunks, asset)
     try:
-        first = await _first_chunk(chunks)
+        first = await streaming.first_chunk(chunks)
     except FileNotFoundError:
         raise NotFound("File not found") from None
 
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            if first:
-                yield first
-            async for chunk in chunks:
-                yield chunk
-        finally:
-            await chunks.aclose()  # type: ignore[attr-defined]
-
-    return StreamingResponse(body(), status_code=status, headers=headers, media_type=media)
+    return StreamingResponse(streaming.after_first(first, chunks), status_code=status, headers=headers,
+                             media_type=media)
 
 
 def _browser_forbidden(request: Request) -> Response:
