@@ -17,6 +17,7 @@ SDK_NAMES = [
     "ColumnTypes",
     "IntegrityError",
     "NotFoundError",
+    "QuotaExceededError",
     "ServerError",
     "TokenExpiredError",
     "TooLargeError",

@@ -41,6 +41,10 @@ CASES: dict[str, Callable[[], rq.RequestSpec]] = {
     "list_columns": lambda: rq.list_columns(S, "T"),
     "insert_column": lambda: rq.insert_column(S, "T", "C", "text"),
     "query": lambda: rq.query(S, "select 1"),
+    "asset_refs": lambda: rq.asset_refs(SERVER, "files/a.txt"),
+    "delete_asset": lambda: rq.delete_asset(SERVER, "files/a.txt"),
+    "asset_trash": lambda: rq.asset_trash(SERVER, 3),
+    "restore_asset": lambda: rq.restore_asset(SERVER, 3, None),
 }
 #: SeaTable paths the SDK keeps for compatibility that atoll does not serve
 NOT_SERVED = {ep.gateway(UUID) + "/" + ep.SQL.lstrip("/")}
