@@ -18,6 +18,7 @@ from atoll.errors import QuotaExceeded
 from atoll.models import BlobInfo
 from atoll.services import quota
 from atoll.services.assets import PendingFile, _commit_in
+from atoll.services.quota import NOT_COUNTED
 from atoll.wire.tus import encode_metadata
 from tests.assets.conftest import Env, MakeEnv
 
@@ -48,6 +49,14 @@ def _chunk(env: Env, data: bytes, first: int, total: int, name: str = "big.iso")
     return env.client.post(
         link["upload_link"] + "?ret-json=1", headers=headers, data=form, files={"file": ("blob", data)}
     )
+
+
+def test_without_a_quota_usage_is_not_counted(make_env: MakeEnv) -> None:
+    env = make_env(max_upload_bytes=5000)
+    assert env.upload("a.bin", b"x" * 300).status_code == 200  # type: ignore[attr-defined]
+    link = env.upload_link()
+    assert (link["max_upload_bytes"], link["quota_bytes"], link["quota_used_bytes"]) == (
+        5000, 0, NOT_COUNTED)
 
 
 def test_links_report_limits(make_env: MakeEnv) -> None:
