@@ -119,7 +119,7 @@ class UploadLink(TypedDict):
     workspace_id: int
     max_upload_bytes: NotRequired[Annotated[int, "atoll: largest file per upload (413 beyond)"]]
     quota_bytes: NotRequired[Annotated[int, "atoll: base asset quota (0: none; 443 beyond)"]]
-    quota_used_bytes: NotRequired[Annotated[int, "atoll: bytes of the base's files now (-1: no quota, not counted)"]]
+    quota_used_bytes: NotRequired[Annotated[int, "atoll: bytes of the base's files (-1: no quota)"]]
 
 
 class CustomUploadLink(TypedDict):
@@ -130,7 +130,7 @@ class CustomUploadLink(TypedDict):
     workspace_id: int
     max_upload_bytes: NotRequired[Annotated[int, "atoll: largest file per upload (413 beyond)"]]
     quota_bytes: NotRequired[Annotated[int, "atoll: base asset quota (0: none; 443 beyond)"]]
-    quota_used_bytes: NotRequired[Annotated[int, "atoll: bytes of the base's files now (-1: no quota, not counted)"]]
+    quota_used_bytes: NotRequired[Annotated[int, "atoll: bytes of the base's files (-1: no quota)"]]
 
 
 class UploadLimits(TypedDict):
