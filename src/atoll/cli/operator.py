@@ -48,11 +48,22 @@ GRANIAN_LOGGING: dict[str, object] = {
 
 
 def open_context(settings: Settings) -> Context:
-    """Connect to the configured database and blob store, or exit with the reason."""
+    """Connect to the configured database and blob store, or exit with the reason. Inside a
+    command, its database connections are closed when the command ends (run in-process, as the
+    tests do, they would otherwise stay open until garbage collection)."""
     try:
-        return Context.open(settings)
+        ctx = Context.open(settings)
     except (AtollError, ValueError) as exc:
         raise click.ClickException(getattr(exc, "message", None) or str(exc)) from None
+    command = click.get_current_context(silent=True)
+    if command is not None:
+        command.call_on_close(lambda: _release(ctx))
+    return ctx
+
+
+def _release(ctx: Context) -> None:
+    ctx.close()
+    ctx.engine.dispose()
 
 
 def _safe(url: str) -> str:
