@@ -12,13 +12,14 @@ import hashlib
 import re
 import secrets
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from atoll.db import users as q
 from atoll.db.engine import read_tx, write_tx
 from atoll.db.users import User
 from atoll.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from atoll.models import Workspace
 from atoll.services import passwords
 from atoll.services.context import Context
 from atoll.timeutil import utcnow
@@ -118,13 +119,19 @@ def add_member(engine: Engine, workspace: str, email: str, role: q.Role) -> None
     if role not in q.ROLES:
         raise InvalidInput(f"role must be one of {', '.join(q.ROLES)}")
     with write_tx(engine) as conn:
-        user = q.user_by_email(conn, email.strip().lower())
-        if user is None:
-            raise NotFound(f"no user {email}")
-        ws = q.workspace_by_name(conn, workspace)
-        if ws is None:
-            raise NotFound(f"no workspace {workspace!r}")
+        user, ws = user_and_workspace(conn, email, workspace)
         q.add_member(conn, ws.id, user.id, role)
+
+
+def user_and_workspace(conn: Connection, email: str, workspace: str) -> tuple[User, Workspace]:
+    """The user (by email) and the workspace (by name), or NotFound naming the missing one."""
+    user = q.user_by_email(conn, email.strip().lower())
+    if user is None:
+        raise NotFound(f"no user {email}")
+    ws = q.workspace_by_name(conn, workspace)
+    if ws is None:
+        raise NotFound(f"no workspace {workspace!r}")
+    return user, ws
 
 
 def token_hash(token: str) -> str:

@@ -12,18 +12,14 @@ from sqlalchemy import Engine
 from atoll.db import users as q
 from atoll.db.engine import write_tx
 from atoll.errors import Conflict, InvalidInput, NotFound
+from atoll.services.accounts import user_and_workspace
 from atoll.services.accounts_login import account_key
 
 
 def remove_member(engine: Engine, workspace: str, email: str) -> None:
     """Take a user out of a workspace (by name). Their own personal workspace cannot lose them."""
     with write_tx(engine) as conn:
-        user = q.user_by_email(conn, email.strip().lower())
-        if user is None:
-            raise NotFound(f"no user {email}")
-        ws = q.workspace_by_name(conn, workspace)
-        if ws is None:
-            raise NotFound(f"no workspace {workspace!r}")
+        user, ws = user_and_workspace(conn, email, workspace)
         if ws.id == user.personal_workspace_id:
             raise InvalidInput(f"{workspace!r} is {user.email}'s personal workspace: "
                                "delete the user instead")
