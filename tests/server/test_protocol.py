@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from atoll.server.limits import Limits
-from atoll.server.protocol import LimitedHttpToolsProtocol, protocol_class
+from atoll.server.protocol import LimitedHttpToolsProtocol, PendingBody, protocol_class
 
 LIMITS = Limits(max_header_line_bytes=100, max_header_bytes=400, header_read_timeout_s=5,
                 body_read_timeout_s=5, min_body_rate=0, body_rate_window_s=5, max_connections=2)
@@ -91,6 +91,52 @@ def test_uvicorn_still_has_what_the_subclass_uses() -> None:
                    "self.cycle.body += body", "self.flow.pause_reading()", "self.cycle.message_event.set()"):
         assert needle in source, needle
     assert issubclass(LimitedHttpToolsProtocol, HttpToolsProtocol)
+    # PendingBody stands in for the cycle's bytearray: the cycle must only take len() and bytes()
+    receive = inspect.getsource(RequestResponseCycle.receive)
+    assert '"body": bytes(self.body)' in receive and "self.body = bytearray()" in receive
+
+
+def test_pending_body_hands_over_one_chunk_as_is_and_joins_several() -> None:
+    one = PendingBody()
+    chunk = b"a" * 1000
+    one.add(chunk)
+    assert len(one) == 1000 and bytes(one) is chunk  # no copy for a single chunk
+    several = PendingBody()
+    for part in (b"ab", b"", b"cde", b"f"):
+        several.add(part)
+    assert len(several) == 6 and bytes(several) == b"abcdef"
+
+
+def test_a_body_in_many_chunks_reaches_the_app_whole_and_in_order(loop: asyncio.AbstractEventLoop) -> None:
+    got = bytearray()
+    sizes: list[int] = []
+
+    async def echo_size(scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            assert isinstance(message["body"], bytes)
+            got.extend(message["body"])
+            sizes.append(len(message["body"]))
+            if not message.get("more_body"):
+                break
+        await _ok(scope, receive, send)
+
+    limits = dataclasses.replace(LIMITS, body_buffer_bytes=10_000)
+    config = Config(app=echo_size, lifespan="off", log_level="critical")
+    proto = protocol_class(limits)(config=config, server_state=ServerState(), app_state={}, _loop=loop)
+    transport = PausingTransport()
+    proto.connection_made(transport)  # type: ignore[arg-type]
+    body = bytes(range(256)) * 200  # 51,200 bytes
+    proto.data_received(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % len(body))
+    for start in range(0, len(body), 3000):
+        proto.data_received(body[start:start + 3000])
+        if start % 12000 == 0:
+            loop.run_until_complete(asyncio.sleep(0))  # the app takes what waits so far
+    loop.run_until_complete(asyncio.sleep(0.05))
+    assert bytes(got) == body
+    assert max(sizes) > 3000  # chunks that waited together came as one message
+    assert status_of(transport) == b"HTTP/1.1 200 OK"
+    proto.connection_lost(None)
 
 
 def test_a_normal_request_is_served(loop: asyncio.AbstractEventLoop) -> None:

@@ -38,6 +38,33 @@ log = logging.getLogger("atoll")
 LINGER_S = 2.0
 
 
+class PendingBody:
+    """Request-body chunks received but not yet taken by the app, in arrival order.
+
+    uvicorn's cycle keeps them in a bytearray (one copy per chunk, and regrowth) and then copies
+    that into the ASGI message with ``bytes(...)``. Set in its place, this object makes that
+    ``bytes(...)`` the only copy: a join of the chunks, or none at all for a single chunk.
+    A fresh one starts after each hand-over (uvicorn then puts back an empty bytearray)."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __bytes__(self) -> bytes:
+        if len(self.chunks) == 1:
+            return self.chunks[0]
+        return b"".join(self.chunks)
+
+
 class _Refused(Exception):
     """Raised in a parser callback to stop parsing; uvicorn then calls send_400_response."""
 
@@ -126,12 +153,17 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_body(self, body: bytes) -> None:
         """uvicorn's, with the high-water mark ``body_buffer_bytes``: reading pauses once that
-        many body bytes wait for the app (uvicorn: 64 KiB)."""
+        many body bytes wait for the app (uvicorn: 64 KiB). The bytes wait as the chunks that
+        arrived (``PendingBody``), joined once when the app takes them."""
         cycle = self.cycle
         if (self.parser.should_upgrade() and self._should_upgrade()) or cycle.response_complete:
             return
-        cycle.body += body
-        if len(cycle.body) > self.limits.body_buffer_bytes:
+        pending: object = cycle.body
+        if not isinstance(pending, PendingBody):
+            pending = PendingBody()
+            cycle.body = pending  # type: ignore[assignment]
+        pending.add(body)
+        if len(pending) > self.limits.body_buffer_bytes:
             self.flow.pause_reading()
         cycle.message_event.set()
 
