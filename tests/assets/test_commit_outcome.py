@@ -24,9 +24,9 @@ def _failing_commit(env: Env, monkeypatch: pytest.MonkeyPatch, *, landed: bool) 
     """Make the next commit raise DatabaseUnavailable, after committing for real if ``landed``."""
     real = env.ctx.commit
 
-    async def commit(job: Callable[[Any], Any]) -> Any:
+    async def commit(job: Callable[[Any], Any], *, quick: bool = False) -> Any:
         if landed:
-            await real(job)
+            await real(job, quick=quick)
         raise DatabaseUnavailable("The metadata database is unavailable; try again shortly.")
 
     monkeypatch.setattr(env.ctx, "commit", commit)

@@ -67,6 +67,11 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
+def write_lock(engine: Engine) -> threading.Lock | None:
+    """The lock this process's writers of ``engine`` queue on (SQLite only; else None)."""
+    return _write_locks.get(engine)
+
+
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """A write transaction: commits on success, rolls back on error."""

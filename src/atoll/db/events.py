@@ -7,8 +7,9 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, or_, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select
 
+from atoll.db.prepared import Prepared
 from atoll.db.schema import live_events as t
 
 
@@ -20,9 +21,20 @@ class StoredEvent:
     payload: str
 
 
+#: Every write of a base adds one: prepared (``db.prepared``), not built and compiled per call.
+_ADD = Prepared(insert(t).values(dtable_uuid=bindparam("dtable_uuid"), event=bindparam("event"),
+                                 payload=bindparam("payload"), created_at=bindparam("created_at")))
+
+
 def add(conn: Connection, dtable_uuid: str, event: str, payload: str) -> None:
-    conn.execute(insert(t).values(dtable_uuid=dtable_uuid, event=event, payload=payload,
-                                  created_at=time.time()))
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        _ADD.execute(cursor, conn.dialect, {"dtable_uuid": dtable_uuid, "event": event,
+                                           "payload": payload, "created_at": time.time()})
+    finally:
+        cursor.close()
 
 
 def last_id(conn: Connection) -> int:

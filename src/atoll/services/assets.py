@@ -73,6 +73,9 @@ def _shown(path: str) -> str:
 
 PATH_MISSING = "path missing: give the file's path, e.g. files/2025-08/report.pdf or /Main/a.png"
 FOLDER_PATH_MISSING = "path missing: give a custom folder path such as / or /Main"
+#: Upload commits of at most this many files (and no quota to sum) are quick jobs: they run on
+#: the event loop in SQLite's group commit (``db.group``).
+QUICK_COMMIT_FILES = 8
 
 
 # ---------------------------------------------------------------- links
@@ -401,6 +404,7 @@ class Upload:
                 partial(_commit_in, dtable_uuid=self.ticket.dtable_uuid, dir_path=dir_path,
                         files=self.files, replace_=self.replace,
                         quota_bytes=self.ctx.settings.base_quota_bytes),
+                quick=self._quick_commit(),
             )  # fmt: skip
         except DatabaseUnavailable:
             self._keep_blobs()
@@ -408,6 +412,11 @@ class Upload:
         for key in old_keys:
             await _forget_blob(self.ctx, key)
         return committed
+
+    def _quick_commit(self) -> bool:
+        """A commit of a few files and no quota sum is a handful of single-row statements: it
+        may run on the event loop (``db.group``, quick jobs)."""
+        return len(self.files) <= QUICK_COMMIT_FILES and self.ctx.settings.base_quota_bytes <= 0
 
     def _keep_blobs(self) -> None:
         """The commit failed with the database: it may still have landed (the connection dropped

@@ -124,10 +124,11 @@ class Context:
         with self._database_errors():
             return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
 
-    async def commit(self, job: Callable[[Connection], T]) -> T:
-        """Run a write job (``db.group``): its result once it is durable. Errors as ``run_db``."""
+    async def commit(self, job: Callable[[Connection], T], *, quick: bool = False) -> T:
+        """Run a write job (``db.group``): its result once it is durable. ``quick``: a few short
+        statements, nothing else (may run on the event loop). Errors as ``run_db``."""
         with self._database_errors():
-            return await self.commits.run(job)
+            return await self.commits.run(job, quick=quick)
 
     async def lookup(self, lookup: Lookup[T], **values: Any) -> T | None:
         """One hot single-row read (``db.lookups``): inline on SQLite unless the database is
