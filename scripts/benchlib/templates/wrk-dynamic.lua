@@ -17,7 +17,9 @@ function init(args)
   end
   head1 = field("parent_dir", parent) .. field("relative_path", rel) .. field("replace", "1")
     .. "--" .. B .. CRLF .. 'Content-Disposition: form-data; name="file"; filename="'
-  head2 = '"' .. CRLF .. CRLF .. string.rep("a", size) .. CRLF
+  -- each file's bytes start with its unique name: distinct content, as real uploads have
+  -- (identical bytes would measure atoll's duplicate detection instead of a durable write)
+  head2 = '"' .. CRLF .. CRLF
   tail = "--" .. B .. "--" .. CRLF
 end
 
@@ -25,7 +27,9 @@ local function xfer()
   if mode == "post" or mode == "linkpost" then
     n = n + 1
     local name = string.format("w%s-%d-%d.bin", run_id, tid, n)
-    return wrk.format("POST", xfer_path .. "?ret-json=1", headers_post, head1 .. name .. head2 .. tail)
+    local content = name .. string.rep("a", size - #name)
+    return wrk.format("POST", xfer_path .. "?ret-json=1", headers_post,
+                      head1 .. name .. head2 .. content .. "\r\n" .. tail)
   end
   return wrk.format("GET", xfer_path)
 end
