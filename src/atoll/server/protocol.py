@@ -12,6 +12,9 @@ per connection:
   request, the head must be complete within ``header_read_timeout_s`` (else 408 and close);
 * a **connection cap**: a connection beyond ``max_connections`` gets 503 and is closed at once.
 
+It also wraps each connection's transport in ``server.coalesce.CoalescingTransport``, so that
+a response's head and a small body leave in one send.
+
 It relies on these parts of ``uvicorn.protocols.http.httptools_impl.HttpToolsProtocol``, pinned
 by tests/server/test_protocol.py: the parser callbacks ``on_message_begin``, ``on_url``,
 ``on_header``, ``on_headers_complete``, ``on_message_complete``; ``data_received`` turning an
@@ -29,6 +32,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from atoll.server.accesslog import log_refusal, new_request_id
+from atoll.server.coalesce import CoalescingTransport
 from atoll.server.limits import REASONS, Limits, plain_body
 
 log = logging.getLogger("atoll")
@@ -91,7 +95,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     # -- connection ------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # small writes of one loop turn (a response's head and body) go out as one send
+        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
         if len(self.connections) > self.limits.max_connections:
             log.warning("connection limit (%d) reached: 503", self.limits.max_connections)
             self._refuse(503)
