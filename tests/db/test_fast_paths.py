@@ -26,6 +26,9 @@ from atoll.errors import StorageUnavailable
 from atoll.services import access
 from atoll.services.context import Context
 from tests.backends import make_settings, on_postgres_s3
+from tests.db.jobs import insert_job as _insert
+from tests.db.jobs import names as _names
+from tests.db.jobs import submit_all
 
 
 @pytest.fixture
@@ -143,36 +146,9 @@ def test_database_gone_is_503_on_the_lookup_path(tmp_path: Path) -> None:
 # ---- group commit ----------------------------------------------------------------------------
 
 
-def _insert(name: str) -> Any:
-    def job(conn: Connection) -> str:
-        conn.execute(text("INSERT INTO workspaces (name) VALUES (:n)"), {"n": name})
-        return name
-
-    return job
-
-
-def _names(engine: Engine) -> set[str]:
-    with engine.connect() as conn:
-        return set(conn.execute(text("SELECT name FROM workspaces")).scalars())
-
-
 def _run_concurrently(commits: Any, jobs: list[Any]) -> list[Any]:
     """Every job submitted at once, as concurrent requests do; each one's result or error."""
-    results: list[Any] = [None] * len(jobs)
-
-    async def one(i: int) -> None:
-        try:
-            results[i] = await commits.run(jobs[i])
-        except Exception as exc:
-            results[i] = exc
-
-    async def all_of_them() -> None:
-        async with anyio.create_task_group() as tg:
-            for i in range(len(jobs)):
-                tg.start_soon(one, i)
-
-    anyio.run(all_of_them)
-    return results
+    return submit_all(commits, [(job, False) for job in jobs])[0]
 
 
 def test_concurrent_jobs_share_commits_and_each_gets_its_own_result(sqlite_engine: Engine) -> None:

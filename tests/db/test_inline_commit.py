@@ -21,6 +21,9 @@ import atoll.db.group as group_mod
 from atoll.db.engine import make_engine, write_lock
 from atoll.db.group import GroupCommit
 from atoll.db.migrations import ensure_schema
+from tests.db.jobs import insert_job as _insert
+from tests.db.jobs import names as _names
+from tests.db.jobs import submit_all
 
 
 @pytest.fixture
@@ -30,40 +33,8 @@ def sqlite_engine(tmp_path: Path) -> Engine:
     return engine
 
 
-def _insert(name: str, seen: list[int] | None = None) -> Any:
-    def job(conn: Connection) -> str:
-        if seen is not None:
-            seen.append(threading.get_ident())
-        conn.execute(text("INSERT INTO workspaces (name) VALUES (:n)"), {"n": name})
-        return name
-
-    return job
-
-
-def _names(engine: Engine) -> set[str]:
-    with engine.connect() as conn:
-        return set(conn.execute(text("SELECT name FROM workspaces")).scalars())
-
-
 def _submit_all(group: GroupCommit, jobs: list[tuple[Any, bool]]) -> tuple[list[Any], int]:
-    """Every (job, quick) submitted at once; each one's result or error, and the loop's thread."""
-    results: list[Any] = [None] * len(jobs)
-
-    async def one(i: int) -> None:
-        fn, quick = jobs[i]
-        try:
-            results[i] = await group.run(fn, quick=quick)
-        except Exception as exc:
-            results[i] = exc
-
-    async def all_of_them() -> int:
-        async with anyio.create_task_group() as tg:
-            for i in range(len(jobs)):
-                tg.start_soon(one, i)
-        return threading.get_ident()
-
-    loop_thread = anyio.run(all_of_them)
-    return results, loop_thread
+    return submit_all(group, jobs)
 
 
 def test_quick_jobs_run_on_the_loop_and_share_one_commit(sqlite_engine: Engine) -> None:
