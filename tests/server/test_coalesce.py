@@ -20,6 +20,9 @@ class Recording:
         self.writes.append(bytes(data))
         self.events.append("write")
 
+    def writelines(self, lines: list[bytes]) -> None:  # one vectored send, as uvloop's
+        self.write(b"".join(lines))
+
     def is_closing(self) -> bool:
         return self.closing
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select
 
-from atoll.db.prepared import Prepared
+from atoll.db.prepared import Prepared, RawTx
 from atoll.db.schema import live_events as t
 
 
@@ -27,14 +27,11 @@ _ADD = Prepared(insert(t).values(dtable_uuid=bindparam("dtable_uuid"), event=bin
 
 
 def add(conn: Connection, dtable_uuid: str, event: str, payload: str) -> None:
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None
-    cursor = dbapi.cursor()
+    tx = RawTx(conn)
     try:
-        _ADD.execute(cursor, conn.dialect, {"dtable_uuid": dtable_uuid, "event": event,
-                                           "payload": payload, "created_at": time.time()})
+        tx.execute(_ADD, dtable_uuid=dtable_uuid, event=event, payload=payload, created_at=time.time())
     finally:
-        cursor.close()
+        tx.close()
 
 
 def last_id(conn: Connection) -> int:

@@ -7,9 +7,10 @@ until the end of the current loop turn (``call_soon``), then sends them joined; 
 became one send instead of two (+8 to +32 % requests/s in a same-run A/B, docs/benchmarks.md).
 
 Bounded: once ``COALESCE_MAX_BYTES`` are held, or a write is that large itself, everything held
-goes out at once, so a streamed body reaches the real transport (and its flow control) as
-before and nothing grows without bound. ``close`` and ``write_eof`` send what is held first;
-``abort`` drops it, as the transport's own abort drops its buffer.
+goes out at once (``writelines``: the large write is not copied), so a streamed body reaches the
+real transport (and its flow control) as before and nothing grows without bound. ``close`` and
+``write_eof`` send what is held first; ``abort`` drops it, as the transport's own abort drops
+its buffer.
 """
 
 from __future__ import annotations
@@ -34,12 +35,18 @@ class CoalescingTransport:
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._held_bytes + len(data) >= COALESCE_MAX_BYTES:
-            self._held.append(bytes(data) if not isinstance(data, bytes) else data)
-            self.flush()
+            # a large write goes out now, after what is held, without joining (no copy of it)
+            held, self._held, self._held_bytes = self._held, [], 0
+            if self._transport.is_closing():
+                return
+            if held:
+                self._transport.writelines([*held, data])  # one vectored send
+            else:
+                self._transport.write(data)
             return
         if not self._held:
             self._loop.call_soon(self.flush)
-        self._held.append(bytes(data) if not isinstance(data, bytes) else data)
+        self._held.append(bytes(data))  # small: a copy of its own, safe to hold past the call
         self._held_bytes += len(data)
 
     def flush(self) -> None:
