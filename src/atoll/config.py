@@ -188,6 +188,9 @@ class Settings:
     max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES
     max_part_header_bytes: int = DEFAULT_MAX_PART_HEADER_BYTES
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    #: Local store: write files smaller than one chunk with the native helper when it is built
+    #: (storage/native.py); off, or not built: the same steps in Python.
+    native_writes: bool = True
     min_free_bytes: int = DEFAULT_MIN_FREE_BYTES
     free_space_check_bytes: int = DEFAULT_FREE_SPACE_CHECK_BYTES
     max_rows_per_page: int = DEFAULT_MAX_ROWS_PER_PAGE

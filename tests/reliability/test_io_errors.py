@@ -54,6 +54,9 @@ EXPECTED = {"EIO": 503, "ENOSPC": 507}
 FOLDER = "files/reliability"
 #: 3 MiB and a tail: three 1 MiB direct writes, then the unaligned tail at commit.
 UPLOAD_BYTES = 3 * MiB + 1000
+#: Under one chunk: the whole durable write is one call of the native helper (storage/native.py)
+#: on a worker thread, whose system calls strace fails as well.
+SMALL_UPLOAD_BYTES = 4096
 INJECTED = re.compile(r"^\d+\s+(\w+)\((.*)\(INJECTED\)\s*$")
 
 
@@ -81,8 +84,10 @@ def _injected(log: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.skipif(on_postgres_s3(), reason="postgres-s3: the server writes no local files (blobs go "
                     "to S3, metadata to PostgreSQL); its faults are the S3 and database tests below")
+@pytest.mark.parametrize("size", [UPLOAD_BYTES, SMALL_UPLOAD_BYTES], ids=["chunked", "small"])
 @pytest.mark.parametrize("error", ["EIO", "ENOSPC"])
-def test_injected_io_errors_fail_the_upload_and_the_next_one_works(tmp_path: Path, error: str) -> None:
+def test_injected_io_errors_fail_the_upload_and_the_next_one_works(tmp_path: Path, error: str,
+                                                                    size: int) -> None:
     data = tmp_path / "data"
     # 1 MiB chunks: the injection points below count the writes of that write pattern
     with LiveServer(data, env={"ATOLL_MIN_FREE_BYTES": "0", "ATOLL_CHUNK_BYTES": str(MiB)}) as server:
@@ -94,7 +99,7 @@ def test_injected_io_errors_fail_the_upload_and_the_next_one_works(tmp_path: Pat
             for n in points:
                 tally.tried += 1
                 log = tmp_path / f"strace-{syscall}-{n}.log"
-                payload = os.urandom(UPLOAD_BYTES)
+                payload = os.urandom(size)
                 name = f"{syscall}-{n}.bin"
                 with strace(server.proc.pid, "-y", "-e", f"trace={syscall}",
                             "-e", f"inject={syscall}:error={error}:when={n}", log=log):
@@ -122,8 +127,8 @@ def test_injected_io_errors_fail_the_upload_and_the_next_one_works(tmp_path: Pat
                 wait_until(lambda: inv.server_fds() <= inv.fd_baseline + FD_SLACK, what=f"fds after {where}")
                 assert not list((data / "blobs" / "tmp").rglob("*.part")), where
         inv.check(folders=(FOLDER,))
-    print(f"\nF3 {error}: {tally}")
-    record("ioerr", error=error, tried=tally.tried, hit_data_files=tally.hit_data_files,
+    print(f"\nF3 {error} {size} bytes: {tally}")
+    record("ioerr", error=error, size=size, tried=tally.tried, hit_data_files=tally.hit_data_files,
            hit_elsewhere_only=tally.hit_elsewhere_only, missed=tally.missed, statuses=tally.statuses)
     assert tally.hit_data_files >= len(POINTS)  # every syscall had at least one point on a file
 

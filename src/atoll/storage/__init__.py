@@ -22,7 +22,8 @@ def open_blob_store(url: str, settings: Settings) -> BlobStore:
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
             raise ValueError(f"file:// blob store URL must name a local path, not {url!r}")
-        return LocalBlobStore(Path(unquote(parsed.path)), chunk_bytes=settings.chunk_bytes)
+        return LocalBlobStore(Path(unquote(parsed.path)), chunk_bytes=settings.chunk_bytes,
+                              native=settings.native_writes)
     if parsed.scheme == "s3":
         from atoll.storage.s3 import S3BlobStore  # boto3 is the optional "s3" extra
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import errno
 import fcntl
 import hashlib
 import logging
@@ -37,6 +38,7 @@ from atoll.errors import StorageError
 from atoll.models import BlobInfo
 from atoll.storage.base import KEY_RE, BlobStat, Piece, check_key, new_key, os_error
 from atoll.storage.local_partial import LINK_SUFFIX, PARTIAL_DIR, LocalPartials
+from atoll.storage.native import DurableWrite, NativeWriteError, Step, load
 from atoll.storage.partial import WithPartials
 from atoll.storage.sinks import Sink, fsync_dir, open_sink
 
@@ -141,27 +143,63 @@ class LocalBlobWriter:
             self._pools = None
 
     def _commit_sync(self) -> BlobInfo:
-        if self._pieces:
-            self._size += self._pending
-            self._write_sync(self._pieces)
-            self._hash_sync(self._pieces)
-            self._pieces, self._pending = [], 0
-        self._sink().finish()  # closes the fd whatever happens; a failed fsync is never retried
         final = self._store.path_for(self.key)
-        created = self._store.ensure_parent(final)
-        try:
-            os.rename(self._temp, final)
-        except FileNotFoundError:  # a remembered folder was removed behind our back: make it again
-            self._store.forget_folders()
-            created = self._store.ensure_parent(final)
-            os.rename(self._temp, final)
-        self._renamed = final
-        fsync_dir(final.parent)
+        durable = self._store.durable_write
+        if self._opened is None and durable is not None:  # nothing written yet: all of it is here
+            created = self._commit_whole(durable, final)
+        else:
+            created = self._commit_streamed(final)
         for parent in created:
             fsync_dir(parent)
         self._store.remember_parent(final)
         self._closed = True
         return BlobInfo(key=self.key, size=self._size, sha256=self._hash.hexdigest())
+
+    def _take_pieces(self) -> list[Piece]:
+        pieces, self._pieces = self._pieces, []
+        self._size += self._pending
+        self._pending = 0
+        self._hash_sync(pieces)
+        return pieces
+
+    def _commit_streamed(self, final: Path) -> list[Path]:
+        """Write what is left, fsync, rename, fsync the folder; the folders it created."""
+        if self._pieces:
+            self._write_sync(self._take_pieces())
+        self._sink().finish()  # closes the fd whatever happens; a failed fsync is never retried
+        created = self._store.ensure_parent(final)
+        try:
+            os.rename(self._temp, final)
+        except FileNotFoundError:  # a remembered folder was removed behind our back: make it again
+            created = self._recreate_folders(final)
+            os.rename(self._temp, final)
+        self._renamed = final
+        fsync_dir(final.parent)
+        return created
+
+    def _commit_whole(self, durable: DurableWrite, final: Path) -> list[Path]:
+        """A file smaller than one chunk, in one native call (``storage/native.py``)."""
+        pieces = self._take_pieces()
+        data = pieces[0] if len(pieces) == 1 and type(pieces[0]) is bytes else b"".join(pieces)
+        created = self._store.ensure_parent(final)
+        try:
+            durable(self._temp, final, data)
+        except NativeWriteError as exc:
+            if exc.renamed:
+                self._renamed = final
+            if exc.step != Step.RENAME or exc.errno != errno.ENOENT:
+                raise
+            created = self._recreate_folders(final)  # the temp file is durable: rename it now
+            os.rename(self._temp, final)
+            self._renamed = final
+            fsync_dir(final.parent)
+            return created
+        self._renamed = final
+        return created
+
+    def _recreate_folders(self, final: Path) -> list[Path]:
+        self._store.forget_folders()
+        return self._store.ensure_parent(final)
 
     async def commit(self) -> BlobInfo:
         if self._closed:
@@ -210,8 +248,10 @@ def _try_lock(path: Path) -> int | None:
 
 
 class LocalBlobStore(WithPartials):
-    def __init__(self, root: Path, *, chunk_bytes: int) -> None:
+    def __init__(self, root: Path, *, chunk_bytes: int, native: bool = True) -> None:
         self.root = root.resolve()
+        #: The native helper for files smaller than one chunk (None: the Python path).
+        self.durable_write: DurableWrite | None = load() if native else None
         self.url = self.root.as_uri()
         self.chunk_bytes = chunk_bytes
         self._owner = new_key()
