@@ -663,6 +663,20 @@ def add_baseline_worktree(repo: str, path: str, commit: str) -> None:
     if out.returncode != 0:
         raise RuntimeError(f"git worktree add failed: {out.stderr.strip()}")
     log(f"baseline: {commit[:12]} checked out in {path}")
+    build_native(Path(path))
+
+
+def build_native(tree: Path) -> None:
+    """Build the commit's native write helper as scripts/setup does, so the baseline runs as
+    shipped (commits before it have none)."""
+    source = tree / "src/atoll/storage/_durable.c"
+    if not source.exists():
+        return
+    out = subprocess.run(["cc", "-O2", "-Wall", "-shared", "-fPIC", "-o", str(source.with_suffix(".so")),
+                          str(source)], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"building the baseline's native helper failed: {out.stderr.strip()}")
+    log("baseline: native write helper built")
 
 
 def remove_baseline_worktree(repo: str, path: str) -> None:
