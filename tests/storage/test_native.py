@@ -49,15 +49,20 @@ def test_a_helper_of_another_abi_or_none_is_not_used(tmp_path: Path) -> None:
     assert native.load(tmp_path / "junk.so") is None
 
 
-def test_a_write_lands_whole_at_its_final_name(tmp_path: Path) -> None:
+@pytest.mark.parametrize("known", [True, False])
+def test_a_write_lands_whole_at_its_final_name(tmp_path: Path, known: bool) -> None:
+    """Folders not known to be durable are made (or found) by the same call."""
     (tmp_path / "tmp").mkdir()
-    (tmp_path / "ab").mkdir()
+    final = tmp_path / "ab" / "cd" / "blob"
+    if known:
+        final.parent.mkdir(parents=True)
     data = os.urandom(5000)
     before = fds()
-    helper()(tmp_path / "tmp" / "t.part", tmp_path / "ab" / "blob", data)
-    assert (tmp_path / "ab" / "blob").read_bytes() == data
+    helper()(tmp_path / "tmp" / "t.part", final, data, folders_known=known)
+    assert final.read_bytes() == data
     assert not (tmp_path / "tmp" / "t.part").exists()
-    assert stat.S_IMODE((tmp_path / "ab" / "blob").stat().st_mode) == 0o640 & ~_umask()
+    assert stat.S_IMODE(final.stat().st_mode) == 0o640 & ~_umask()
+    assert stat.S_IMODE(final.parent.stat().st_mode) == 0o777 & ~_umask()
     assert fds() == before
 
 
@@ -67,27 +72,35 @@ def _umask() -> int:
     return mask
 
 
-@pytest.mark.parametrize("case", ["temp exists", "no temp folder", "final is a folder"])
+CASES = {  # what goes wrong: (errno, step)
+    "temp exists": (errno.EEXIST, Step.OPEN),
+    "no temp folder": (errno.ENOENT, Step.OPEN),
+    "a file where a folder goes": (errno.ENOTDIR, Step.MKDIR),
+    "final is a folder": (errno.EISDIR, Step.RENAME),
+    "known folder removed": (errno.ENOENT, Step.RENAME),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_each_failure_names_its_step_and_closes_what_it_opened(tmp_path: Path, case: str) -> None:
-    temp, final = tmp_path / "tmp" / "t.part", tmp_path / "ab" / "blob"
-    final.parent.mkdir()
+    temp, final = tmp_path / "tmp" / "t.part", tmp_path / "ab" / "cd" / "blob"
     if case != "no temp folder":
         temp.parent.mkdir()
     if case == "temp exists":
         temp.write_bytes(b"someone else's")
+    if case == "a file where a folder goes":
+        final.parent.parent.write_bytes(b"")
     if case == "final is a folder":
         (final / "inside").mkdir(parents=True)
     before = fds()
     with pytest.raises(NativeWriteError) as caught:
-        helper()(temp, final, b"data")
-    expected = {"temp exists": (errno.EEXIST, Step.OPEN), "no temp folder": (errno.ENOENT, Step.OPEN),
-                "final is a folder": (errno.EISDIR, Step.RENAME)}[case]
-    assert (caught.value.errno, caught.value.step) == expected
+        helper()(temp, final, b"data", folders_known=case in ("final is a folder", "known folder removed"))
+    assert (caught.value.errno, caught.value.step) == CASES[case]
     assert not caught.value.renamed
     assert fds() == before
     if case == "temp exists":
         assert temp.read_bytes() == b"someone else's"  # never opened, never truncated
-    if case == "final is a folder":
+    elif case != "no temp folder":
         assert temp.read_bytes() == b"data"  # durable, still at the temp name: the caller removes it
 
 
@@ -96,7 +109,7 @@ def test_a_full_disk_fails_the_write_step(tmp_path: Path) -> None:
         fill(root, 0)
         before = fds()
         with pytest.raises(NativeWriteError) as caught:
-            helper()(root / "t.part", root / "blob", os.urandom(64 * 1024))
+            helper()(root / "t.part", root / "blob", os.urandom(64 * 1024), folders_known=True)
         assert (caught.value.errno, caught.value.step) == (errno.ENOSPC, Step.WRITE)
         assert fds() == before
 
@@ -109,14 +122,14 @@ class Spy:
     def __init__(self, real: DurableWrite, fail_at: Step | None = None, code: int = errno.EIO) -> None:
         self.real, self.fail_at, self.code, self.calls = real, fail_at, code, 0
 
-    def __call__(self, temp: Path, final: Path, data: bytes) -> None:
+    def __call__(self, temp: Path, final: Path, data: bytes, *, folders_known: bool) -> None:
         self.calls += 1
         if self.fail_at is None:
-            return self.real(temp, final, data)
+            return self.real(temp, final, data, folders_known=folders_known)
         if self.fail_at <= Step.RENAME:
             temp.write_bytes(data)
         else:
-            self.real(temp, final, data)
+            self.real(temp, final, data, folders_known=folders_known)
         raise NativeWriteError(self.code, self.fail_at, final)
 
 

@@ -6,8 +6,11 @@
  * Built by scripts/setup (cc -O2 -shared -fPIC); storage/native.py loads it, and the store falls
  * back to the same steps in Python when it is missing.
  *
- * Steps: create the temp file (it must not exist), write all bytes, fsync, close, rename it to its
- * final name, fsync the final name's folder. On failure the errno is returned and *step says which
+ * Steps: create the temp file (it must not exist), write all bytes, fsync, close; when the final
+ * name's fan-out folders are not known to be durable, make them (upper, then leaf; an existing one
+ * is fine); rename the temp file to its final name; fsync the leaf folder and, when the folders
+ * were not known, the upper folder and the root too (a folder that exists may have been made by a
+ * write that has not synced its entry yet). On failure the errno is returned and *step says which
  * step failed (from RENAME on, the temp file is gone; from OPEN_DIR on, the final file exists).
  * Every file descriptor opened here is closed here, also on failure. */
 #define _GNU_SOURCE
@@ -15,14 +18,15 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 /* Raised whenever the signature or the meaning of a step changes; native.py checks it. */
-#define ATOLL_DURABLE_ABI 1
+#define ATOLL_DURABLE_ABI 2
 
-enum step { STEP_OPEN = 1, STEP_WRITE, STEP_SYNC, STEP_CLOSE, STEP_RENAME, STEP_OPEN_DIR,
-            STEP_SYNC_DIR, STEP_CLOSE_DIR };
+enum step { STEP_OPEN = 1, STEP_WRITE, STEP_SYNC, STEP_CLOSE, STEP_MKDIR, STEP_RENAME,
+            STEP_OPEN_DIR, STEP_SYNC_DIR, STEP_CLOSE_DIR };
 
 int atoll_durable_abi(void) { return ATOLL_DURABLE_ABI; }
 
@@ -65,9 +69,28 @@ static int close_after(int fd, int code) {
     return code;
 }
 
-int atoll_durable_write(const char *temp, const char *final, const char *folder,
-                        const char *buf, size_t len, int *step) {
-    int fd = open_retrying(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+/* Make a folder unless it exists; 0, or -1 on failure. */
+static int make_folder(const char *path) {
+    return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* fsync a folder (its entries); the step is set on failure. */
+static int sync_folder(const char *path, int *step) {
+    int fd = open_retrying(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return failed(step, STEP_OPEN_DIR);
+    if (fsync(fd) != 0)
+        return close_after(fd, failed(step, STEP_SYNC_DIR));
+    if (close(fd) != 0)
+        return failed(step, STEP_CLOSE_DIR);
+    return 0;
+}
+
+/* upper and root are NULL when the folders are known to be durable. */
+int atoll_durable_write(const char *temp, const char *final, const char *leaf, const char *upper,
+                        const char *root, const char *buf, size_t len, int *step) {
+    int code, fd = open_retrying(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+    int unknown = upper != NULL && root != NULL;
     if (fd < 0)
         return failed(step, STEP_OPEN);
     if (write_all(fd, buf, len) != 0)
@@ -76,15 +99,14 @@ int atoll_durable_write(const char *temp, const char *final, const char *folder,
         return close_after(fd, failed(step, STEP_SYNC));
     if (close(fd) != 0) /* Linux releases the fd even then: never closed twice */
         return failed(step, STEP_CLOSE);
+    if (unknown && (make_folder(upper) != 0 || make_folder(leaf) != 0))
+        return failed(step, STEP_MKDIR);
     if (rename(temp, final) != 0)
         return failed(step, STEP_RENAME);
-    fd = open_retrying(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (fd < 0)
-        return failed(step, STEP_OPEN_DIR);
-    if (fsync(fd) != 0)
-        return close_after(fd, failed(step, STEP_SYNC_DIR));
-    if (close(fd) != 0)
-        return failed(step, STEP_CLOSE_DIR);
+    if ((code = sync_folder(leaf, step)) != 0)
+        return code;
+    if (unknown && ((code = sync_folder(upper, step)) != 0 || (code = sync_folder(root, step)) != 0))
+        return code;
     *step = 0;
     return 0;
 }

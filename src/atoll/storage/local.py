@@ -146,11 +146,9 @@ class LocalBlobWriter:
         final = self._store.path_for(self.key)
         durable = self._store.durable_write
         if self._opened is None and durable is not None:  # nothing written yet: all of it is here
-            created = self._commit_whole(durable, final)
+            self._commit_whole(durable, final)
         else:
-            created = self._commit_streamed(final)
-        for parent in created:
-            fsync_dir(parent)
+            self._commit_streamed(final)
         self._store.remember_parent(final)
         self._closed = True
         return BlobInfo(key=self.key, size=self._size, sha256=self._hash.hexdigest())
@@ -162,44 +160,44 @@ class LocalBlobWriter:
         self._hash_sync(pieces)
         return pieces
 
-    def _commit_streamed(self, final: Path) -> list[Path]:
-        """Write what is left, fsync, rename, fsync the folder; the folders it created."""
+    def _commit_streamed(self, final: Path) -> None:
+        """Write what is left, fsync, rename, fsync the folders."""
         if self._pieces:
             self._write_sync(self._take_pieces())
         self._sink().finish()  # closes the fd whatever happens; a failed fsync is never retried
-        created = self._store.ensure_parent(final)
+        to_sync = self._store.ensure_parent(final)
         try:
             os.rename(self._temp, final)
         except FileNotFoundError:  # a remembered folder was removed behind our back: make it again
-            created = self._recreate_folders(final)
+            self._store.forget_folders()
+            to_sync = self._store.ensure_parent(final)
             os.rename(self._temp, final)
+        self._renamed_to(final, to_sync)
+
+    def _renamed_to(self, final: Path, to_sync: list[Path]) -> None:
         self._renamed = final
         fsync_dir(final.parent)
-        return created
+        for folder in to_sync:
+            fsync_dir(folder)
 
-    def _commit_whole(self, durable: DurableWrite, final: Path) -> list[Path]:
+    def _commit_whole(self, durable: DurableWrite, final: Path) -> None:
         """A file smaller than one chunk, in one native call (``storage/native.py``)."""
         pieces = self._take_pieces()
         data = pieces[0] if len(pieces) == 1 and type(pieces[0]) is bytes else b"".join(pieces)
-        created = self._store.ensure_parent(final)
         try:
-            durable(self._temp, final, data)
+            durable(self._temp, final, data, folders_known=self._store.knows_parent(final))
         except NativeWriteError as exc:
             if exc.renamed:
                 self._renamed = final
             if exc.step != Step.RENAME or exc.errno != errno.ENOENT:
                 raise
-            created = self._recreate_folders(final)  # the temp file is durable: rename it now
+            # a remembered folder was removed behind our back: make it again (the temp file is durable)
+            self._store.forget_folders()
+            to_sync = self._store.ensure_parent(final)
             os.rename(self._temp, final)
-            self._renamed = final
-            fsync_dir(final.parent)
-            return created
+            self._renamed_to(final, to_sync)
+            return
         self._renamed = final
-        return created
-
-    def _recreate_folders(self, final: Path) -> list[Path]:
-        self._store.forget_folders()
-        return self._store.ensure_parent(final)
 
     async def commit(self) -> BlobInfo:
         if self._closed:
@@ -278,19 +276,22 @@ class LocalBlobStore(WithPartials):
         return self.root / key[:2] / key[2:4] / key
 
     def ensure_parent(self, final: Path) -> list[Path]:
-        """Create the two fan-out folders if needed; return the dirs whose entries changed.
-        Folders seen to exist are remembered (nothing removes fan-out folders), so the common
+        """Make ``final``'s two fan-out folders unless they are known to be durable; return the
+        folders to fsync after the rename besides ``final``'s own (the two above it then: a
+        folder that exists may have been made by a write that has not synced its entry yet).
+        Folders known durable are remembered (nothing removes fan-out folders), so the common
         case costs no system call."""
-        if final.parent in self._known_folders:
+        if self.knows_parent(final):
             return []
-        created: list[Path] = []
-        for folder in (final.parent.parent, final.parent):
-            try:
+        upper = final.parent.parent
+        for folder in (upper, final.parent):
+            with contextlib.suppress(FileExistsError):
                 folder.mkdir()
-                created.append(folder.parent)
-            except FileExistsError:
-                pass
-        return created
+        return [upper, upper.parent]
+
+    def knows_parent(self, final: Path) -> bool:
+        """``final``'s folders were made and synced by this store."""
+        return final.parent in self._known_folders
 
     def forget_folders(self) -> None:
         self._known_folders.clear()

@@ -196,7 +196,7 @@ class LocalPartials:
         actual = partial.stat().st_size
         if actual != size:
             raise StorageUnavailable(f"the upload holds {actual} bytes, expected {size}")
-        created = self.store.ensure_parent(final)
+        to_sync = self.store.ensure_parent(final)
         temp = final.with_name(f".{new_key()}{LINK_SUFFIX}")
         os.link(partial, temp)
         try:
@@ -206,8 +206,8 @@ class LocalPartials:
                 os.unlink(temp)
             raise
         fsync_dir(final.parent)
-        for parent in created:
-            fsync_dir(parent)
+        for folder in to_sync:
+            fsync_dir(folder)
         os.unlink(partial)
 
     async def complete_partial(self, key: str, state: State, size: int) -> None:

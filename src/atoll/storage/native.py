@@ -1,7 +1,7 @@
 """atoll's native helper (``_durable.c``): a small file's whole durable write in one C call.
 
 From a worker thread, every system call of the Python path (open, write, fsync, close, rename,
-open, fsync, close the folder) gives the GIL back and must win it again from the busy event loop,
+open, fsync, close the folder; and mkdir and two more folder fsyncs for a new fan-out folder) gives the GIL back and must win it again from the busy event loop,
 up to the interpreter's switch interval (5 ms) each time. Under 32 concurrent 4 KiB uploads that
 made a 0.7 ms write take 10 ms or more. ctypes releases the GIL for the whole foreign call, so
 the helper costs one hand-over per file.
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 #: The built helper; ``scripts/setup`` compiles ``_durable.c`` to it.
 LIBRARY = Path(__file__).with_name("_durable.so")
 #: The helper's ABI this module speaks (``ATOLL_DURABLE_ABI`` in ``_durable.c``).
-ABI = 1
+ABI = 2
 
 
 class Step(enum.IntEnum):
@@ -35,10 +35,11 @@ class Step(enum.IntEnum):
     WRITE = 2
     SYNC = 3
     CLOSE = 4
-    RENAME = 5
-    OPEN_DIR = 6
-    SYNC_DIR = 7
-    CLOSE_DIR = 8
+    MKDIR = 5
+    RENAME = 6
+    OPEN_DIR = 7
+    SYNC_DIR = 8
+    CLOSE_DIR = 9
 
 
 class NativeWriteError(OSError):
@@ -59,16 +60,20 @@ class DurableWrite:
 
     def __init__(self, library: ctypes.CDLL) -> None:
         fn = library.atoll_durable_write
-        fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
-                       ctypes.c_size_t, ctypes.POINTER(ctypes.c_int)]
+        fn.argtypes = [ctypes.c_char_p] * 6 + [ctypes.c_size_t, ctypes.POINTER(ctypes.c_int)]
         fn.restype = ctypes.c_int
         self._fn = fn
 
-    def __call__(self, temp: Path, final: Path, data: bytes) -> None:
-        """Create ``temp`` with ``data``, fsync it, rename it to ``final``, fsync ``final``'s
-        folder; raises :class:`NativeWriteError`. Blocking: call it on a worker thread."""
+    def __call__(self, temp: Path, final: Path, data: bytes, *, folders_known: bool) -> None:
+        """Create ``temp`` with ``data``, fsync it, rename it to ``final`` (``root/ab/cd/key``),
+        fsync ``final``'s folder. Unless ``folders_known`` (made and synced before), first make
+        the two fan-out folders (existing ones are fine) and then fsync the two folders above
+        ``final``'s as well. Raises :class:`NativeWriteError`. Blocking: call it on a worker
+        thread."""
         step = ctypes.c_int(0)
-        code = self._fn(os.fsencode(temp), os.fsencode(final), os.fsencode(final.parent),
+        leaf = final.parent
+        upper, root = (None, None) if folders_known else (os.fsencode(leaf.parent), os.fsencode(leaf.parent.parent))
+        code = self._fn(os.fsencode(temp), os.fsencode(final), os.fsencode(leaf), upper, root,
                         data, len(data), ctypes.byref(step))
         if code:
             failed = Step(step.value)
