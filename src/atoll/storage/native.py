@@ -1,9 +1,10 @@
 """atoll's native helper (``_durable.c``): a small file's whole durable write in one C call.
 
 From a worker thread, every system call of the Python path (open, write, fsync, close, rename,
-open, fsync, close the folder; and mkdir and two more folder fsyncs for a new fan-out folder) gives the GIL back and must win it again from the busy event loop,
-up to the interpreter's switch interval (5 ms) each time. Under 32 concurrent 4 KiB uploads that
-made a 0.7 ms write take 10 ms or more. ctypes releases the GIL for the whole foreign call, so
+open, fsync, close the folder; mkdir and two more folder fsyncs when the folder is new) gives
+the GIL back and must win it again from the busy event loop, up to the interpreter's switch
+interval (5 ms) each time. Under 32 concurrent 4 KiB uploads that made a 0.7 ms write take 10 ms
+or more. ctypes releases the GIL for the whole foreign call, so
 the helper costs one hand-over per file.
 
 ``scripts/setup`` builds ``_durable.so`` next to this module with the system's C compiler. When it
@@ -72,7 +73,8 @@ class DurableWrite:
         thread."""
         step = ctypes.c_int(0)
         leaf = final.parent
-        upper, root = (None, None) if folders_known else (os.fsencode(leaf.parent), os.fsencode(leaf.parent.parent))
+        upper = None if folders_known else os.fsencode(leaf.parent)
+        root = None if folders_known else os.fsencode(leaf.parent.parent)
         code = self._fn(os.fsencode(temp), os.fsencode(final), os.fsencode(leaf), upper, root,
                         data, len(data), ctypes.byref(step))
         if code:
