@@ -78,6 +78,14 @@ def _pg_bindir() -> Path:
     return Path(candidates[-1]).parent
 
 
+#: The throwaway cluster skips fsync (and full-page images): the suite crashes PostgreSQL's
+#: processes (an immediate stop), never the machine, and the page cache keeps what they wrote,
+#: so no outcome changes; only the time the lane spends waiting for the disk does (the
+#: restart test's CHECKPOINT flushed the whole lane's writes). Durability across a power loss is
+#: PostgreSQL's own, with atoll's commits acknowledged only after their COMMIT returns.
+PG_TEST_OPTIONS = "-c fsync=off -c full_page_writes=off"
+
+
 class Postgres:
     """A PostgreSQL cluster in a temp folder, trust auth, listening on 127.0.0.1 only."""
 
@@ -102,7 +110,8 @@ class Postgres:
         self.pg_ctl("start")
 
     def pg_ctl(self, action: str, *extra: str) -> None:
-        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300 "
+                f"{PG_TEST_OPTIONS}")
         args = ["pg_ctl", "-D", str(self.data), "-w", "-t", str(PG_START_TIMEOUT_S), "-l",
                 str(self.root / "log")]
         if action == "start":
