@@ -51,10 +51,15 @@ def _dispose_engines() -> Iterator[None]:
 
 
 def dispose(engines: set[Engine]) -> None:
-    """Close every engine's pooled connections, and each one still checked out once it is back."""
+    """Close every engine's pooled connections, and each one still checked out once it is back.
+
+    What ``Engine.dispose()`` does, with the old pool told to close late returns: the fresh pool
+    is made first, because a pool made by ``recreate()`` copies the old one's listeners."""
     for engine in engines:
-        event.listen(engine.pool, "checkin", _close_late_return)
-        engine.dispose()
+        old = engine.pool
+        engine.pool = old.recreate()
+        event.listen(old, "checkin", _close_late_return)
+        old.dispose()
 
 
 def _close_late_return(dbapi_connection: Any, _record: Any) -> None:

@@ -22,8 +22,11 @@ def test_a_connection_handed_back_after_its_engine_was_disposed_is_closed(make_a
     assert _is_open(dbapi)  # still in use: disposing never closes a checked-out connection
     conn.close()
     assert not _is_open(dbapi)
-    with engine.connect() as again:  # the engine itself goes on with a fresh pool
-        assert again.execute(text("SELECT 1")).scalar() == 1
+    for _ in range(3):  # the engine goes on with a fresh pool, whose connections stay open
+        with engine.connect() as again:
+            assert again.execute(text("SELECT 1")).scalar() == 1
+    with engine.connect() as again:
+        assert _is_open(again.connection.dbapi_connection)
 
 
 def _is_open(dbapi: object) -> bool:
