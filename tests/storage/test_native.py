@@ -201,12 +201,15 @@ async def test_a_failed_step_leaves_no_temp_file_and_no_blob(tmp_path: Path, ste
     await store.aclose()
 
 
-async def test_a_rename_into_a_removed_folder_makes_the_folder_again(tmp_path: Path) -> None:
-    store = LocalBlobStore(tmp_path / "blobs", chunk_bytes=CHUNK)
+@pytest.mark.parametrize("path", ["native", "python", "streamed"])
+async def test_a_rename_into_a_removed_folder_makes_the_folder_again(tmp_path: Path, path: str) -> None:
+    """On each write path: a fan-out folder this store remembers as durable was removed."""
+    store = LocalBlobStore(tmp_path / "blobs", chunk_bytes=CHUNK, native=path == "native")
+    data = os.urandom(CHUNK * 2 + 5) if path == "streamed" else b"second"
     first = await write_blob(store, b"first", key="ab" * 16)
-    assert store.durable_write is not None
     await store.delete(first)
     shutil.rmtree(tmp_path / "blobs" / "ab")  # remembered as existing, now gone
-    second = await write_blob(store, b"second", key="ab" * 15 + "cd")
-    assert await read(store, second) == b"second"
+    second = await write_blob(store, data, key="ab" * 15 + "cd")
+    assert await read(store, second) == data
+    assert await store.pending() == []
     await store.aclose()

@@ -168,10 +168,17 @@ class LocalBlobWriter:
         to_sync = self._store.ensure_parent(final)
         try:
             os.rename(self._temp, final)
-        except FileNotFoundError:  # a remembered folder was removed behind our back: make it again
-            self._store.forget_folders()
-            to_sync = self._store.ensure_parent(final)
-            os.rename(self._temp, final)
+        except FileNotFoundError:
+            self._rename_into_remade_folders(final)
+            return
+        self._renamed_to(final, to_sync)
+
+    def _rename_into_remade_folders(self, final: Path) -> None:
+        """A remembered folder was removed behind our back: make it again, then rename the
+        (durable) temp file into it."""
+        self._store.forget_folders()
+        to_sync = self._store.ensure_parent(final)
+        os.rename(self._temp, final)
         self._renamed_to(final, to_sync)
 
     def _renamed_to(self, final: Path, to_sync: list[Path]) -> None:
@@ -191,11 +198,7 @@ class LocalBlobWriter:
                 self._renamed = final
             if exc.step != Step.RENAME or exc.errno != errno.ENOENT:
                 raise
-            # a remembered folder was removed behind our back: make it again (the temp file is durable)
-            self._store.forget_folders()
-            to_sync = self._store.ensure_parent(final)
-            os.rename(self._temp, final)
-            self._renamed_to(final, to_sync)
+            self._rename_into_remade_folders(final)
             return
         self._renamed = final
 
