@@ -60,6 +60,9 @@ class Counting:
         self._store.written += len(data)
         await self._inner.write(data)
 
+    def unwritten_bytes(self) -> int:
+        return 0  # counted as written at once
+
     async def commit(self) -> Any:
         return await self._inner.commit()
 
@@ -181,6 +184,30 @@ def test_guard_rereads_free_space_every_check_interval(tmp_path: Path) -> None:
                 await guard.grow(MiB)
 
     anyio.run(run)
+
+
+def test_guard_counts_bytes_the_writer_has_not_written_yet(tmp_path: Path) -> None:
+    """statvfs sees only what the writer thread has written; the bytes still in its queue must
+    count too, or a slow writer lets an upload run past the reserve (a 200 on a full disk)."""
+    settings = make_settings(tmp_path / "data", min_free_bytes=16 * MiB, free_space_check_bytes=4 * MiB)
+    ctx = Context.open(settings)
+    store = FreeSpace(ctx.blobs, 64 * MiB)
+    ctx.blobs = store  # type: ignore[assignment]
+    lag = 12 * MiB  # the writer is this far behind what was received
+
+    async def run() -> int:
+        guard = SpaceGuard(ctx, None)
+        await guard.admit()
+        accepted = 0
+        with pytest.raises(InsufficientStorage):
+            for _ in range(64):
+                await guard.grow(MiB, unwritten=accepted - store.written)
+                accepted += MiB
+                store.written = max(accepted - lag, 0)
+        return accepted
+
+    accepted = anyio.run(run)
+    assert 44 * MiB <= accepted <= 48 * MiB  # 64 MiB free, 16 MiB reserve
 
 
 def test_sqlite_full_is_507_and_other_database_errors_503(tmp_path: Path) -> None:

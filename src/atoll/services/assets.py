@@ -302,8 +302,11 @@ class GuardedWriter:
         self._guard = guard
 
     async def write(self, data: Piece) -> None:
-        await self._guard.grow(len(data))
+        await self._guard.grow(len(data), unwritten=self._inner.unwritten_bytes())
         await self._inner.write(data)
+
+    def unwritten_bytes(self) -> int:
+        return self._inner.unwritten_bytes()
 
     async def commit(self) -> BlobInfo:
         return await self._inner.commit()

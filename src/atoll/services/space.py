@@ -11,8 +11,9 @@ database's folder; the smaller counts.
 ``SpaceGuard`` is what an upload calls: ``admit()`` before it reads the body (the declared size,
 e.g. Content-Length, must fit above the reserve), then ``grow(n)`` for every piece received. For
 uploads without a declared size, ``grow`` refuses the piece that would cross the reserve: it
-projects the free space from the last statvfs minus the bytes received since, and reads it again
-every ``free_space_check_bytes`` or when the projection says the reserve is reached. Resumable
+projects the free space from the last statvfs minus the bytes received since (and minus those
+received before it that the writer had not yet written: statvfs cannot see them), and reads it
+again every ``free_space_check_bytes`` or when the projection says the reserve is reached. Resumable
 uploads can use the same guard (``admit`` with the bytes still to come, ``grow`` per chunk).
 """
 
@@ -86,8 +87,10 @@ class SpaceGuard:
         if self._free - self._since - incoming - self._still_to_come() < self.ctx.settings.min_free_bytes:
             raise InsufficientStorage(RESERVE_MESSAGE)
 
-    async def _refresh(self) -> None:
-        self._free, self._since = await free_bytes(self.ctx), 0
+    async def _refresh(self, unwritten: int = 0) -> None:
+        """Read the free space again; ``unwritten`` bytes, received but not yet on the disk
+        statvfs reads, will still take space (read before statvfs: at worst counted twice)."""
+        self._free, self._since = await free_bytes(self.ctx), unwritten
         if self._free is None:
             self._on = False  # no visible limit (S3): nothing to guard
 
@@ -99,8 +102,9 @@ class SpaceGuard:
         if self._on:
             self._require(0)
 
-    async def grow(self, nbytes: int) -> None:
-        """``nbytes`` more arrived; refuse them if they would cross the reserve."""
+    async def grow(self, nbytes: int, *, unwritten: int = 0) -> None:
+        """``nbytes`` more arrived; refuse them if they would cross the reserve. ``unwritten``:
+        bytes received before these that the writer has not yet written (its queue)."""
         if not self._on:
             return
         assert self._free is not None, "admit() first"
@@ -108,7 +112,7 @@ class SpaceGuard:
         settings = self.ctx.settings
         projected = self._free - self._since - nbytes - self._still_to_come()
         if self._since + nbytes >= settings.free_space_check_bytes or projected < settings.min_free_bytes:
-            await self._refresh()  # the projection says "full": make sure before refusing
+            await self._refresh(unwritten)  # the projection says "full": make sure before refusing
             if not self._on:
                 return
         self._require(nbytes)

@@ -69,6 +69,11 @@ class BlobWriter(Protocol):
         """Take ``data``; it must not change afterwards (memoryviews of bytes are kept as is)."""
         ...
 
+    def unwritten_bytes(self) -> int:
+        """Bytes taken by ``write`` that are not yet where the store's ``free_bytes()`` sees
+        them (buffered, or queued for a worker thread): a free-space check must count them."""
+        ...
+
     async def commit(self) -> BlobInfo:
         """Make the blob durable and visible under ``key``; return its size and SHA-256."""
         ...

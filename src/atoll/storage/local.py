@@ -77,6 +77,7 @@ class LocalBlobWriter:
         self._pieces: list[Piece] = []
         self._pending = 0  # bytes in self._pieces
         self._size = 0  # bytes handed to the writer thread
+        self._written = 0  # of those, bytes the writer thread has written to the temp file
         self._closed = False  # committed or aborted: no more writes
         self._failed = False  # a write failed: later chunks are not written (the offset is unknown)
         self._renamed: Path | None = None  # the final path, once the temp file was renamed there
@@ -101,6 +102,10 @@ class LocalBlobWriter:
         except BaseException:
             self._failed = True
             raise
+        self._written += sum(len(p) for p in pieces)
+
+    def unwritten_bytes(self) -> int:
+        return self._pending + self._size - self._written
 
     async def write(self, data: Piece) -> None:
         if self._closed:

@@ -27,6 +27,9 @@ class MemoryBlobWriter:
             raise StorageError(f"memory store: write to a finished blob writer ({self.key})")
         self._pieces.append(bytes(data))
 
+    def unwritten_bytes(self) -> int:
+        return 0  # memory has no free-space limit
+
     async def commit(self) -> BlobInfo:
         if not self._open:
             raise StorageError(f"memory store: commit of a finished blob writer ({self.key})")

@@ -66,6 +66,9 @@ class S3BlobWriter:
     def _next_part_bytes(self) -> int:
         return part_bytes(self._first_part, self._part_count + 1)
 
+    def unwritten_bytes(self) -> int:
+        return self._buffered  # S3 shows no free space (free_bytes() is None): never checked
+
     async def write(self, data: Piece) -> None:
         if self._state != "open":
             raise StorageError(f"S3 store {self._store.url}: write to a finished blob writer")

@@ -120,7 +120,7 @@ class Target:
                 if not chunk:
                     raise InvalidArchive(f"{what}: the archive ends inside this file (truncated)")
                 got += len(chunk)
-                await guard.grow(len(chunk))
+                await guard.grow(len(chunk), unwritten=writer.unwritten_bytes())
                 await writer.write(chunk)
             info = await writer.commit()
         except BaseException:
