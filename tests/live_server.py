@@ -25,6 +25,9 @@ from types import TracebackType
 import httpx
 
 from atoll.config import Settings
+from atoll.db.engine import make_engine
+from atoll.db.migrations import ensure_schema
+from atoll.services.access import create_api_token
 from tests.backends import server_env
 from tests.services import free_port
 
@@ -73,10 +76,16 @@ class LiveServer:
         return out.stdout.decode()
 
     def create_token(self, base: str, *, workspace: str = "Default", permission: str = "rw") -> str:
-        return self.cli(
-            "token", "create", "--data-dir", str(self.data_dir), "--base", base,
-            "--workspace", workspace, "--permission", permission,
-        ).strip()
+        """A new API token, made in this process as ``atoll token create`` would (the command
+        itself is tested in tests/client; a second Python process per token costs seconds)."""
+        engine = make_engine(self.settings.db_url)
+        try:
+            ensure_schema(engine)
+            made = create_api_token(engine, base=base, workspace=workspace,
+                                    permission="rw" if permission == "rw" else "r")
+        finally:
+            engine.dispose()
+        return made.token
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

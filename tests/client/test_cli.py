@@ -4,6 +4,7 @@ statuses), mkdir, progress."""
 from __future__ import annotations
 
 import http.server
+import importlib
 import io
 import json
 import os
@@ -23,7 +24,8 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from atoll.cli import first_sentence, main
+from atoll.cli import COMMAND_MODULES, first_sentence, main
+from atoll.cli.lazy import LazyGroup
 from atoll.cli.progress import Transfers
 from tests.client.cli_env import isolate
 from tests.live_server import LiveServer
@@ -65,7 +67,8 @@ Listed = Iterator[tuple[tuple[str, ...], click.Command]]
 
 
 def _commands(group: click.Group, path: tuple[str, ...] = ()) -> Listed:
-    for name, cmd in group.commands.items():
+    commands = group.load_all() if isinstance(group, LazyGroup) else group.commands
+    for name, cmd in commands.items():
         yield (*path, name), cmd
         if isinstance(cmd, click.Group):
             yield from _commands(cmd, (*path, name))
@@ -91,9 +94,26 @@ def test_help_is_complete_for_every_command() -> None:
                 assert want.endswith((".", ")")), (sub.name, want)
 
 
+def test_the_lazy_command_table_names_what_each_module_registers() -> None:
+    for module_name in set(COMMAND_MODULES.values()):
+        staging = click.Group()
+        importlib.import_module(module_name).register(staging)
+        named = {name for name, module in COMMAND_MODULES.items() if module == module_name}
+        assert set(staging.commands) == named, module_name
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    probe = ("import sys; from atoll.cli import main; main.get_command(None, 'serve'); "
+             "print(' '.join(sorted(m for m in sys.modules if m.startswith('atoll.cli.'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.split())
+    assert "atoll.cli.operator" in loaded
+    assert not loaded & {"atoll.cli.files", "atoll.cli.sync", "atoll.cli.archive", "atoll.cli.users"}
+
+
 def test_file_commands_document_every_option() -> None:
     for name in ("upload", "download", "ls", "mkdir", "rm", "sync"):
-        cmd = main.commands[name]
+        cmd = main.load_all()[name]
         for param in cmd.params:
             if isinstance(param, click.Option):
                 assert param.help, f"atoll {name} {param.opts[0]} has no help"

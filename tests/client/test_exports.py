@@ -3,6 +3,8 @@ re-exports it, and nothing public is left out of it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import types
 
 import atoll
@@ -47,3 +49,10 @@ def test_package_reexports_the_sdk() -> None:
         assert getattr(atoll, name) is getattr(atoll.client, name)
     assert isinstance(atoll.__version__, str)
     assert _public(atoll) == set(SDK_NAMES)
+
+
+def test_importing_the_package_does_not_load_the_sdk() -> None:
+    probe = ("import sys, atoll; loaded = 'atoll.client' in sys.modules or 'httpx' in sys.modules; "
+             "from atoll import Base; print(loaded, Base.__module__)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "atoll.client.sync"]

@@ -7,26 +7,24 @@ import inspect
 
 import click
 
-from atoll.cli import archive, data, files, lifecycle, operator, sync, thumbnails, users, zipcmd
+from atoll.cli.lazy import LazyGroup
 
 #: Help is wrapped at this width (or the terminal's, if narrower), never cut.
 HELP_WIDTH = 100
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"],
-                               "max_content_width": HELP_WIDTH})
-@click.version_option(package_name="atoll")
-def main() -> None:
-    """atoll: a SeaTable-compatible server, SDK and CLI for bases, rows, files and images.
-
-    Operator commands, on the server's machine: serve, token, user, fsck, gc, db, storage.
-
-    File commands, against any atoll or SeaTable server: upload, download, ls, mkdir, rm, sync.
-    They take --server and --token, or ATOLL_SERVER and ATOLL_TOKEN, or a profile of
-    ~/.config/atoll/config.toml (--profile NAME; docs/cli.md). Exit statuses: 0 ok, 1 failure,
-    2 usage, 3 auth, 4 not found, 5 conflict, 6 too large or no space, 7 server unreachable,
-    130 interrupted.
-    """
+#: Which module registers each command (``register(group)``); loaded when the command runs.
+COMMAND_MODULES = {
+    **dict.fromkeys(("serve", "token", "fsck", "gc"), "atoll.cli.operator"),
+    **dict.fromkeys(("upload", "download", "ls", "mkdir", "rm"), "atoll.cli.files"),
+    "sync": "atoll.cli.sync",
+    **dict.fromkeys(("db", "storage"), "atoll.cli.data"),
+    "user": "atoll.cli.users",
+    **dict.fromkeys(("refs", "trash"), "atoll.cli.lifecycle"),
+    "thumbnail": "atoll.cli.thumbnails",
+    "zip": "atoll.cli.zipcmd",
+    **dict.fromkeys(("export", "import"), "atoll.cli.archive"),
+}
 
 
 def first_sentence(help_text: str) -> str:
@@ -47,13 +45,18 @@ def complete_short_help(command: click.Command) -> None:
             complete_short_help(sub)
 
 
-operator.register(main)
-files.register(main)
-sync.register(main)
-data.register(main)
-users.register(main)
-lifecycle.register(main)
-thumbnails.register(main)
-zipcmd.register(main)
-archive.register(main)
-complete_short_help(main)
+@click.group(cls=LazyGroup, modules=COMMAND_MODULES, prepare=complete_short_help,
+             context_settings={"help_option_names": ["-h", "--help"],
+                               "max_content_width": HELP_WIDTH})
+@click.version_option(package_name="atoll")
+def main() -> None:
+    """atoll: a SeaTable-compatible server, SDK and CLI for bases, rows, files and images.
+
+    Operator commands, on the server's machine: serve, token, user, fsck, gc, db, storage.
+
+    File commands, against any atoll or SeaTable server: upload, download, ls, mkdir, rm, sync.
+    They take --server and --token, or ATOLL_SERVER and ATOLL_TOKEN, or a profile of
+    ~/.config/atoll/config.toml (--profile NAME; docs/cli.md). Exit statuses: 0 ok, 1 failure,
+    2 usage, 3 auth, 4 not found, 5 conflict, 6 too large or no space, 7 server unreachable,
+    130 interrupted.
+    """
