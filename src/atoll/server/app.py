@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from atoll.config import Settings
 from atoll.errors import AtollError
 from atoll.server.accesslog import AccessLog, Traffic, loggable_path, request_id, watch_shutdown
+from atoll.server.dispatch import SegmentRouter
 from atoll.server.endpoints.home import not_found
 from atoll.server.limits import BodyLimits, Limits
 from atoll.server.live import LiveMount, LiveUpdates
@@ -118,7 +119,8 @@ def create_app(settings: Settings, *, context: Context | None = None) -> Starlet
                     Middleware(BodyLimits, limits=Limits.of(settings),
                                check_header_lines=settings.server != "uvicorn")],
     )
-    app.router.redirect_slashes = False
+    # the same routes, tried only where the path's first segment allows (server/dispatch.py)
+    app.router = SegmentRouter(app.router.routes, redirect_slashes=False, lifespan=lifespan)
     app.traffic = traffic
     app.state.ctx = ctx
     return app
