@@ -21,8 +21,9 @@ def _sample(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "x1", path)
 
 
-def _scope(path: str, method: str) -> dict[str, object]:
-    return {"type": "http", "path": path, "root_path": "", "method": method, "headers": []}
+def _scope(path: str, method: str, root_path: str = "") -> dict[str, object]:
+    return {"type": "http", "path": root_path + path, "root_path": root_path, "method": method,
+            "headers": []}
 
 
 def _first(candidates: list[BaseRoute], scope: dict[str, object]) -> BaseRoute | None:
@@ -39,16 +40,17 @@ def _first(candidates: list[BaseRoute], scope: dict[str, object]) -> BaseRoute |
 def _paths() -> list[str]:
     made = [_sample(r.path) for r in routes() if isinstance(r, Route)]
     return [*made, "/", "/nope", "/api/nope/", "/seafhttp/", "/api-gateway/api/v2/dtables/x/nope/",
-            "/workspace/7/asset/x/", "//double", ""]
+            "/workspace/7/asset/x/", "//double", "", "x-no-slash"]
 
 
+@pytest.mark.parametrize("root_path", ["", "/atoll"])
 @pytest.mark.parametrize("method", METHODS)
-def test_every_path_gets_the_route_the_plain_router_picks(method: str) -> None:
+def test_every_path_gets_the_route_the_plain_router_picks(method: str, root_path: str) -> None:
     all_routes = routes()
     router = SegmentRouter(all_routes, redirect_slashes=False)
     tried = 0
     for path in _paths():
-        scope = _scope(path, method)
+        scope = _scope(path, method, root_path)
         sub = router.router_for(scope)
         assert _first(sub.routes, scope) is _first(all_routes, scope), (method, path)
         tried += len(sub.routes)

@@ -32,8 +32,8 @@ def _segment(scope: Scope) -> str:
     """The first segment of the path the routes see (below the app's ``root_path``, if any)."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root):]
+    if root and path.startswith(root) and path[len(root):len(root) + 1] in ("", "/"):
+        path = path[len(root):]  # as the routes see it: "/a/b" under root "/a" is "/b"
     return path[1:].split("/", 1)[0] if path.startswith("/") else ""
 
 
