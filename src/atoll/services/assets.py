@@ -30,9 +30,8 @@ from atoll.errors import (
 from atoll.models import Asset, BlobInfo, Principal, Ticket
 from atoll.services import access, events, quota, trash
 from atoll.services.context import Context
-from atoll.services.space import SpaceGuard
+from atoll.services.space import GuardedWriter, SpaceGuard
 from atoll.storage import BlobWriter
-from atoll.storage.base import Piece
 from atoll.timeutil import utcnow, year_month
 from atoll.wire import paths
 from atoll.wire.links import CUSTOM_DIR, asset_root
@@ -291,28 +290,6 @@ async def _forget_blob(ctx: Context, key: str) -> None:
 class PendingFile:
     name: str
     blob: BlobInfo
-
-
-class GuardedWriter:
-    """A blob writer whose bytes count against the upload's free-space reserve."""
-
-    def __init__(self, inner: BlobWriter, guard: SpaceGuard) -> None:
-        self.key = inner.key
-        self._inner = inner
-        self._guard = guard
-
-    async def write(self, data: Piece) -> None:
-        await self._guard.grow(len(data), unwritten=self._inner.unwritten_bytes())
-        await self._inner.write(data)
-
-    def unwritten_bytes(self) -> int:
-        return self._inner.unwritten_bytes()
-
-    async def commit(self) -> BlobInfo:
-        return await self._inner.commit()
-
-    async def abort(self) -> None:
-        await self._inner.abort()
 
 
 @dataclass

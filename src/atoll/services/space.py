@@ -15,6 +15,7 @@ projects the free space from the last statvfs minus the bytes received since (an
 received before it that the writer had not yet written: statvfs cannot see them), and reads it
 again every ``free_space_check_bytes`` or when the projection says the reserve is reached. Resumable
 uploads can use the same guard (``admit`` with the bytes still to come, ``grow`` per chunk).
+``GuardedWriter`` puts a guard in front of a blob writer (upload-api files, imported assets).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from atoll.errors import InsufficientStorage
+from atoll.models import BlobInfo
 from atoll.services.context import Context
-from atoll.storage.base import os_error
+from atoll.storage.base import BlobWriter, Piece, os_error
 
 RESERVE_MESSAGE = "Not enough storage space on the server for this upload; free space or try again later."
 
@@ -117,3 +119,26 @@ class SpaceGuard:
                 return
         self._require(nbytes)
         self._since += nbytes
+
+
+class GuardedWriter:
+    """A blob writer whose bytes count against a guard's reserve (uploads and imports), with
+    the bytes it has not yet written counted at every re-read of the free space."""
+
+    def __init__(self, inner: BlobWriter, guard: SpaceGuard) -> None:
+        self.key = inner.key
+        self._inner = inner
+        self._guard = guard
+
+    async def write(self, data: Piece) -> None:
+        await self._guard.grow(len(data), unwritten=self._inner.unwritten_bytes())
+        await self._inner.write(data)
+
+    def unwritten_bytes(self) -> int:
+        return self._inner.unwritten_bytes()
+
+    async def commit(self) -> BlobInfo:
+        return await self._inner.commit()
+
+    async def abort(self) -> None:
+        await self._inner.abort()

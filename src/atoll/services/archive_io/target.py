@@ -31,7 +31,7 @@ from atoll.models import Asset, Dtable
 from atoll.services import asset_refs, quota, rowkeys
 from atoll.services.accounts_copy import copied_asset_uuid
 from atoll.services.context import Context
-from atoll.services.space import SpaceGuard
+from atoll.services.space import GuardedWriter, SpaceGuard
 from atoll.timeutil import utcnow
 
 #: Bytes read from the archive and written to the blob store per step.
@@ -112,7 +112,7 @@ class Target:
         writer does, for the asset record), so the check against ``sha256`` uses that one hash
         pass: a mismatching blob is committed, then deleted with the rest by ``new_base``."""
         guard = await room_for_asset(self.ctx, self.conn, self.base.uuid, size)
-        writer = await self.ctx.blobs.create(size_hint=size)
+        writer = GuardedWriter(await self.ctx.blobs.create(size_hint=size), guard)
         got = 0
         try:
             while got < size:
@@ -120,7 +120,6 @@ class Target:
                 if not chunk:
                     raise InvalidArchive(f"{what}: the archive ends inside this file (truncated)")
                 got += len(chunk)
-                await guard.grow(len(chunk), unwritten=writer.unwritten_bytes())
                 await writer.write(chunk)
             info = await writer.commit()
         except BaseException:
