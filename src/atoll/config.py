@@ -71,6 +71,10 @@ DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 #: Request-body bytes a connection buffers for the app before it stops reading the socket
 #: (uvicorn). uvicorn's own mark is 64 KiB; 1 MiB hands big uploads over in fewer pieces.
 DEFAULT_BODY_BUFFER_BYTES = 1 * MiB
+#: The server process's young-generation GC threshold (Python's default: 700 allocations). At
+#: start-up the server freezes what it has built (gc.freeze) and collects young objects only
+#: after this many more allocations than frees; 0 leaves the collector as Python sets it.
+DEFAULT_GC_YOUNG_THRESHOLD = 20_000
 #: Seconds from a connection's opening (or a request's first byte) until its head is complete.
 DEFAULT_HEADER_READ_TIMEOUT_S = 15
 #: Longest wait for the next piece of a request body.
@@ -200,6 +204,7 @@ class Settings:
     max_header_line_bytes: int = DEFAULT_MAX_HEADER_LINE_BYTES
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     body_buffer_bytes: int = DEFAULT_BODY_BUFFER_BYTES
+    gc_young_threshold: int = DEFAULT_GC_YOUNG_THRESHOLD
     header_read_timeout_s: int = DEFAULT_HEADER_READ_TIMEOUT_S
     body_read_timeout_s: int = DEFAULT_BODY_READ_TIMEOUT_S
     min_body_rate: int = DEFAULT_MIN_BODY_RATE
